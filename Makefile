@@ -1,0 +1,107 @@
+# epws: the one build. Non-recursive; BUILD=release|debug|asan|tsan into build/$(BUILD)/.
+#   make            build build/release/epws
+#   make run        install what is missing, build, start the server on 127.0.0.1:8080
+#   make test       install what is missing, build, run every suite, print "N passed, N failed"
+#   make layers     check that no layer includes one above it
+#   make format / make tidy
+
+BUILD ?= release
+CXX ?= g++
+O := build/$(BUILD)
+
+PKGS := openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz)
+
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
+# CI (and anyone who sets WERROR=1) treats warnings as errors.
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+MODE_release := -O2 -g -DNDEBUG
+MODE_debug := -O0 -g
+MODE_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+MODE_tsan := -O1 -g -fsanitize=thread
+ifeq ($(origin MODE_$(BUILD)),undefined)
+$(error BUILD must be release, debug, asan or tsan, not '$(BUILD)')
+endif
+MODE := $(MODE_$(BUILD))
+
+CXXFLAGS += -std=c++20 $(WARN) $(MODE) -I. $(PKG_CFLAGS) -MMD -MP -pthread
+LDFLAGS += $(filter -fsanitize=%,$(MODE)) -pthread
+LDLIBS += $(PKG_LIBS)
+
+LIB_SRCS := $(wildcard net/*.cc ws/*.cc) $(filter-out chat/main.cc,$(wildcard chat/*.cc))
+SERVER_SRCS := chat/main.cc
+UNIT_SRCS := tests/unit_main.cc $(wildcard tests/net/*_test.cc tests/ws/*_test.cc tests/chat/*_test.cc)
+TOOL_SRCS := $(wildcard tests/tools/*.cc)
+
+LIB_OBJS := $(LIB_SRCS:%.cc=$(O)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.cc=$(O)/%.o)
+LIB := $(O)/libepws.a
+SERVER := $(O)/epws
+UNIT := $(O)/unit_tests
+TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
+
+.PHONY: all run test unit integration deps layers format tidy clean
+all: $(SERVER)
+
+$(O)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SERVER): $(O)/chat/main.o $(LIB)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(UNIT): $(UNIT_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(O)/tools/%: $(O)/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Installs what is missing (apt-get, npm ci); a no-op when everything is there.
+deps:
+	@bash tests/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory BUILD=release all
+	./build/release/epws $(ARGS)
+
+unit: $(UNIT)
+	$(UNIT)
+
+# Every suite: doctest units, then integration tests against the real binary, then one
+# total line "N passed, N failed" for CI.
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT) $(TOOLS)
+	@$(MAKE) --no-print-directory layers
+	@BUILD=$(BUILD) bash tests/run_all.sh
+
+# The layer arrows of STYLE.md: net/ includes no ws/ or chat/; ws/ includes no chat/; no
+# product code includes bench/ or tests/.
+layers:
+	@bad=$$( { grep -nE '#include "(ws|chat|bench|tests)/' net/*.h net/*.cc; \
+	           grep -nE '#include "(chat|bench|tests)/' ws/*.h ws/*.cc; \
+	           grep -nE '#include "(bench|tests)/' chat/*.h chat/*.cc; } 2>/dev/null ); \
+	if [ -n "$$bad" ]; then echo "layers: an include points upwards:"; echo "$$bad"; exit 1; fi; \
+	echo "layers: ok"
+
+format:
+	clang-format -i $(wildcard net/*.h net/*.cc ws/*.h ws/*.cc chat/*.h chat/*.cc bench/*.h bench/*.cc tests/*.cc tests/*/*.cc)
+
+tidy:
+	clang-tidy $(LIB_SRCS) $(SERVER_SRCS) -- $(CXXFLAGS)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
