@@ -7,7 +7,7 @@
 
 BUILD ?= release
 CXX ?= g++
-O := build/$(BUILD)
+O ?= build/$(BUILD)
 
 PKGS := openssl zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
