@@ -1,0 +1,106 @@
+// net/connection.h: one TCP connection owned by a Loop. Layer: net/ (knows no protocol).
+// A protocol layer derives from Connection and implements the on_* events.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "net/buffer.h"
+#include "net/timer_wheel.h"
+#include "net/transport.h"
+#include "net/watcher.h"
+
+namespace epws::net {
+
+class Loop;
+
+// What send() did with the bytes (like uWebSockets' SendStatus): nothing is dropped silently.
+enum class SendStatus : unsigned char {
+    kSent,     // handed to the kernel (or to the loop's cork buffer, written before the loop sleeps)
+    kQueued,   // the kernel refused some bytes; they wait in the output buffer for EPOLLOUT
+    kDropped,  // not accepted: the connection is closed, or its output buffer is over its cap
+};
+
+// Why a connection ended, as seen by the transport.
+enum class CloseCause : unsigned char { kLocal, kPeerReset, kIoError, kTimeout, kShutdown };
+
+// Lifecycle: created by the owner's accept callback, adopted by Loop::adopt() (which
+// registers it with epoll once: EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP), closed by
+// close(), and deleted by the loop after the current event batch, so a pointer seen earlier
+// in the same batch stays valid. Loop thread only.
+class Connection : public Watcher {
+public:
+    Connection(Loop& loop, int fd, Transport& transport = PlainTransport::instance());
+    virtual ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    int fd() const { return fd_; }
+    Loop& loop() const { return loop_; }
+    bool closed() const { return state_ == State::kClosed; }
+    size_t queued_bytes() const { return out_.size(); }
+
+    // Sends a then b (b may be empty: header + payload without copying the payload into a
+    // frame). Bytes the kernel refuses are copied to the output buffer; while the buffer is
+    // non-empty nothing is written out of order. Over the output cap the send is refused
+    // with kDropped unless `force` (a close frame may still go out after the cap is hit).
+    SendStatus send(std::span<const std::byte> a, std::span<const std::byte> b = {},
+                    bool force = false);
+
+    // Closes at once: unsent output is discarded, on_close() runs, the fd is closed now and
+    // the object deleted after the event batch.
+    void close(CloseCause cause = CloseCause::kLocal);
+    // Graceful end: once output is flushed, half-close (FIN), then drain and discard input
+    // until the peer closes too or the timeout set with set_timeout() fires.
+    void close_after_flush();
+    bool closing() const { return state_ == State::kDraining; }
+
+    // The one deadline of this connection, in milliseconds from now (0 cancels). On expiry
+    // on_timeout() runs. Re-arming to a later time on every message is cheap (no re-link).
+    void set_timeout(uint32_t ms);
+
+    // Output cap in bytes (see send()). Reading pauses while more than pause_reading_at
+    // bytes wait, so a peer that sends without reading is slowed by TCP instead of growing
+    // our buffer; it resumes once the output has drained.
+    void set_output_limits(uint32_t cap, uint32_t pause_reading_at);
+
+protected:
+    // Bytes arrived: data holds what was left unconsumed last time followed by the new
+    // bytes. It is mutable (a codec may unmask in place) and valid only during the call.
+    // Returns how many bytes were consumed; the rest are offered again, with more, next
+    // time, so a protocol should leave only small remainders (a partial header).
+    virtual size_t on_data(std::span<std::byte> data) = 0;
+    // The peer half-closed (read returned 0) while the connection was open.
+    virtual void on_eof() { close(CloseCause::kPeerReset); }
+    // The output buffer drained after send() had queued.
+    virtual void on_drain() {}
+    virtual void on_timeout() { close(CloseCause::kTimeout); }
+    // The connection is closing: the last event. Do not send from here.
+    virtual void on_close(CloseCause) {}
+
+private:
+    friend class Loop;
+    enum class State : unsigned char { kOpen, kDraining, kClosed };
+
+    void on_events(uint32_t events) final;
+    void handle_readable(bool peer_closed);
+    void handle_writable();
+    bool deliver(std::byte* data, size_t len);
+    bool write_out();
+    void finish_draining();
+
+    Loop& loop_;
+    Transport& transport_;
+    Buffer in_;   // bytes on_data() left unconsumed
+    Buffer out_;  // bytes the kernel refused
+    TimerNode timer_;
+    int fd_;
+    uint32_t out_cap_ = UINT32_MAX;
+    uint32_t pause_reading_at_ = UINT32_MAX;
+    State state_ = State::kOpen;
+    bool read_pending_ = false;  // paused with input possibly left in the kernel
+    bool shut_wr_ = false;
+};
+
+}  // namespace epws::net

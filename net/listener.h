@@ -1,0 +1,48 @@
+// net/listener.h: accepts connections on a listening socket until EAGAIN. Layer: net/.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "net/watcher.h"
+
+namespace epws::net {
+
+class Loop;
+
+// Calls on_accept(fd, peer) for every accepted socket (non-blocking, close-on-exec, Nagle
+// off); the callback owns the fd. When the process is out of descriptors (EMFILE/ENFILE)
+// it frees a reserved descriptor, accepts and at once closes the pending connection (so it
+// is not left to retry forever in the backlog), reopens the reserve and logs, at most once
+// a second. Loop thread only; does not own the Loop.
+class Listener final : public Watcher {
+public:
+    using AcceptFn = std::function<void(int fd, const sockaddr_storage& peer)>;
+
+    // Takes ownership of listen_fd and starts watching it.
+    Listener(Loop& loop, int listen_fd, AcceptFn on_accept);
+    ~Listener() override;
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+
+    // Stops accepting and closes the listening socket (graceful shutdown).
+    void close();
+    bool listening() const { return fd_ >= 0; }
+    uint64_t dropped_for_fd_limit() const { return dropped_fd_limit_; }
+
+    void on_events(uint32_t events) override;
+
+private:
+    bool shed_one();
+
+    Loop& loop_;
+    int fd_;
+    int reserve_fd_;
+    AcceptFn on_accept_;
+    uint64_t dropped_fd_limit_ = 0;
+    uint64_t last_log_ms_ = 0;
+};
+
+}  // namespace epws::net

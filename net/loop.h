@@ -1,0 +1,83 @@
+// net/loop.h: the edge-triggered epoll reactor, one per thread. Layer: net/.
+// It owns its connections, a timer wheel, one scratch receive buffer and one cork buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/connection.h"
+#include "net/timer_wheel.h"
+#include "net/watcher.h"
+
+namespace epws::net {
+
+class Loop {
+public:
+    static constexpr size_t kScratchBytes = 256 * 1024;  // one receive buffer for all reads
+    static constexpr size_t kCorkBytes = 64 * 1024;       // replies gathered per readable event
+    static constexpr uint32_t kTickMs = 250;               // timer resolution
+
+    // Creates the epoll instance and the tick timer; returns nullptr and fills err on failure.
+    static std::unique_ptr<Loop> create(std::string& err);
+    ~Loop();  // closes every connection still open
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
+
+    // Takes ownership of conn and registers its fd once, edge-triggered, for reading and
+    // writing. Returns false (and deletes conn, closing its fd) if epoll refuses it.
+    bool adopt(std::unique_ptr<Connection> conn);
+    // Watches a non-connection fd; w is not owned and must outlive the registration.
+    bool watch(int fd, uint32_t events, Watcher* w);
+    void unwatch(int fd);
+
+    // Runs until stop(); returns after finishing the current event batch.
+    void run();
+    void stop() { running_ = false; }
+
+    size_t connection_count() const { return count_; }
+    // Calls f(Connection&) for every open connection; f may close the one it is given.
+    template <class F>
+    void for_each_connection(F&& f) {
+        for (size_t i = 0; i < conns_.size(); ++i)
+            if (conns_[i] && !conns_[i]->closed()) f(*conns_[i]);
+    }
+    uint64_t now_ms() const { return now_ms_; }
+
+private:
+    friend class Connection;
+    Loop(int epfd, int timerfd);
+    void on_tick();
+    void retire(Connection* c);
+    void cork(Connection* c);
+    void uncork();
+    std::byte* scratch() { return scratch_.get(); }
+
+    class TickWatcher final : public Watcher {
+    public:
+        explicit TickWatcher(Loop& l) : loop_(l) {}
+        void on_events(uint32_t) override { loop_.on_tick(); }
+
+    private:
+        Loop& loop_;
+    };
+
+    int epfd_;
+    int timerfd_;
+    bool running_ = false;
+    size_t count_ = 0;
+    uint64_t now_ms_ = 0;
+    uint64_t start_ms_ = 0;
+    TimerWheel timers_;
+    TickWatcher tick_watcher_{*this};
+    std::vector<std::unique_ptr<Connection>> conns_;  // indexed by fd
+    std::vector<std::unique_ptr<Connection>> closed_;  // deleted after each event batch
+    std::unique_ptr<std::byte[]> scratch_;
+    std::unique_ptr<std::byte[]> cork_;
+    size_t cork_len_ = 0;
+    Connection* corked_ = nullptr;  // whose replies the cork buffer holds
+};
+
+}  // namespace epws::net

@@ -1,0 +1,25 @@
+// net/socket.h: socket helpers that know nothing of the loop (like Redis's anet.c).
+// Layer: net/. Each returns -1 and fills err with one readable line on failure.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+namespace epws::net {
+
+// A non-blocking listening socket bound to host:port, with SO_REUSEADDR and, if reuse_port,
+// SO_REUSEPORT (one listener per loop). host is a numeric IPv4 or IPv6 address.
+int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::string& err);
+// The port a bound socket ended up on (for --port 0).
+uint16_t local_port(int fd);
+// Disables Nagle: WebSocket frames are small and already batched per event by the loop.
+void set_nodelay(int fd);
+// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
+uint64_t raise_nofile_limit();
+// "a.b.c.d:port" or "[v6]:port" of a peer address, for logs.
+std::string format_address(const sockaddr_storage& addr);
+
+}  // namespace epws::net
