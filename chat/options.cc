@@ -1,0 +1,188 @@
+// chat/options.cc: the flag table. Layer: chat/.
+#include "chat/options.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace epws::chat {
+namespace {
+
+using Setter = std::function<std::string(std::string_view, ws::ServerConfig&)>;
+
+struct Flag {
+    std::string_view name;
+    std::string_view arg;   // shown in --help
+    std::string_view help;  // includes the default
+    Setter set;             // returns "" or what is wrong with the value
+};
+
+// An integer in [lo, hi], with an optional binary suffix k, m or g ("16m" = 16 MiB).
+std::string parse_size(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& out) {
+    uint64_t mult = 1;
+    if (!v.empty()) {
+        char s = v.back();
+        if (s == 'k' || s == 'K') mult = 1ull << 10;
+        if (s == 'm' || s == 'M') mult = 1ull << 20;
+        if (s == 'g' || s == 'G') mult = 1ull << 30;
+        if (mult != 1) v.remove_suffix(1);
+    }
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+        return "expects a whole number";
+    if (n > hi / mult || n * mult < lo || n * mult > hi)
+        return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    out = n * mult;
+    return "";
+}
+
+// Seconds with decimals ("0.5") into milliseconds, in [0, max_s].
+std::string parse_seconds(std::string_view v, double max_s, uint32_t& out_ms) {
+    double s = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !std::isfinite(s))
+        return "expects seconds, e.g. 10 or 0.5";
+    if (s < 0 || s > max_s) return "must be between 0 and " + std::to_string(static_cast<int>(max_s));
+    out_ms = static_cast<uint32_t>(std::llround(s * 1000));
+    return "";
+}
+
+std::vector<std::string> split_list(std::string_view v) {
+    std::vector<std::string> out;
+    while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view item = v.substr(0, comma);
+        if (!item.empty()) out.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+template <class T>
+Setter size_flag(T ws::ServerConfig::*field, uint64_t lo, uint64_t hi) {
+    return [=](std::string_view v, ws::ServerConfig& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, lo, hi, n);
+        if (e.empty()) c.*field = static_cast<T>(n);
+        return e;
+    };
+}
+
+Setter seconds_flag(uint32_t ws::ServerConfig::*field) {
+    return [=](std::string_view v, ws::ServerConfig& c) { return parse_seconds(v, 86400, c.*field); };
+}
+
+const std::vector<Flag>& flags() {
+    using C = ws::ServerConfig;
+    static const std::vector<Flag> table = {
+        {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
+         [](std::string_view v, C& c) { c.host = std::string(v); return std::string(); }},
+        {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
+        {"--threads", "N", "event loops; this version runs exactly 1 (default 1)",
+         size_flag(&C::threads, 1, 1)},
+        {"--max-header-bytes", "N", "request line + headers, over it: 431 (default 8192)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 256, 64 << 10, n);
+             if (e.empty()) c.http.max_header_bytes = n;
+             return e;
+         }},
+        {"--max-headers", "N", "header fields per request, over it: 431 (default 100)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, 10000, n);
+             if (e.empty()) c.http.max_headers = n;
+             return e;
+         }},
+        {"--max-message-bytes", "N", "one message, over it: close 1009 (default 16m)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, 1ull << 30, n);
+             if (e.empty()) c.reader.max_message_bytes = n;
+             return e;
+         }},
+        {"--max-fragments", "N", "frames per message, over it: close 1009 (default 1048576)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, UINT32_MAX, n);
+             if (e.empty()) c.reader.max_fragments = static_cast<uint32_t>(n);
+             return e;
+         }},
+        {"--max-output-bytes", "N", "queued for a peer that does not read, over it: close 1008 "
+         "(default 32m)", size_flag(&C::max_output_bytes, 64 << 10, UINT32_MAX)},
+        {"--max-connections", "N", "open sockets, over it: 503 (default 100000)",
+         size_flag(&C::max_connections, 1, 10000000)},
+        {"--handshake-timeout", "SECONDS", "to receive a complete request head (default 10)",
+         seconds_flag(&C::handshake_timeout_ms)},
+        {"--idle-timeout", "SECONDS", "no bytes from a WebSocket peer: close 1001; 0 = never "
+         "(default 120)", seconds_flag(&C::idle_timeout_ms)},
+        {"--close-timeout", "SECONDS", "to wait for the peer's close frame and FIN (default 5)",
+         seconds_flag(&C::close_timeout_ms)},
+        {"--subprotocols", "LIST", "comma-separated Sec-WebSocket-Protocol values to accept, in "
+         "preference order (default none)",
+         [](std::string_view v, C& c) { c.handshake.subprotocols = split_list(v); return std::string(); }},
+        {"--allowed-origins", "LIST", "comma-separated Origin values allowed to upgrade; others "
+         "get 403 (default any)",
+         [](std::string_view v, C& c) { c.handshake.allowed_origins = split_list(v); return std::string(); }},
+    };
+    return table;
+}
+
+}  // namespace
+
+ParseOutcome parse_options(int argc, const char* const* argv, ws::ServerConfig& config,
+                           std::string& err) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+        std::string_view value;
+        bool inline_value = false;
+        if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            inline_value = true;
+        }
+        const Flag* flag = nullptr;
+        for (const Flag& f : flags())
+            if (f.name == arg) flag = &f;
+        if (flag == nullptr) {
+            err = "unknown option '" + std::string(arg) + "' (see --help)";
+            return ParseOutcome::kError;
+        }
+        if (!inline_value) {
+            if (i + 1 >= argc) {
+                err = std::string(arg) + " needs a value (" + std::string(flag->arg) + ")";
+                return ParseOutcome::kError;
+            }
+            value = argv[++i];
+        }
+        if (std::string e = flag->set(value, config); !e.empty()) {
+            err = std::string(arg) + " '" + std::string(value) + "': " + e;
+            return ParseOutcome::kError;
+        }
+    }
+    return ParseOutcome::kRun;
+}
+
+std::string usage(const char* program) {
+    std::string out = "Usage: " + std::string(program) + " [options]\n\n"
+        "epws: a WebSocket server on an edge-triggered epoll loop.\n"
+        "Endpoints: ws://HOST:PORT/echo echoes every message; GET /echo?message=TEXT answers\n"
+        "TEXT; GET /healthz answers ok; GET /stats answers the counters as JSON.\n"
+        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n\n"
+        "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
+    for (const Flag& f : flags()) {
+        std::string left = "  " + std::string(f.name) + " " + std::string(f.arg);
+        if (left.size() < 30) left.resize(30, ' ');
+        out += left + " " + std::string(f.help) + "\n";
+    }
+    out += "  --help                       this text\n";
+    return out;
+}
+
+}  // namespace epws::chat

@@ -1,0 +1,62 @@
+// ws/server.cc: accepting, the connection cap and graceful shutdown. Layer: ws/.
+#include "ws/server.h"
+
+#include <unistd.h>
+
+#include "ws/server_connection.h"
+
+namespace epws::ws {
+namespace {
+
+// Written straight to a socket we will not adopt; small enough to never block.
+constexpr std::string_view kBusyResponse =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n"
+    "Retry-After: 1\r\nConnection: close\r\n\r\nserver busy, retry later\n";
+
+}  // namespace
+
+Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, Application& app)
+    : loop_(loop), config_(config), app_(app),
+      listener_(loop, listen_fd,
+                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); }) {
+    request_.headers.reserve(config.http.max_headers + 1);
+}
+
+Server::~Server() = default;
+
+void Server::on_accept(int fd, const sockaddr_storage&) {
+    ++stats_.accepted;
+    if (shutting_down_ || loop_.connection_count() >= config_.max_connections) {
+        ++stats_.rejected_over_capacity;
+        // Best effort: a fresh socket has an empty send buffer, so this small write fits.
+        ssize_t n = ::write(fd, kBusyResponse.data(), kBusyResponse.size());
+        (void)n;
+        ::close(fd);
+        return;
+    }
+    auto conn = std::make_unique<ServerConnection>(*this, fd);
+    ServerConnection* raw = conn.get();
+    if (!loop_.adopt(std::move(conn))) return;
+    raw->set_output_limits(config_.max_output_bytes, 1u << 20);
+    raw->set_timeout(config_.handshake_timeout_ms);
+}
+
+void Server::shutdown() {
+    shutting_down_ = true;
+    listener_.close();
+    loop_.for_each_connection([](net::Connection& c) {
+        auto& sc = static_cast<ServerConnection&>(c);
+        if (sc.is_open()) {
+            sc.close_websocket(1001, "server shutting down");  // RFC 6455 §7.4.1: going away
+        } else if (!sc.closing()) {
+            sc.close();
+        }
+    });
+    if (loop_.connection_count() == 0) loop_.stop();
+}
+
+void Server::connection_closed() {
+    if (shutting_down_ && loop_.connection_count() <= 1) loop_.stop();
+}
+
+}  // namespace epws::ws

@@ -1,0 +1,106 @@
+// ws/server.h: a WebSocket server on one loop: accepts, upgrades, and hands messages to an
+// Application. Layer: ws/. The application (chat/) sits above and sees no sockets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "net/listener.h"
+#include "net/loop.h"
+#include "ws/frame.h"
+#include "ws/handshake.h"
+#include "ws/http_request.h"
+#include "ws/message_reader.h"
+
+namespace epws::ws {
+
+class ServerConnection;
+
+// Every limit a client controls, with its default (STYLE.md: one config struct).
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    unsigned threads = 1;
+    HttpLimits http;                         // 8 KiB of head, 100 headers, 4 KiB target
+    ReaderLimits reader;                     // 16 MiB message, 1 Mi fragments
+    HandshakeConfig handshake;               // subprotocols, Origin allow-list
+    uint32_t max_output_bytes = 32u << 20;   // queued for one peer before close 1008
+    uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
+    uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
+    uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
+    uint32_t max_connections = 100000;       // open sockets per loop; over it: 503
+};
+
+// Counters of one server (one loop). Loop thread only.
+struct ServerStats {
+    uint64_t accepted = 0;
+    uint64_t handshakes = 0;             // successful upgrades
+    uint64_t rejected_handshakes = 0;    // upgrade requests answered with an error status
+    uint64_t http_requests = 0;          // plain HTTP requests answered
+    uint64_t rejected_over_capacity = 0; // answered 503 at accept
+    uint64_t handshake_timeouts = 0;
+    uint64_t idle_timeouts = 0;
+    uint64_t close_timeouts = 0;
+    uint64_t protocol_errors = 0;        // connections failed with 1002/1007/1009
+    uint64_t closed_output_overflow = 0; // peers that stopped reading, closed with 1008
+    uint64_t messages_in = 0;
+    uint64_t messages_out = 0;
+    uint64_t websockets = 0;             // open WebSocket connections now
+};
+
+// A plain HTTP answer the application fills in.
+struct HttpReply {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+    std::string extra_headers;  // each a full "Name: value\r\n"
+};
+
+// What runs on top. All calls come on the loop thread.
+class Application {
+public:
+    virtual ~Application() = default;
+    // A request that is not a WebSocket upgrade.
+    virtual void on_http(const HttpRequest& req, HttpReply& reply) = 0;
+    // Whether path is a WebSocket endpoint (otherwise the upgrade is answered 404).
+    virtual bool accepts_websocket(std::string_view path) = 0;
+    virtual void on_open(ServerConnection&) {}
+    // A complete message; payload is valid only during the call.
+    virtual void on_message(ServerConnection& ws, Opcode op, std::span<const std::byte> payload) = 0;
+    // The connection is gone; code is what the peer sent (1005 none, 1006 no close frame).
+    virtual void on_close(ServerConnection&, uint16_t) {}
+};
+
+// One loop's server: its listener, its connections, its counters. Loop thread only.
+class Server {
+public:
+    // config and app are not owned and must outlive the server. listen_fd is owned.
+    Server(net::Loop& loop, int listen_fd, const ServerConfig& config, Application& app);
+    ~Server();
+
+    // Graceful stop: no new connections, close 1001 to every WebSocket, drop HTTP ones;
+    // the loop stops once the last connection is gone (at most close_timeout later).
+    void shutdown();
+    const ServerStats& stats() const { return stats_; }
+    const ServerConfig& config() const { return config_; }
+    net::Loop& loop() { return loop_; }
+
+private:
+    friend class ServerConnection;
+    void on_accept(int fd, const sockaddr_storage& peer);
+    void connection_closed();
+
+    net::Loop& loop_;
+    const ServerConfig& config_;
+    Application& app_;
+    net::Listener listener_;
+    ServerStats stats_;
+    HttpRequest request_;    // parse target reused by every connection (capacity kept)
+    std::string response_;   // response scratch reused likewise
+    bool shutting_down_ = false;
+};
+
+}  // namespace epws::ws

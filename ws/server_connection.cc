@@ -1,0 +1,241 @@
+// ws/server_connection.cc: one server-side WebSocket connection, from request to close.
+// Layer: ws/ (the one glue file between the codecs and net::Connection on this side).
+#include "ws/server_connection.h"
+
+#include <string_view>
+
+#include "ws/handshake.h"
+#include "ws/server.h"
+
+namespace epws::ws {
+namespace {
+
+std::string_view as_text(std::span<std::byte> data) {
+    return {reinterpret_cast<const char*>(data.data()), data.size()};
+}
+
+std::span<const std::byte> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(Server& server, int fd)
+    : net::Connection(server.loop(), fd), server_(server),
+      reader_(Role::kServer, &server.config().reader) {}
+
+size_t ServerConnection::on_data(std::span<std::byte> data) {
+    switch (state_) {
+    case State::kHttp:
+        return on_http_data(data);
+    case State::kOpen:
+    case State::kClosing:
+        return on_frames(data);
+    case State::kDone:
+        break;
+    }
+    return data.size();  // after the close handshake, input is discarded
+}
+
+// Parses request heads until the data runs out, the connection upgrades, or it fails.
+size_t ServerConnection::on_http_data(std::span<std::byte> data) {
+    size_t used = 0;
+    while (state_ == State::kHttp && !closing() && !closed() && used < data.size()) {
+        auto rest = data.subspan(used);
+        ParseResult r = parse_request(as_text(rest), scanned_, server_.config().http,
+                                      server_.request_);
+        if (r.status == ParseStatus::kNeedMore) return used;
+        if (r.status == ParseStatus::kError) {
+            reply_error(r.error);
+            return data.size();
+        }
+        scanned_ = 0;
+        used += r.consumed;
+        if (!handle_request(r.consumed)) return data.size();
+    }
+    if (state_ == State::kOpen && used < data.size()) {
+        // The client's first frames may travel in the same segment as its request: keep them.
+        used += on_frames(data.subspan(used));
+    }
+    return used;
+}
+
+// Answers one parsed request. False when the connection is closing after it.
+bool ServerConnection::handle_request(size_t) {
+    const HttpRequest& req = server_.request_;
+    if (is_upgrade_request(req)) return upgrade();
+    ++server_.stats_.http_requests;
+    HttpReply reply;
+    server_.app_.on_http(req, reply);
+    const std::string_view* conn_header = req.find("Connection");
+    bool keep_alive = req.minor_version == 1 ? !(conn_header && header_has_token(*conn_header, "close"))
+                                              : (conn_header && header_has_token(*conn_header, "keep-alive"));
+    std::string& out = server_.response_;
+    out.clear();
+    append_http_response(out, reply.status, reply.content_type, reply.body, keep_alive,
+                         reply.extra_headers);
+    if (req.method == "HEAD") out.resize(out.size() - reply.body.size());  // headers only
+    send(as_bytes(out));
+    if (!keep_alive) {
+        state_ = State::kDone;
+        set_timeout(server_.config().close_timeout_ms);
+        close_after_flush();
+        return false;
+    }
+    set_timeout(server_.config().handshake_timeout_ms);  // the next request's deadline
+    return true;
+}
+
+bool ServerConnection::upgrade() {
+    const HttpRequest& req = server_.request_;
+    UpgradeRequest up = check_upgrade(req, server_.config().handshake);
+    if (up.error == HttpError::kNone && !server_.app_.accepts_websocket(req.path))
+        up.error = HttpError::kNotFound;
+    if (up.error != HttpError::kNone) {
+        ++server_.stats_.rejected_handshakes;
+        reply_error(up.error);
+        return false;
+    }
+    std::string& out = server_.response_;
+    out.clear();
+    append_upgrade_response(out, up.key, up.subprotocol, {});
+    send(as_bytes(out));
+    state_ = State::kOpen;
+    upgraded_ = true;
+    ++server_.stats_.handshakes;
+    ++server_.stats_.websockets;
+    set_timeout(server_.config().idle_timeout_ms);
+    server_.app_.on_open(*this);
+    return state_ == State::kOpen;
+}
+
+void ServerConnection::reply_error(HttpError e) {
+    std::string& out = server_.response_;
+    out.clear();
+    append_http_error(out, e);
+    send(as_bytes(out));
+    state_ = State::kDone;
+    set_timeout(server_.config().close_timeout_ms);
+    close_after_flush();
+}
+
+size_t ServerConnection::on_frames(std::span<std::byte> data) {
+    if (server_.config().idle_timeout_ms && state_ == State::kOpen)
+        set_timeout(server_.config().idle_timeout_ms);  // traffic: push the idle deadline out
+    ReadResult r = reader_.read(data, *this);
+    if (r.error != ProtocolError::kNone) {
+        fail(r.error);
+        return data.size();
+    }
+    if (state_ == State::kDone) return data.size();
+    return r.consumed;
+}
+
+bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool) {
+    // RFC 6455 §5.5.1: after sending a close frame, an endpoint sends no more data; messages
+    // that were already in flight from the peer are dropped.
+    if (state_ != State::kOpen) return true;
+    ++server_.stats_.messages_in;
+    server_.app_.on_message(*this, op, payload);
+    return !closed();
+}
+
+bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
+    if (op == Opcode::kPing) {
+        // RFC 6455 §5.5.2: answer with a pong carrying the same application data.
+        if (state_ == State::kOpen) send_message(Opcode::kPong, payload);
+        return !closed();
+    }
+    if (op == Opcode::kPong) return true;  // §5.5.3: an unsolicited pong needs no answer
+    // Close. The reader has checked the payload (§7.4: code and UTF-8 reason).
+    peer_close_code_ = payload.size() >= 2 ? close_payload_code(payload) : 1005;
+    if (state_ == State::kOpen) {
+        // §5.5.1: echo the status code (Autobahn 7.7.x accepts the same code or 1000).
+        if (payload.size() >= 2) {
+            send_close(peer_close_code_, {});
+        } else {
+            std::byte header[kMaxFrameHeader];
+            size_t n = encode_frame_header(header, Opcode::kClose, 0);
+            send({header, n}, {}, true);
+        }
+    }
+    finish();
+    return false;  // nothing after a close frame is read (§5.5.1)
+}
+
+void ServerConnection::send_close(uint16_t code, std::string_view reason) {
+    std::byte payload[kMaxControlPayload];
+    size_t n = encode_close_payload(payload, code, reason);
+    std::byte header[kMaxFrameHeader];
+    size_t h = encode_frame_header(header, Opcode::kClose, n);
+    // force: a close frame still goes out when the output is over its cap.
+    send({header, h}, {payload, n}, true);
+}
+
+net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
+    if (state_ != State::kOpen) return net::SendStatus::kDropped;
+    std::byte header[kMaxFrameHeader];
+    size_t h = encode_frame_header(header, op, payload.size());
+    net::SendStatus s = send({header, h}, payload);
+    if (s == net::SendStatus::kDropped && !closed()) {
+        ++server_.stats_.closed_output_overflow;
+        fail(ProtocolError::kOutputOverflow);
+    } else if (s != net::SendStatus::kDropped) {
+        ++server_.stats_.messages_out;
+    }
+    return s;
+}
+
+void ServerConnection::close_websocket(uint16_t code, std::string_view reason) {
+    if (state_ != State::kOpen) return;
+    send_close(code, reason);
+    state_ = State::kClosing;  // wait for the peer's close frame
+    set_timeout(server_.config().close_timeout_ms);
+}
+
+void ServerConnection::fail(ProtocolError e) {
+    if (e != ProtocolError::kOutputOverflow && e != ProtocolError::kTimeout)
+        ++server_.stats_.protocol_errors;
+    if (state_ == State::kOpen) send_close(static_cast<uint16_t>(close_code(e)), close_reason(e));
+    finish();
+}
+
+// The close handshake is over on our side: flush, FIN, wait for the peer's FIN or timeout.
+void ServerConnection::finish() {
+    state_ = State::kDone;
+    set_timeout(server_.config().close_timeout_ms);
+    close_after_flush();
+}
+
+void ServerConnection::on_eof() {
+    // The peer half-closed without a close handshake (or before finishing one).
+    close();
+}
+
+void ServerConnection::on_timeout() {
+    switch (state_) {
+    case State::kHttp:
+        ++server_.stats_.handshake_timeouts;  // slowloris or an idle keep-alive connection
+        close(net::CloseCause::kTimeout);
+        return;
+    case State::kOpen:
+        ++server_.stats_.idle_timeouts;
+        close_websocket(1001, "idle timeout");
+        return;
+    case State::kClosing:
+    case State::kDone:
+        ++server_.stats_.close_timeouts;
+        close(net::CloseCause::kTimeout);
+        return;
+    }
+}
+
+void ServerConnection::on_close(net::CloseCause) {
+    if (upgraded_) {
+        --server_.stats_.websockets;
+        server_.app_.on_close(*this, peer_close_code_);
+    }
+    server_.connection_closed();
+}
+
+}  // namespace epws::ws

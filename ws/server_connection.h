@@ -1,0 +1,58 @@
+// ws/server_connection.h: the glue between one net::Connection and the ws/ codecs, server
+// side: HTTP request -> upgrade -> frames -> close handshake. Layer: ws/.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "net/connection.h"
+#include "ws/frame.h"
+#include "ws/message_reader.h"
+
+namespace epws::ws {
+
+class Server;
+
+// Loop thread only. Owned by the loop (created in Server::on_accept).
+class ServerConnection final : public net::Connection, private MessageSink {
+public:
+    ServerConnection(Server& server, int fd);
+
+    // Sends one unfragmented message (text payload must be valid UTF-8; the caller's job).
+    // kDropped when the peer is over its output cap: the connection is then being closed
+    // with 1008, and counted.
+    net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
+    // Starts the close handshake (RFC 6455 §7.1.2): sends close(code, reason), waits up to
+    // the close timeout for the peer's close, then ends the TCP connection.
+    void close_websocket(uint16_t code, std::string_view reason);
+    bool is_open() const { return state_ == State::kOpen; }
+
+private:
+    enum class State : uint8_t { kHttp, kOpen, kClosing, kDone };
+
+    size_t on_data(std::span<std::byte> data) override;
+    void on_eof() override;
+    void on_timeout() override;
+    void on_close(net::CloseCause cause) override;
+    bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;
+    bool on_control(Opcode op, std::span<std::byte> payload) override;
+
+    size_t on_http_data(std::span<std::byte> data);
+    bool handle_request(size_t head_bytes);
+    bool upgrade();
+    void reply_error(HttpError e);
+    size_t on_frames(std::span<std::byte> data);
+    void send_close(uint16_t code, std::string_view reason);
+    void fail(ProtocolError e);
+    void finish();
+
+    Server& server_;
+    MessageReader reader_;
+    size_t scanned_ = 0;          // how far the request-head search got (slowloris stays O(n))
+    uint16_t peer_close_code_ = 1006;
+    State state_ = State::kHttp;
+    bool upgraded_ = false;
+};
+
+}  // namespace epws::ws
