@@ -1,0 +1,118 @@
+"""tests/integration/test_cli.py: the command line: --help, bad flags, the listening line, --threads."""
+
+import asyncio
+import subprocess
+import unittest
+
+import websockets
+
+from harness import Server, binary_path
+
+RUN_DEADLINE = 5.0
+
+# Every flag of the contract, with its documented default (None: no default to print).
+FLAGS = {
+    "--host": "127.0.0.1",
+    "--port": "8080",
+    "--threads": "1",
+    "--max-header-bytes": "8192",
+    "--max-headers": "100",
+    "--max-message-bytes": "16777216",
+    "--max-fragments": "1048576",
+    "--max-output-bytes": "33554432",
+    "--handshake-timeout": "10",
+    "--idle-timeout": "120",
+    "--close-timeout": "5",
+    "--max-connections": None,
+    "--subprotocols": None,
+    "--allowed-origins": None,
+}
+
+
+def run(*args):
+    return subprocess.run([binary_path(), *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=RUN_DEADLINE)
+
+
+class HelpAndFlags(unittest.TestCase):
+    def test_help_lists_every_flag_with_its_default_and_exits_0(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0, f"stderr: {r.stderr!r}")
+        text = (r.stdout + r.stderr).decode()
+        for flag, default in FLAGS.items():
+            lines = [line for line in text.splitlines() if flag in line.split()
+                     or any(w.startswith(flag + "=") for w in line.split())]
+            self.assertTrue(lines, f"--help does not mention {flag}:\n{text}")
+            if default is not None:
+                self.assertIn(default, lines[0] + " " + self._next_line(text, lines[0]),
+                              f"--help line for {flag} lacks its default {default}")
+
+    @staticmethod
+    def _next_line(text, line):
+        # A default may be printed on the line after the flag (two-line layouts).
+        all_lines = text.splitlines()
+        i = all_lines.index(line)
+        return all_lines[i + 1] if i + 1 < len(all_lines) else ""
+
+    def assertUsageError(self, args, names):
+        r = run(*args)
+        self.assertEqual(r.returncode, 2, f"{args}: exit status; stderr {r.stderr!r}")
+        lines = [line for line in r.stderr.decode(errors="replace").splitlines() if line.strip()]
+        self.assertEqual(len(lines), 1, f"{args}: expected one line on stderr, got {lines!r}")
+        self.assertIn(names, lines[0], f"{args}: the error line does not name {names!r}")
+        self.assertNotIn(b"listening", r.stdout, f"{args}: server started anyway")
+
+    def test_unknown_flag_exits_2_naming_it(self):
+        self.assertUsageError(["--frobnicate"], "--frobnicate")
+
+    def test_non_numeric_port_exits_2_naming_the_flag(self):
+        self.assertUsageError(["--port", "abc"], "--port")
+
+    def test_out_of_range_port_exits_2(self):
+        self.assertUsageError(["--port", "70000"], "--port")
+
+    def test_missing_value_exits_2(self):
+        self.assertUsageError(["--max-message-bytes"], "--max-message-bytes")
+
+    def test_bad_timeout_value_exits_2(self):
+        self.assertUsageError(["--handshake-timeout", "soon"], "--handshake-timeout")
+
+    def test_negative_size_exits_2(self):
+        self.assertUsageError(["--max-header-bytes", "-5"], "--max-header-bytes")
+
+    def test_zero_threads_exits_2(self):
+        self.assertUsageError(["--threads", "0"], "--threads")
+
+
+class ListeningLine(unittest.TestCase):
+    def test_prints_exactly_one_listening_line_with_the_real_port(self):
+        with Server("--host", "127.0.0.1") as s:
+            self.assertEqual(s.host, "127.0.0.1")
+            self.assertGreater(s.port, 0)
+            self.assertEqual(s.stdout_line, f"epws: listening on 127.0.0.1:{s.port}\n".encode())
+            status, _, _ = s.http_get("/healthz")
+            self.assertEqual(status, 200)
+            code = s.stop()
+            self.assertEqual(s.rest_of_stdout(), b"", "stdout carries more than the listening line")
+            self.assertEqual(code, 0)
+
+
+class Threads(unittest.TestCase):
+    def test_four_threads_serve_many_concurrent_clients(self):
+        with Server("--threads", "4") as s:
+            async def client(i):
+                async with websockets.connect(s.url(), open_timeout=5, close_timeout=5) as ws:
+                    for j in range(20):
+                        msg = f"client {i} message {j}"
+                        await ws.send(msg)
+                        self.assertEqual(await asyncio.wait_for(ws.recv(), 5), msg)
+
+            async def main():
+                await asyncio.wait_for(asyncio.gather(*(client(i) for i in range(16))), 20)
+
+            asyncio.run(main())
+            self.assertTrue(s.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()

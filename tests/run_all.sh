@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tests/run_all.sh: runs every suite against build/$BUILD and ends with one line for CI:
+#     N passed, N failed
+# Suites, in order: doctest units (build/$BUILD/unit_tests), python integration, node integration.
+# A suite that crashes, hangs or prints no counts counts as at least 1 failed.
+# Called by `make test` (after `make deps` and the build); BUILD defaults to release.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-release}
+O="build/$BUILD"
+export EPWS_BIN="$PWD/$O/epws"
+export PYTHONDONTWRITEBYTECODE=1
+# The Debian interpreter, which has python3-websockets; not whatever python3 is first on PATH.
+PYTHON=/usr/bin/python3
+
+total_passed=0
+total_failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run_suite NAME TIMEOUT_S COMMAND...: shows the output, then adds the suite's counts (parsed by
+# parse_NAME from the output) to the totals.
+run_suite() {
+    local name=$1 limit=$2
+    shift 2
+    echo ">>> $name: $*"
+    # timeout signals the whole process group, so a hung suite dies with the servers it started.
+    timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local counts passed failed
+    # Strip colour codes before parsing.
+    counts=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | "parse_$name")
+    read -r passed failed <<<"${counts:-x x}"
+    if [[ ! $passed =~ ^[0-9]+$ || ! $failed =~ ^[0-9]+$ ]]; then
+        echo ">>> $name: printed no test counts (exit status $rc)"
+        passed=0 failed=1
+    elif ((rc != 0 && failed == 0)); then
+        [[ $rc -eq 124 || $rc -eq 137 ]] && echo ">>> $name: timed out after ${limit}s"
+        echo ">>> $name: exit status $rc with no failed test: counting 1 failed"
+        failed=1
+    fi
+    echo ">>> $name: passed=$passed failed=$failed exit=$rc"
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+}
+
+# doctest: "[doctest] test cases: 12 | 12 passed | 0 failed | 0 skipped" (test cases, not asserts).
+parse_unit() {
+    sed -nE 's/.*test cases:[[:space:]]*[0-9]+[[:space:]]*\|[[:space:]]*([0-9]+)[[:space:]]*passed[[:space:]]*\|[[:space:]]*([0-9]+)[[:space:]]*failed.*/\1 \2/p' | tail -n 1
+}
+
+# tests/integration/run_python.py: "python: N passed, N failed, N skipped (T s)".
+parse_python() {
+    sed -nE 's/^python: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' | tail -n 1
+}
+
+# node --test, TAP reporter: "# pass N" and "# fail N" (spec reporter: "ℹ pass N").
+parse_node() {
+    awk '/^(# |ℹ )pass [0-9]+$/ { p = $3 } /^(# |ℹ )fail [0-9]+$/ { f = $3 }
+         END { if (p != "" && f != "") print p, f }'
+}
+
+if [[ -x $O/unit_tests ]]; then
+    run_suite unit 600 "$O/unit_tests"
+else
+    echo ">>> unit: $O/unit_tests is missing (build it with make BUILD=$BUILD $O/unit_tests)"
+    total_failed=$((total_failed + 1))
+fi
+
+run_suite python 300 "$PYTHON" tests/integration/run_python.py
+
+shopt -s nullglob
+node_tests=(tests/integration/*.test.mjs)
+if ((${#node_tests[@]} == 0)); then
+    echo ">>> node: no tests/integration/*.test.mjs found"
+    total_failed=$((total_failed + 1))
+elif [[ ! -d tests/node_modules/ws ]]; then
+    echo ">>> node: tests/node_modules/ws is missing (run make deps)"
+    total_failed=$((total_failed + 1))
+else
+    run_suite node 300 node --test --test-reporter=tap "${node_tests[@]}"
+fi
+
+echo "$total_passed passed, $total_failed failed"
+((total_failed == 0))
