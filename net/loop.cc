@@ -84,20 +84,21 @@ void Loop::unwatch(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void Loop::run() {
     running_ = true;
+    while (running_ && run_once(-1)) {
+    }
+}
+
+bool Loop::run_once(int timeout_ms) {
     constexpr int kBatch = 512;
     epoll_event events[kBatch];
-    while (running_) {
-        int n = epoll_wait(epfd_, events, kBatch, -1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        now_ms_ = monotonic_ms();
-        for (int i = 0; i < n; ++i)
-            static_cast<Watcher*>(events[i].data.ptr)->on_events(events[i].events);
-        // Freed only now, so every pointer in this batch stayed valid.
-        closed_.clear();
-    }
+    int n = epoll_wait(epfd_, events, kBatch, timeout_ms);
+    if (n < 0) return errno == EINTR;
+    now_ms_ = monotonic_ms();
+    for (int i = 0; i < n; ++i)
+        static_cast<Watcher*>(events[i].data.ptr)->on_events(events[i].events);
+    // Freed only now, so every pointer seen in this batch stayed valid.
+    closed_.clear();
+    return true;
 }
 
 void Loop::on_tick() {

@@ -35,6 +35,9 @@ public:
 
     // Runs until stop(); returns after finishing the current event batch.
     void run();
+    // Waits up to timeout_ms (-1: forever) for one batch of events and handles it. Returns
+    // false if epoll_wait failed. For tests and for embedding in another loop.
+    bool run_once(int timeout_ms);
     void stop() { running_ = false; }
 
     size_t connection_count() const { return count_; }
