@@ -170,8 +170,10 @@ test('1000 pipelined messages come back in order', T, async () => {
     ws.on('message', (d) => { got.push(d.toString()); if (got.length === 1000) resolve(); });
   });
   for (let i = 0; i < 1000; i++) ws.send(`message ${i}`);
-  await Promise.race([all, new Promise((_, rej) => setTimeout(
-    () => rej(new Error(`only ${got.length} of 1000 echoes within 10 s`)), 10000))]);
+  let timer;
+  await Promise.race([all, new Promise((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`only ${got.length} of 1000 echoes within 10 s`)), 10000);
+  })]).finally(() => clearTimeout(timer));
   for (let i = 0; i < 1000; i++) assert.equal(got[i], `message ${i}`);
   await closed(ws);
 });
@@ -223,6 +225,7 @@ test('HTTP /healthz is 200, unknown path is 404, /stats is JSON', T, async () =>
 
 test('upgrade on an unknown path is refused with 404', T, async () => {
   const ws = new WebSocket(server.url('/nowhere'));
+  ws.on('error', () => {}); // terminate() below reports "closed before established"
   const [, res] = await once(ws, 'unexpected-response');
   assert.equal(res.statusCode, 404);
   res.resume();

@@ -1,6 +1,7 @@
 """tests/integration/test_cli.py: the command line: --help, bad flags, the listening line, --threads."""
 
 import asyncio
+import re
 import subprocess
 import unittest
 
@@ -10,19 +11,20 @@ from harness import Server, binary_path
 
 RUN_DEADLINE = 5.0
 
-# Every flag of the contract, with its documented default (None: no default to print).
+# Every flag of the contract, with its documented default (None: no default to check). A size
+# may be shown as bytes or with a binary suffix (16m = 16 MiB), which the flags also accept.
 FLAGS = {
-    "--host": "127.0.0.1",
-    "--port": "8080",
-    "--threads": "1",
-    "--max-header-bytes": "8192",
-    "--max-headers": "100",
-    "--max-message-bytes": "16777216",
-    "--max-fragments": "1048576",
-    "--max-output-bytes": "33554432",
-    "--handshake-timeout": "10",
-    "--idle-timeout": "120",
-    "--close-timeout": "5",
+    "--host": ["127.0.0.1"],
+    "--port": ["8080"],
+    "--threads": ["1"],
+    "--max-header-bytes": ["8192", "8k"],
+    "--max-headers": ["100"],
+    "--max-message-bytes": ["16777216", "16m", "16M", "16MiB"],
+    "--max-fragments": ["1048576", "1m", "1M", "1MiB"],
+    "--max-output-bytes": ["33554432", "32m", "32M", "32MiB"],
+    "--handshake-timeout": ["10"],
+    "--idle-timeout": ["120"],
+    "--close-timeout": ["5"],
     "--max-connections": None,
     "--subprotocols": None,
     "--allowed-origins": None,
@@ -39,13 +41,15 @@ class HelpAndFlags(unittest.TestCase):
         r = run("--help")
         self.assertEqual(r.returncode, 0, f"stderr: {r.stderr!r}")
         text = (r.stdout + r.stderr).decode()
-        for flag, default in FLAGS.items():
+        for flag, defaults in FLAGS.items():
             lines = [line for line in text.splitlines() if flag in line.split()
                      or any(w.startswith(flag + "=") for w in line.split())]
             self.assertTrue(lines, f"--help does not mention {flag}:\n{text}")
-            if default is not None:
-                self.assertIn(default, lines[0] + " " + self._next_line(text, lines[0]),
-                              f"--help line for {flag} lacks its default {default}")
+            if defaults is not None:
+                shown = lines[0] + " " + self._next_line(text, lines[0])
+                self.assertTrue(any(re.search(rf"(?<![\w.]){re.escape(d)}(?![\w.])", shown)
+                                    for d in defaults),
+                                f"--help line for {flag} lacks its default {defaults[0]}: {shown!r}")
 
     @staticmethod
     def _next_line(text, line):
@@ -98,8 +102,8 @@ class ListeningLine(unittest.TestCase):
 
 
 class Threads(unittest.TestCase):
-    def test_four_threads_serve_many_concurrent_clients(self):
-        with Server("--threads", "4") as s:
+    def test_two_threads_serve_many_concurrent_clients(self):
+        with Server("--threads", "2") as s:
             async def client(i):
                 async with websockets.connect(s.url(), open_timeout=5, close_timeout=5) as ws:
                     for j in range(20):

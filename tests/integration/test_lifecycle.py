@@ -73,21 +73,23 @@ class SlowReader(unittest.TestCase):
                 c.close()
             self.assertTrue(s.alive())
 
-    def test_overflowing_reader_is_closed_and_counted(self):
-        # Same as above, but one large burst the server must queue at once: a 4 MiB message
-        # echoed to a client with a 1 MiB output cap cannot be absorbed by backpressure alone.
+    def test_one_echo_over_the_cap_to_a_non_reader_closes_it_and_counts(self):
+        # One 8 MiB message is read whole (nothing is queued while it arrives), but its echo cannot
+        # leave: our receive window is tiny and the server's kernel buffer holds at most 4 MiB
+        # (tcp_wmem max), so at least 4 MiB must queue against a 1 MiB --max-output-bytes.
+        # Backpressure (not reading) cannot help here: the message has already been read.
         with Server("--max-output-bytes", "1048576") as s:
             c = RawClient(s.host, s.port, rcvbuf=4096)
             try:
                 self.assertEqual(c.handshake()[0], 101)
+                c.sock.settimeout(10)
                 try:
-                    for _ in range(4):
-                        c.send_frame(BINARY, os.urandom(4 << 20))
+                    c.send_frame(BINARY, os.urandom(8 << 20))
                 except OSError:
                     pass  # closed under us: fine, checked below
                 poll_until(lambda: s.stats()["closed_output_overflow"] >= 1, 10,
-                           "closed_output_overflow >= 1 after a non-reading client's "
-                           "output passed --max-output-bytes")
+                           "closed_output_overflow >= 1 while an 8 MiB echo waits for a client "
+                           "that does not read, with --max-output-bytes 1048576")
                 self.assertTrue(c.is_closed(10), "overflowing client still connected")
                 self.assertTrue(echo_still_works(s))
             finally:
@@ -163,7 +165,8 @@ class IdleTimeout(unittest.TestCase):
                     self.fail(f"idle connection still open {1 + MARGIN} s after --idle-timeout 1")
                 self.assertGreater(time.monotonic() - start, 0.5, "closed before the timeout")
                 if got_close is not None:
-                    self.assertTrue(c.is_closed(MARGIN), "no TCP close after the idle close frame")
+                    # Answer like a well-behaved client; the server must then close TCP.
+                    c.reply_close_and_expect_eof(None, MARGIN)
 
     def test_idle_timeout_0_keeps_connections(self):
         with Server("--idle-timeout", "0", "--handshake-timeout", "0.5") as s:
