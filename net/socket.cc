@@ -12,23 +12,61 @@
 
 namespace epws::net {
 
-int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::string& err) {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
+namespace {
+
+// Fills ss from a numeric address; 0 and err on failure, else the address length.
+socklen_t make_address(const std::string& host, uint16_t port, sockaddr_storage& ss,
+                       std::string& err) {
+    ss = {};
     auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
     if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons(port);
-        len = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        return sizeof(*v4);
+    }
+    if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(port);
-        len = sizeof(*v6);
-    } else {
-        err = "'" + host + "' is not a numeric IPv4 or IPv6 address";
+        return sizeof(*v6);
+    }
+    err = "'" + host + "' is not a numeric IPv4 or IPv6 address";
+    return 0;
+}
+
+}  // namespace
+
+int connect_tcp(const std::string& host, uint16_t port, const std::string& from, std::string& err) {
+    sockaddr_storage ss{};
+    socklen_t len = make_address(host, port, ss, err);
+    if (len == 0) return -1;
+    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = std::string("socket: ") + std::strerror(errno);
         return -1;
     }
+    if (!from.empty()) {
+        sockaddr_storage src{};
+        socklen_t src_len = make_address(from, 0, src, err);
+        if (src_len == 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&src), src_len) != 0) {
+            if (src_len != 0) err = "bind " + from + ": " + std::strerror(errno);
+            ::close(fd);
+            return -1;
+        }
+    }
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
+        err = "connect " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
+    set_nodelay(fd);
+    return fd;
+}
+
+int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::string& err) {
+    sockaddr_storage ss{};
+    socklen_t len = make_address(host, port, ss, err);
+    if (len == 0) return -1;
     int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         err = std::string("socket: ") + std::strerror(errno);

@@ -13,6 +13,10 @@ namespace epws::net {
 // A non-blocking listening socket bound to host:port, with SO_REUSEADDR and, if reuse_port,
 // SO_REUSEPORT (one listener per loop). host is a numeric IPv4 or IPv6 address.
 int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::string& err);
+// Starts a non-blocking connect to host:port, optionally from source address `from` (empty:
+// any; load generators spread over 127.0.0.x to get past the ephemeral port range). Returns
+// the fd (the connection completes when it turns writable) or -1 with err filled.
+int connect_tcp(const std::string& host, uint16_t port, const std::string& from, std::string& err);
 // The port a bound socket ended up on (for --port 0).
 uint16_t local_port(int fd);
 // Disables Nagle: WebSocket frames are small and already batched per event by the loop.
