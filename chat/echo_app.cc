@@ -7,9 +7,36 @@
 
 namespace epws::chat {
 
+void EchoApp::on_open(ws::ServerConnection& ws, const ws::HttpRequest& req) {
+    if (req.path != "/broadcast") return;
+    subscribers_.push_back(&ws);
+    ws.set_app_tag(static_cast<uint32_t>(subscribers_.size()));
+}
+
 void EchoApp::on_message(ws::ServerConnection& ws, ws::Opcode op,
                          std::span<const std::byte> payload) {
-    ws.send_message(op, payload);
+    if (ws.app_tag() == 0) {
+        ws.send_message(op, payload);
+        return;
+    }
+    std::byte header[ws::kMaxFrameHeader];
+    size_t h = ws::encode_frame_header(header, op, payload.size());
+    // Backwards: a recipient whose socket fails is closed at once and swap-removed by
+    // on_close, which moves an already visited subscriber into its slot; none is skipped.
+    for (size_t i = subscribers_.size(); i-- > 0;) {
+        if (i < subscribers_.size()) subscribers_[i]->send_frame({header, h}, payload);
+    }
+}
+
+void EchoApp::on_close(ws::ServerConnection& ws, uint16_t) {
+    uint32_t tag = ws.app_tag();
+    if (tag == 0) return;
+    // Swap-remove: the last subscriber takes the leaving one's slot and index.
+    ws::ServerConnection* last = subscribers_.back();
+    subscribers_[tag - 1] = last;
+    last->set_app_tag(tag);
+    subscribers_.pop_back();
+    ws.set_app_tag(0);
 }
 
 void EchoApp::on_http(const ws::HttpRequest& req, ws::HttpReply& reply) {

@@ -172,7 +172,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, ws::ServerConfig& 
 std::string usage(const char* program) {
     std::string out = "Usage: " + std::string(program) + " [options]\n\n"
         "epws: a WebSocket server on an edge-triggered epoll loop.\n"
-        "Endpoints: ws://HOST:PORT/echo echoes every message; GET /echo?message=TEXT answers\n"
+        "Endpoints: ws://HOST:PORT/echo echoes every message; ws://HOST:PORT/broadcast sends each\n"
+        "message to every /broadcast client; GET /echo?message=TEXT answers\n"
         "TEXT; GET /healthz answers ok; GET /stats answers the counters as JSON.\n"
         "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";

@@ -67,7 +67,8 @@ public:
     virtual void on_http(const HttpRequest& req, HttpReply& reply) = 0;
     // Whether path is a WebSocket endpoint (otherwise the upgrade is answered 404).
     virtual bool accepts_websocket(std::string_view path) = 0;
-    virtual void on_open(ServerConnection&) {}
+    // The upgrade succeeded; req (the upgrade request) is valid only during the call.
+    virtual void on_open(ServerConnection&, const HttpRequest&) {}
     // A complete message; payload is valid only during the call.
     virtual void on_message(ServerConnection& ws, Opcode op, std::span<const std::byte> payload) = 0;
     // The connection is gone; code is what the peer sent (1005 none, 1006 no close frame).

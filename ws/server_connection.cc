@@ -105,7 +105,7 @@ bool ServerConnection::upgrade() {
     ++server_.stats_.handshakes;
     ++server_.stats_.websockets;
     set_timeout(server_.config().idle_timeout_ms);
-    server_.app_.on_open(*this);
+    server_.app_.on_open(*this, req);
     return state_ == State::kOpen;
 }
 
@@ -173,10 +173,15 @@ void ServerConnection::send_close(uint16_t code, std::string_view reason) {
 }
 
 net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
-    if (state_ != State::kOpen) return net::SendStatus::kDropped;
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, op, payload.size());
-    net::SendStatus s = send({header, h}, payload);
+    return send_frame({header, h}, payload);
+}
+
+net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
+                                             std::span<const std::byte> payload) {
+    if (state_ != State::kOpen) return net::SendStatus::kDropped;
+    net::SendStatus s = send(header, payload);
     if (s == net::SendStatus::kDropped && !closed()) {
         ++server_.stats_.closed_output_overflow;
         fail(ProtocolError::kOutputOverflow);

@@ -23,10 +23,17 @@ public:
     // kDropped when the peer is over its output cap: the connection is then being closed
     // with 1008, and counted.
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
+    // Sends a frame whose header the caller encoded (encode_frame_header, unmasked): a
+    // broadcast encodes it once for every recipient. Same outcomes as send_message.
+    net::SendStatus send_frame(std::span<const std::byte> header, std::span<const std::byte> payload);
     // Starts the close handshake (RFC 6455 §7.1.2): sends close(code, reason), waits up to
     // the close timeout for the peer's close, then ends the TCP connection.
     void close_websocket(uint16_t code, std::string_view reason);
     bool is_open() const { return state_ == State::kOpen; }
+
+    // One word for the application's own use (an index into its tables); 0 until set.
+    uint32_t app_tag() const { return app_tag_; }
+    void set_app_tag(uint32_t tag) { app_tag_ = tag; }
 
 private:
     enum class State : uint8_t { kHttp, kOpen, kClosing, kDone };
@@ -50,6 +57,7 @@ private:
     Server& server_;
     MessageReader reader_;
     size_t scanned_ = 0;          // how far the request-head search got (slowloris stays O(n))
+    uint32_t app_tag_ = 0;
     uint16_t peer_close_code_ = 1006;
     State state_ = State::kHttp;
     bool upgraded_ = false;
