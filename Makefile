@@ -47,7 +47,7 @@ SERVER := $(O)/epws
 UNIT := $(O)/unit_tests
 TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
 
-.PHONY: all run test unit integration deps layers format tidy clean
+.PHONY: all run test unit integration deps layers format tidy clean bench
 all: $(SERVER)
 
 $(O)/%.o: %.cc
@@ -103,5 +103,8 @@ tidy:
 
 clean:
 	rm -rf build
+
+# The load generator and peer comparisons keep their rules beside them.
+-include bench/bench.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
