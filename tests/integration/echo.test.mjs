@@ -88,11 +88,13 @@ for (const n of [125, 126, 65535, 65536]) {
 test('1 MiB text and binary messages', T, async () => {
   const ws = await open();
   const text = 'm'.repeat(1 << 20);
-  let [data] = await echo(ws, text);
+  let [data, isBinary] = await echo(ws, text);
+  assert.equal(isBinary, false);
   assert.equal(data.length, 1 << 20);
   assert.equal(data.toString(), text);
   const bin = randomBytes(1 << 20);
-  [data] = await echo(ws, bin);
+  [data, isBinary] = await echo(ws, bin);
+  assert.equal(isBinary, true);
   assert.ok(bin.equals(data), '1 MiB binary differs');
   await closed(ws);
 });
@@ -181,10 +183,12 @@ test('1000 pipelined messages come back in order', T, async () => {
 test('permessage-deflate offered by the client still echoes correctly', T, async () => {
   const ws = await open({ perMessageDeflate: true });
   const text = 'compressible '.repeat(5000);
-  const [data] = await echo(ws, text);
+  const [data, isBinary] = await echo(ws, text);
+  assert.equal(isBinary, false);
   assert.equal(data.toString(), text);
   const bin = randomBytes(3000);
-  const [data2] = await echo(ws, bin);
+  const [data2, isBinary2] = await echo(ws, bin);
+  assert.equal(isBinary2, true);
   assert.ok(bin.equals(data2));
   await closed(ws);
 });

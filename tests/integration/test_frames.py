@@ -5,6 +5,7 @@ Covers the contract's bad-frame list and representative cases of Autobahn TestSu
 Every test reads the server's reply and asserts the bytes or the close code a user would see."""
 
 import os
+import socket
 import struct
 import unittest
 
@@ -332,6 +333,19 @@ class BadFrames(ServerTestCase):
         with self.server.ws() as c:
             c.send_frame(TEXT, b"naked", mask=False)
             self.assertClose(c, 1002, "unmasked client frame")
+
+    def test_client_vanishing_mid_frame_leaves_the_server_serving(self):
+        c = self.server.ws()
+        c.send(build_frame(BINARY, b"z" * 1000)[:500])
+        c.close()
+        r = self.server.ws()
+        # SO_LINGER 0: close() sends a reset instead of a FIN.
+        r.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        r.send(build_frame(TEXT, b"x" * 100)[:50])
+        r.close()
+        with self.server.ws() as c:
+            c.send_frame(TEXT, b"still here")
+            self.assertEqual(c.read_message(), (TEXT, b"still here"))
 
     def test_64_bit_length_with_top_bit_set_is_1002_or_1009(self):
         with self.server.ws() as c:

@@ -76,6 +76,18 @@ class BadHandshakes(ServerTestCase):
             status, _, _ = c.handshake(extra=[f"X-H{i}: v" for i in range(30)])
             self.assertEqual(status, 431)
 
+    # The handshake itself sends 5 headers: Host, Upgrade, Connection, Sec-WebSocket-Key and
+    # Sec-WebSocket-Version. --max-headers is 20 here.
+    def test_exactly_max_headers_headers_are_accepted(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=[f"X-H{i}: v" for i in range(15)])
+            self.assertEqual(status, 101)
+
+    def test_one_header_over_max_headers_gets_431(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=[f"X-H{i}: v" for i in range(16)])
+            self.assertEqual(status, 431)
+
     def test_request_sent_byte_by_byte_is_accepted(self):
         # A request split across many reads must be reassembled (the straddling-read bug).
         with self.server.raw() as c:
@@ -140,6 +152,30 @@ class BadHandshakes(ServerTestCase):
         with self.server.raw() as silent:
             self.assertTrue(silent.is_closed(4.0),
                             "client that sent nothing still connected 4 s after a 0.5 s timeout")
+
+
+class DefaultLimits(ServerTestCase):
+    """The documented defaults: 8192 header bytes, 100 headers."""
+
+    def test_9000_bytes_of_headers_get_431(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=["X-Filler: " + "a" * 9000])
+            self.assertEqual(status, 431)
+
+    def test_7000_bytes_of_headers_are_accepted(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=["X-Filler: " + "a" * 7000])
+            self.assertEqual(status, 101)
+
+    def test_100_headers_are_accepted(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=[f"X-H{i}: v" for i in range(95)])
+            self.assertEqual(status, 101)
+
+    def test_101_headers_get_431(self):
+        with self.server.raw() as c:
+            status, _, _ = c.handshake(extra=[f"X-H{i}: v" for i in range(96)])
+            self.assertEqual(status, 431)
 
 
 class AllowedOrigins(ServerTestCase):
