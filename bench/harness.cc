@@ -1,0 +1,117 @@
+// bench/harness.cc: the client loop, phases, the window and the progress line. Layer: bench/.
+#include "bench/harness.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "net/socket.h"
+
+namespace epws::bench {
+
+Harness::Harness(const Options& options) : options_(options) {
+    config_.host = options.host + ":" + std::to_string(options.port);
+    config_.path = options.path;
+    config_.reader.max_message_bytes = uint64_t(options.size) + 4096;  // a little slack
+}
+
+Harness::~Harness() {
+    stopping_ = true;  // the loop's destructor closes what is left: not a failure
+    loop_.reset();
+}
+
+bool Harness::init(std::string& err) {
+    net::raise_nofile_limit();
+    if (options_.client_cpu >= 0 && !pin_process(0, options_.client_cpu, err)) return false;
+    if (options_.server_cpu >= 0) {
+        if (options_.server_pid == 0) return err = "--cpu C,S needs --server-pid", false;
+        if (!pin_process(options_.server_pid, options_.server_cpu, err)) return false;
+    }
+    loop_ = net::Loop::create(err);
+    if (!loop_) return false;
+    tty_ = !options_.quiet && isatty(STDERR_FILENO);
+    started_ns_ = now_ns();
+    next_progress_ns_ = started_ns_ + 1000000000u;
+    return true;
+}
+
+ws::ClientConnection* Harness::connect(ws::ClientHandler& handler, uint32_t tag, std::string& err) {
+    std::string from;
+    if (options_.sources > 0) {
+        // Each source address has its own ~28k ephemeral ports (net.ipv4.ip_local_port_range).
+        from = "127.0.0." + std::to_string(1 + next_source_++ % options_.sources);
+    }
+    int fd = net::connect_tcp(options_.host, options_.port, from, err);
+    if (fd < 0) return nullptr;
+    auto conn = std::make_unique<ws::ClientConnection>(*loop_, fd, config_, handler);
+    ws::ClientConnection* raw = conn.get();
+    raw->set_tag(tag);
+    if (!loop_->adopt(std::move(conn))) {
+        err = "epoll refused a connection";
+        return nullptr;
+    }
+    if (!raw->start()) {
+        err = "could not send the upgrade request";
+        return nullptr;
+    }
+    return raw;
+}
+
+bool Harness::run_until(const std::function<bool()>& done, uint64_t deadline_ns,
+                        const std::function<void()>& tick, int wait_ms) {
+    for (;;) {
+        if (failed()) return false;
+        if (done()) return true;
+        uint64_t now = now_ns();
+        if (now >= deadline_ns) return false;
+        auto left_ms = static_cast<int>((deadline_ns - now) / 1000000u) + 1;
+        loop_->run_once(left_ms < wait_ms ? left_ms : wait_ms);
+        if (tick) tick();
+        if (tty_) show_progress(now_ns());
+    }
+}
+
+void Harness::close_all() {
+    stopping_ = true;
+    if (!loop_) return;
+    loop_->for_each_connection(
+        [](net::Connection& c) { static_cast<ws::ClientConnection&>(c).close_websocket(1000); });
+    // Bounded: a server that never answers the close costs us 3 seconds, not a hang.
+    uint64_t deadline = now_ns() + 3000000000u;
+    while (loop_->connection_count() > 0 && now_ns() < deadline) loop_->run_once(10);
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+}
+
+void Harness::begin_window(Report& r) {
+    std::string err;
+    r.has_server = options_.server_pid != 0 && sample_process(options_.server_pid, r.server_before, err);
+    window_cpu_ns_ = self_cpu_ns();
+    window_start_ns_ = now_ns();
+    window_open_ = true;
+}
+
+void Harness::end_window(Report& r) {
+    uint64_t end = now_ns();
+    r.client_cpu_ns = self_cpu_ns() - window_cpu_ns_;
+    r.window_s = double(end - window_start_ns_) / 1e9;
+    window_open_ = false;
+    std::string err;
+    if (r.has_server && !sample_process(options_.server_pid, r.server_after, err)) {
+        fail("the server died during the run: " + err);
+    }
+    judge_bottleneck(r);
+}
+
+void Harness::fail(std::string why) {
+    if (failure_.empty()) failure_ = std::move(why);
+}
+
+void Harness::show_progress(uint64_t now) {
+    if (now < next_progress_ns_ || !progress_) return;
+    next_progress_ns_ = now + 1000000000u;
+    std::fprintf(stderr, "\r\033[K[%s %s] %5.1fs %s", scenario_name(options_.scenario),
+                 options_.label.c_str(), double(now - started_ns_) / 1e9, progress_().c_str());
+    std::fflush(stderr);
+}
+
+}  // namespace epws::bench

@@ -1,0 +1,74 @@
+// bench/harness.h: what every scenario shares: the client loop, connecting (over several source
+// addresses), running phases with deadlines, the measured window and the progress line.
+// Layer: bench/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bench/options.h"
+#include "bench/proc_stats.h"
+#include "bench/report.h"
+#include "net/loop.h"
+#include "ws/client_connection.h"
+
+namespace epws::bench {
+
+// One per run, on the calling thread. Owns the loop and with it every client connection.
+class Harness {
+public:
+    explicit Harness(const Options& options);
+    ~Harness();
+
+    // Raises the descriptor limit, pins (--cpu), creates the loop. False with err on failure.
+    bool init(std::string& err);
+    // Starts one client towards the target; the loop owns it. nullptr and err on failure
+    // (e.g. out of ports: use --sources).
+    ws::ClientConnection* connect(ws::ClientHandler& handler, uint32_t tag, std::string& err);
+
+    // Runs the loop until done() holds, a failure is recorded, or deadline_ns passes (then false).
+    // tick() runs after every batch of events; run_once waits at most wait_ms.
+    bool run_until(const std::function<bool()>& done, uint64_t deadline_ns,
+                   const std::function<void()>& tick = {}, int wait_ms = 10);
+    // Sends close 1000 to every open connection and waits (bounded) for them to end.
+    void close_all();
+
+    // The measured window: samples the server and our own CPU at both ends.
+    void begin_window(Report& report);
+    void end_window(Report& report);
+    bool in_window() const { return window_open_; }
+
+    // Records the first failure; run_until then returns false. Hot paths call it at most once.
+    void fail(std::string why);
+    bool failed() const { return !failure_.empty(); }
+    const std::string& failure() const { return failure_; }
+    // True while close_all() runs: closes are expected then, not failures.
+    bool stopping() const { return stopping_; }
+
+    // What the live progress line shows after the elapsed time (called about once a second).
+    void set_progress(std::function<std::string()> text) { progress_ = std::move(text); }
+    net::Loop& loop() { return *loop_; }
+    const Options& options() const { return options_; }
+    const ws::ClientConfig& client_config() const { return config_; }
+
+private:
+    void show_progress(uint64_t now);
+
+    const Options& options_;
+    ws::ClientConfig config_;
+    std::unique_ptr<net::Loop> loop_;
+    std::string failure_;
+    std::function<std::string()> progress_;
+    uint64_t started_ns_ = 0;
+    uint64_t next_progress_ns_ = 0;
+    uint64_t window_start_ns_ = 0;
+    uint64_t window_cpu_ns_ = 0;
+    uint32_t next_source_ = 0;
+    bool tty_ = false;
+    bool window_open_ = false;
+    bool stopping_ = false;
+};
+
+}  // namespace epws::bench

@@ -1,0 +1,46 @@
+// bench/options.h: the command line of epws-bench: scenario, load shape, bounds, output.
+// Layer: bench/. Every run is bounded: a duration cap and loopback-only targets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace epws::bench {
+
+enum class Scenario : uint8_t { kEcho, kBroadcast, kConnect, kIdle };
+
+struct Options {
+    Scenario scenario = Scenario::kEcho;
+    std::string host = "127.0.0.1";  // always inside 127.0.0.0/8 (checked)
+    uint16_t port = 8080;
+    std::string path;                // default per scenario: /echo or /broadcast
+    pid_t server_pid = 0;            // 0: no server figures (a warning says so)
+    std::string label = "epws";      // the server's name in reports
+    uint32_t connections = 100;      // echo/connect: clients; broadcast: subscribers; idle: count
+    uint32_t size = 20;              // payload bytes
+    uint32_t depth = 16;             // messages in flight per connection (echo, fast broadcast)
+    double duration_s = 5;           // measured window
+    double warmup_s = 1;             // excluded from every figure
+    uint64_t messages = 0;           // echo: end the window after this many (0: duration only)
+    bool binary = false;             // binary frames instead of text
+    bool deflate = false;            // permessage-deflate (not yet in the server: refused)
+    uint32_t publishers = 1;         // broadcast
+    double rate = 0;                 // broadcast messages/s over all publishers; 0: fast as possible
+    uint32_t sources = 0;            // spread over 127.0.0.1..N (0: let the kernel choose)
+    double hold_s = 2;               // idle: how long connections stay open before measuring
+    int client_cpu = -1;             // --cpu C[,S]: pin ourselves to C ...
+    int server_cpu = -1;             // ... and the server's threads to S
+    std::string json_path;           // append one JSON line per run here ("-": stdout)
+    bool quiet = false;              // no progress line even on a terminal
+};
+
+// Parses argv (without argv[0]). On error returns false with one readable line in err.
+bool parse_options(const std::vector<std::string>& args, Options& out, std::string& err);
+// The --help text.
+std::string usage();
+const char* scenario_name(Scenario s);
+
+}  // namespace epws::bench
