@@ -23,6 +23,7 @@ constexpr HttpRow kHttpTable[] = {
     {405, "WebSocket upgrade requires GET"},
     {400, "WebSocket upgrade requires HTTP/1.1"},
     {400, "missing Host header"},
+    {400, "more than one Host header"},
     {426, "this endpoint speaks WebSocket only (missing Upgrade: websocket)"},
     {400, "Connection header lacks the Upgrade token"},
     {400, "missing Sec-WebSocket-Key"},

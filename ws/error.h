@@ -20,6 +20,7 @@ enum class HttpError : uint8_t {
     kMethodNotAllowed,     // upgrade with a method other than GET -> 405
     kUpgradeNeedsHttp11,   // upgrade on HTTP/1.0 -> 400
     kMissingHost,          // no Host header (RFC 7230 §5.4) -> 400
+    kDuplicateHost,        // more than one Host header (RFC 7230 §5.4) -> 400
     kMissingUpgrade,       // no "Upgrade: websocket" -> 426 (plain HTTP on a WS-only path)
     kMissingConnection,    // "Connection" lacks the "Upgrade" token -> 400
     kMissingKey,           // no Sec-WebSocket-Key -> 400
