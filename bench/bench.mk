@@ -22,9 +22,10 @@ $(BENCH_TESTS): $(BENCH_TEST_OBJS) $(BENCH_LIB_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Peers are built with the same optimisation as epws (-O2) so the comparison is of code, not flags.
+# Beast uses C++17: Boost 1.74's asio coroutine header misses <utility> under C++20.
 $(BEAST_PEER): bench/peers/beast_server.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++20 -O2 -DNDEBUG -pthread $< -o $@
+	$(CXX) -std=c++17 -O2 -DNDEBUG -pthread $< -o $@
 
 $(LWS_PEER): bench/peers/lws_server.c
 	@mkdir -p $(dir $@)
