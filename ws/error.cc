@@ -32,8 +32,9 @@ constexpr HttpRow kHttpTable[] = {
     {403, "origin not allowed"},
     {404, "not found"},
     {503, "server busy, retry later"},
+    {500, "internal error"},
 };
-static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kServiceUnavailable) + 1);
+static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kInternal) + 1);
 
 struct CloseRow {
     CloseCode code;

@@ -29,6 +29,7 @@ enum class HttpError : uint8_t {
     kOriginNotAllowed,     // Origin not in the allow-list -> 403
     kNotFound,             // unknown path -> 404
     kServiceUnavailable,   // over a connection cap -> 503
+    kInternal,             // our own failure (OpenSSL refused to hash) -> 500
 };
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.

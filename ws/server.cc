@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "ws/server_connection.h"
 
 namespace epws::ws {
@@ -37,7 +39,9 @@ void Server::on_accept(int fd, const sockaddr_storage&) {
     auto conn = std::make_unique<ServerConnection>(*this, fd);
     ServerConnection* raw = conn.get();
     if (!loop_.adopt(std::move(conn))) return;
-    raw->set_output_limits(config_.max_output_bytes, 1u << 20);
+    // Stop reading from a peer once 1 MiB (or half the cap) waits for it: TCP then slows a
+    // sender that does not read, before the cap has to close it.
+    raw->set_output_limits(config_.max_output_bytes, std::min(1u << 20, config_.max_output_bytes / 2));
     raw->set_timeout(config_.handshake_timeout_ms);
 }
 

@@ -98,7 +98,10 @@ bool ServerConnection::upgrade() {
     }
     std::string& out = server_.response_;
     out.clear();
-    append_upgrade_response(out, up.key, up.subprotocol, {});
+    if (!append_upgrade_response(out, up.key, up.subprotocol, {})) {
+        reply_error(HttpError::kInternal);  // OpenSSL could not hash the key
+        return false;
+    }
     send(as_bytes(out));
     state_ = State::kOpen;
     upgraded_ = true;
@@ -182,11 +185,16 @@ net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
                                              std::span<const std::byte> payload) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
     net::SendStatus s = send(header, payload);
-    if (s == net::SendStatus::kDropped && !closed()) {
+    if (s != net::SendStatus::kDropped) ++server_.stats_.messages_out;
+    // Over the cap: either this frame was refused (kDropped), or it was queued whole but
+    // left more than the cap waiting (one large message to a peer that does not read).
+    // Either way the peer is closed with 1008; the close frame goes after any queued frame,
+    // so the stream stays well formed, and the close timeout ends it if it never reads.
+    bool over = s == net::SendStatus::kDropped ||
+                (s == net::SendStatus::kQueued && queued_bytes() > server_.config().max_output_bytes);
+    if (over && !closed()) {
         ++server_.stats_.closed_output_overflow;
         fail(ProtocolError::kOutputOverflow);
-    } else if (s != net::SendStatus::kDropped) {
-        ++server_.stats_.messages_out;
     }
     return s;
 }

@@ -20,8 +20,8 @@ public:
     ServerConnection(Server& server, int fd);
 
     // Sends one unfragmented message (text payload must be valid UTF-8; the caller's job).
-    // kDropped when the peer is over its output cap: the connection is then being closed
-    // with 1008, and counted.
+    // A peer over its output cap is closed with 1008 and counted: the frame is then either
+    // refused (kDropped) or, if it was queued whole, followed by the close frame.
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
     // Sends a frame whose header the caller encoded (encode_frame_header, unmasked): a
     // broadcast encodes it once for every recipient. Same outcomes as send_message.
