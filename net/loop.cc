@@ -50,8 +50,9 @@ Loop::Loop(int epfd, int timerfd)
 }
 
 Loop::~Loop() {
-    for (auto& c : conns_)
-        if (c) c->close(CloseCause::kShutdown);
+    // Connections still open are deleted without callbacks: whatever their on_close would
+    // reach (a server, an application) may already be gone. A graceful stop closes them
+    // before the loop returns from run().
     closed_.clear();
     conns_.clear();
     ::close(timerfd_);

@@ -22,7 +22,7 @@ public:
 
     // Creates the epoll instance and the tick timer; returns nullptr and fills err on failure.
     static std::unique_ptr<Loop> create(std::string& err);
-    ~Loop();  // closes every connection still open
+    ~Loop();  // deletes (and so closes) every connection still open, without callbacks
     Loop(const Loop&) = delete;
     Loop& operator=(const Loop&) = delete;
 

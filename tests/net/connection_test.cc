@@ -33,7 +33,7 @@ public:
     std::function<size_t(Probe&, std::span<std::byte>)> handler;
     std::string seen;  // everything on_data was offered, call by call, separated by '|'
     int drains = 0, timeouts = 0, eofs = 0;
-    bool closed_called = false;
+    bool* closed_flag = nullptr;  // outlives the probe, which the loop deletes after closing
 
 protected:
     size_t on_data(std::span<std::byte> d) override {
@@ -47,13 +47,14 @@ protected:
         ++eofs;
         close();
     }
-    void on_close(CloseCause) override { closed_called = true; }
+    void on_close(CloseCause) override { *closed_flag = true; }
 };
 
 struct Fixture {
     std::unique_ptr<Loop> loop;
     int peer = -1;
-    Probe* probe = nullptr;
+    Probe* probe = nullptr;  // valid until closed is true
+    bool closed = false;
     CountingTransport transport;
 
     Fixture() {
@@ -65,6 +66,7 @@ struct Fixture {
         peer = sv[1];
         auto c = std::make_unique<Probe>(*loop, sv[0], transport);
         probe = c.get();
+        probe->closed_flag = &closed;
         REQUIRE(loop->adopt(std::move(c)));
     }
     ~Fixture() { ::close(peer); }
@@ -180,16 +182,21 @@ TEST_SUITE("net/connection") {
         }));
         CHECK(got == "last words");
         ::shutdown(f.peer, SHUT_WR);  // our half too: the connection finishes cleanly
-        REQUIRE(f.run_until([&] { return f.probe->closed_called; }));
+        REQUIRE(f.run_until([&] { return f.closed; }));
         CHECK(f.loop->connection_count() == 0);
     }
 
-    TEST_CASE("the peer's end of stream is reported once") {
+    TEST_CASE("the peer's end of stream is delivered after its last bytes, then closes") {
         Fixture f;
+        std::string seen;
+        f.probe->handler = [&](Probe&, std::span<std::byte> d) {
+            seen.append(reinterpret_cast<const char*>(d.data()), d.size());
+            return d.size();
+        };
         f.write_peer("bye");
         ::shutdown(f.peer, SHUT_WR);
-        REQUIRE(f.run_until([&] { return f.probe->closed_called; }));
-        CHECK(f.probe->seen == "bye|");
+        REQUIRE(f.run_until([&] { return f.closed; }));
+        CHECK(seen == "bye");
         CHECK(f.loop->connection_count() == 0);
     }
 
