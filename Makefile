@@ -47,7 +47,7 @@ SERVER := $(O)/epws
 UNIT := $(O)/unit_tests
 TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
 
-.PHONY: all run test unit integration deps layers format tidy clean bench
+.PHONY: all run test unit integration deps layers format tidy clean bench tools
 all: $(SERVER)
 
 $(O)/%.o: %.cc
@@ -79,12 +79,21 @@ run: deps
 unit: $(UNIT)
 	$(UNIT)
 
-# Every suite: doctest units, then integration tests against the real binary, then one
-# total line "N passed, N failed" for CI.
+# Every suite (doctest units, then integration tests against the real binary) for each
+# build in TEST_BUILDS, then one total line "N passed, N failed" for CI. A plain `make test`
+# runs the release build and the ASan+UBSan build.
+ifeq ($(BUILD),release)
+TEST_BUILDS ?= release asan
+else
+TEST_BUILDS ?= $(BUILD)
+endif
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT) $(TOOLS)
+	@for b in $(TEST_BUILDS); do \
+	    $(MAKE) --no-print-directory BUILD=$$b all build/$$b/unit_tests tools || exit 1; done
 	@$(MAKE) --no-print-directory layers
-	@BUILD=$(BUILD) bash tests/run_all.sh
+	@BUILDS="$(TEST_BUILDS)" bash tests/run_all.sh
+
+tools: $(TOOLS)
 
 # The layer arrows of STYLE.md: net/ includes no ws/ or chat/; ws/ includes no chat/; no
 # product code includes bench/ or tests/.

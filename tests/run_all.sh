@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# tests/run_all.sh: runs every suite against build/$BUILD and ends with one line for CI:
+# tests/run_all.sh: runs every suite against each build in $BUILDS and ends with one line for CI:
 #     N passed, N failed
-# Suites, in order: doctest units (build/$BUILD/unit_tests), python integration, node integration.
+# Suites, per build, in order: doctest units (build/NAME/unit_tests), python, node integration.
 # A suite that crashes, hangs or prints no counts counts as at least 1 failed.
-# Called by `make test` (after `make deps` and the build); BUILD defaults to release.
+# Called by `make test` (after `make deps` and the builds).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-release}
-O="build/$BUILD"
-export EPWS_BIN="$PWD/$O/epws"
+# BUILDS: the builds to test, each under build/NAME (make test passes "release asan").
+BUILDS=${BUILDS:-${BUILD:-release}}
 export PYTHONDONTWRITEBYTECODE=1
 # The Debian interpreter, which has python3-websockets; not whatever python3 is first on PATH.
 PYTHON=/usr/bin/python3
@@ -61,26 +60,36 @@ parse_node() {
          END { if (p != "" && f != "") print p, f }'
 }
 
-if [[ -x $O/unit_tests ]]; then
-    run_suite unit 600 "$O/unit_tests"
-else
-    echo ">>> unit: $O/unit_tests is missing (build it with make BUILD=$BUILD $O/unit_tests)"
-    total_failed=$((total_failed + 1))
-fi
+# run_build NAME: every suite against build/NAME.
+run_build() {
+    O="build/$1"
+    export EPWS_BIN="$PWD/$O/epws"
+    echo ">>> build $1"
+    if [[ -x $O/unit_tests ]]; then
+        run_suite unit 600 "$O/unit_tests"
+    else
+        echo ">>> unit: $O/unit_tests is missing (build it with make BUILD=$1 $O/unit_tests)"
+        total_failed=$((total_failed + 1))
+    fi
 
-run_suite python 300 "$PYTHON" tests/integration/run_python.py
+    run_suite python 300 "$PYTHON" tests/integration/run_python.py
 
-shopt -s nullglob
-node_tests=(tests/integration/*.test.mjs)
-if ((${#node_tests[@]} == 0)); then
-    echo ">>> node: no tests/integration/*.test.mjs found"
-    total_failed=$((total_failed + 1))
-elif [[ ! -d tests/node_modules/ws ]]; then
-    echo ">>> node: tests/node_modules/ws is missing (run make deps)"
-    total_failed=$((total_failed + 1))
-else
-    run_suite node 300 node --test --test-reporter=tap "${node_tests[@]}"
-fi
+    shopt -s nullglob
+    node_tests=(tests/integration/*.test.mjs)
+    if ((${#node_tests[@]} == 0)); then
+        echo ">>> node: no tests/integration/*.test.mjs found"
+        total_failed=$((total_failed + 1))
+    elif [[ ! -d tests/node_modules/ws ]]; then
+        echo ">>> node: tests/node_modules/ws is missing (run make deps)"
+        total_failed=$((total_failed + 1))
+    else
+        run_suite node 300 node --test --test-reporter=tap "${node_tests[@]}"
+    fi
+}
+
+for b in $BUILDS; do
+    run_build "$b"
+done
 
 echo "$total_passed passed, $total_failed failed"
 ((total_failed == 0))
