@@ -85,7 +85,9 @@ void Loop::unwatch(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void Loop::run() {
     running_ = true;
-    while (running_ && run_once(-1)) {
+    while (running_) {
+        int wait_ms = before_wait_ ? before_wait_() : -1;
+        if (!running_ || !run_once(wait_ms)) break;
     }
 }
 

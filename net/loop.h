@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,10 +36,17 @@ public:
 
     // Runs until stop(); returns after finishing the current event batch.
     void run();
+    // A hook run before every wait for events (so after every batch): it does work that did
+    // not come from a file descriptor (messages from other loops) and returns how long the
+    // loop may then sleep: -1 until an event, 0 not at all, or milliseconds.
+    void set_before_wait(std::function<int()> hook) { before_wait_ = std::move(hook); }
     // Waits up to timeout_ms (-1: forever) for one batch of events and handles it. Returns
     // false if epoll_wait failed. For tests and for embedding in another loop.
     bool run_once(int timeout_ms);
+    // Ends run() after the current batch. Loop thread only (another thread posts it through
+    // a Notifier and the before-wait hook).
     void stop() { running_ = false; }
+    bool running() const { return running_; }
 
     size_t connection_count() const { return count_; }
     // Calls f(Connection&) for every open connection; f may close the one it is given.
@@ -69,6 +77,7 @@ private:
 
     int epfd_;
     int timerfd_;
+    std::function<int()> before_wait_;
     bool running_ = false;
     size_t count_ = 0;
     uint64_t now_ms_ = 0;

@@ -49,6 +49,10 @@ parse_unit() {
     sed -nE 's/.*test cases:[[:space:]]*[0-9]+[[:space:]]*\|[[:space:]]*([0-9]+)[[:space:]]*passed[[:space:]]*\|[[:space:]]*([0-9]+)[[:space:]]*failed.*/\1 \2/p' | tail -n 1
 }
 
+# The bench unit tests are doctest too; the bench smoke run prints the same counts line.
+parse_bench() { parse_unit; }
+parse_smoke() { parse_unit; }
+
 # tests/integration/run_python.py: "python: N passed, N failed, N skipped (T s)".
 parse_python() {
     sed -nE 's/^python: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' | tail -n 1
@@ -69,6 +73,15 @@ run_build() {
         run_suite unit 600 "$O/unit_tests"
     else
         echo ">>> unit: $O/unit_tests is missing (build it with make BUILD=$1 $O/unit_tests)"
+        total_failed=$((total_failed + 1))
+    fi
+
+    if [[ -x $O/bench_tests ]]; then
+        run_suite bench 300 "$O/bench_tests"
+        # The load generator against the real server: "[smoke] test cases: N | N passed | N failed".
+        run_suite smoke 300 env BUILD="$1" bash tests/bench/smoke.sh
+    else
+        echo ">>> bench: $O/bench_tests is missing"
         total_failed=$((total_failed + 1))
     fi
 
