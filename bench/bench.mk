@@ -31,7 +31,12 @@ $(LWS_PEER): bench/peers/lws_server.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -DNDEBUG $< $(shell pkg-config --cflags --libs libwebsockets 2>/dev/null || echo -lwebsockets) -o $@
 
-bench-bin: $(BENCH) $(SERVER)
+# The broadcast ring alone against a mutex-and-deque baseline (chat/broadcast_ring.h).
+RING_BENCH := $(O)/ring_bench
+$(RING_BENCH): $(O)/bench/ring/ring_bench.o
+	$(CXX) $(LDFLAGS) $^ -o $@
+
+bench-bin: $(BENCH) $(SERVER) $(RING_BENCH)
 
 bench-peers: $(BEAST_PEER) $(LWS_PEER)
 
@@ -43,5 +48,7 @@ bench:
 	@bash bench/deps.sh
 	@$(MAKE) --no-print-directory BUILD=release bench-bin bench-peers
 	@/usr/bin/python3 bench/compare --build release
+	@echo "ring micro-benchmark (messages across threads, ring vs mutex+deque):"
+	@build/release/ring_bench
 
--include $(BENCH_LIB_OBJS:.o=.d) $(O)/bench/main.d $(BENCH_TEST_SRCS:%.cc=$(O)/%.d)
+-include $(BENCH_LIB_OBJS:.o=.d) $(O)/bench/main.d $(O)/bench/ring/ring_bench.d $(BENCH_TEST_SRCS:%.cc=$(O)/%.d)
