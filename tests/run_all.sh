@@ -104,5 +104,15 @@ for b in $BUILDS; do
     run_build "$b"
 done
 
+# The threaded code under ThreadSanitizer: the ring's multi-producer, multi-consumer stress
+# and the hub's cross-thread wake-ups.
+if [[ -x build/tsan/unit_tests ]]; then
+    echo ">>> build tsan"
+    TSAN_OPTIONS=halt_on_error=1 run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub'
+else
+    echo ">>> tsan: build/tsan/unit_tests is missing"
+    total_failed=$((total_failed + 1))
+fi
+
 echo "$total_passed passed, $total_failed failed"
 ((total_failed == 0))

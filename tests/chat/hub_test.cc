@@ -49,18 +49,25 @@ TEST_SUITE("chat/hub") {
         constexpr uint32_t kEntries = 20000;
         Hub hub(kLoops, 64);
         std::vector<std::atomic<uint32_t>> got(kLoops);
-        std::vector<net::Notifier*> notifiers(kLoops);
+        // Loops and notifiers outlive the threads that run them, so the wake-ups sent at
+        // the end can never reach a destroyed notifier.
+        std::vector<std::unique_ptr<net::Loop>> loop_objs(kLoops);
+        std::vector<std::unique_ptr<net::Notifier>> notifiers(kLoops);
+        std::string err;
+        for (size_t i = 0; i < kLoops; ++i) {
+            loop_objs[i] = net::Loop::create(err);
+            REQUIRE(loop_objs[i]);
+            notifiers[i] = net::Notifier::create(*loop_objs[i], err);
+            REQUIRE(notifiers[i]);
+            hub.attach(i, notifiers[i].get());
+        }
         std::atomic<bool> give_up{false};
         std::atomic<int> ready{0};
         std::vector<std::thread> loops;
         for (size_t i = 0; i < kLoops; ++i) {
             loops.emplace_back([&, i] {
-                std::string err;
-                auto loop = net::Loop::create(err);
-                auto notifier = net::Notifier::create(*loop, err);
-                hub.attach(i, notifier.get());
-                notifiers[i] = notifier.get();
-                loop->set_before_wait([&, i, l = loop.get()] {
+                net::Loop* l = loop_objs[i].get();
+                l->set_before_wait([&, i, l] {
                     hub.awake(i);
                     hub.drain(i, [&](const RingEntry&) { got[i].fetch_add(1); }, 256);
                     if (got[i].load() == kEntries || give_up.load()) {
@@ -71,7 +78,7 @@ TEST_SUITE("chat/hub") {
                     return hub.prepare_to_sleep(i) ? -1 : 0;
                 });
                 ready.fetch_add(1);
-                loop->run();
+                l->run();
             });
         }
         while (ready.load() < int(kLoops)) std::this_thread::yield();
@@ -92,7 +99,7 @@ TEST_SUITE("chat/hub") {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         bool woken_by_publishers = done();
         give_up.store(true);
-        for (auto* n : notifiers) n->notify();
+        for (auto& n : notifiers) n->notify();
         for (auto& t : loops) t.join();
         CHECK(woken_by_publishers);
         for (auto& g : got) CHECK(g.load() == kEntries);
