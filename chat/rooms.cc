@@ -1,0 +1,131 @@
+// chat/rooms.cc: rooms, history and users shared by every loop. Layer: chat/.
+#include "chat/rooms.h"
+
+namespace epws::chat {
+
+Room::~Room() {
+    for (RingEntry* e : history_)
+        if (e) e->release();
+}
+
+uint64_t Room::publish(Bus& bus, const std::function<RingEntry*(uint64_t)>& make) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t seq = last_seq_ + 1;
+    RingEntry* e = make(seq);
+    if (e == nullptr) return 0;
+    if (!bus.publish(e)) {
+        // Nobody saw it: drop every reference at once.
+        uint32_t refs = e->refs.load(std::memory_order_relaxed);  // still private to us
+        for (uint32_t i = 0; i < refs; ++i) e->release();
+        return 0;
+    }
+    last_seq_ = seq;
+    if (cap_ == 0) {
+        e->release();  // no history kept: give back the history's reference
+        return seq;
+    }
+    if (history_.size() < cap_) history_.resize(cap_, nullptr);
+    RingEntry*& slot = history_[(seq - 1) % cap_];
+    if (slot) slot->release();  // the oldest message leaves the history
+    slot = e;
+    return seq;
+}
+
+uint64_t Room::last_seq() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_seq_;
+}
+
+uint64_t Room::read_history(uint64_t from, uint64_t to,
+                            const std::function<void(const RingEntry&)>& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t oldest = last_seq_ >= cap_ ? last_seq_ - cap_ + 1 : 1;
+    if (last_seq_ == 0 || cap_ == 0) return last_seq_ + 1;
+    if (from < oldest) from = oldest;
+    if (to > last_seq_) to = last_seq_;
+    for (uint64_t s = from; s <= to; ++s) f(*history_[(s - 1) % cap_]);
+    return oldest;
+}
+
+bool Room::add_member(const std::string& user) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ++members_[user] == 1;
+}
+
+bool Room::remove_member(const std::string& user) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = members_.find(user);
+    if (it == members_.end()) return false;
+    if (--it->second > 0) return false;
+    members_.erase(it);
+    return true;
+}
+
+std::vector<std::string> Room::members() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    out.reserve(members_.size());
+    for (auto& [name, count] : members_) out.push_back(name);
+    return out;
+}
+
+size_t Room::member_count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return members_.size();
+}
+
+Room* RoomRegistry::find(std::string_view name, bool create) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_name_.find(name);
+    if (it != by_name_.end()) return it->second.get();
+    if (!create || by_name_.size() >= max_rooms_) return nullptr;
+    auto id = static_cast<uint32_t>(by_id_.size() + 1);
+    auto room = std::make_unique<Room>(id, std::string(name), history_);
+    Room* raw = room.get();
+    by_name_.emplace(std::string(name), std::move(room));
+    by_id_.push_back(raw);
+    return raw;
+}
+
+Room* RoomRegistry::by_id(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return id >= 1 && id <= by_id_.size() ? by_id_[id - 1] : nullptr;
+}
+
+std::vector<RoomRegistry::Info> RoomRegistry::list() {
+    std::vector<Room*> rooms;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        rooms = by_id_;
+    }
+    std::vector<Info> out;
+    out.reserve(rooms.size());
+    for (Room* r : rooms) out.push_back({r->name(), r->member_count()});
+    return out;
+}
+
+uint32_t UserRegistry::connect(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = users_.try_emplace(name, User{0, 0});
+    if (fresh) it->second.id = next_id_++;
+    if (it->second.connections >= max_per_user_) return 0;
+    ++it->second.connections;
+    return it->second.id;
+}
+
+void UserRegistry::disconnect(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = users_.find(name);
+    if (it == users_.end()) return;
+    // Forget a user with no connection left, so names seen once do not pile up; ids are never
+    // reused, so a direct message still in flight to the old id reaches nobody.
+    if (--it->second.connections == 0) users_.erase(it);
+}
+
+uint32_t UserRegistry::online_id(std::string_view name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = users_.find(name);
+    return it != users_.end() && it->second.connections > 0 ? it->second.id : 0;
+}
+
+}  // namespace epws::chat
