@@ -63,8 +63,9 @@ constexpr CloseRow kCloseTable[] = {
     {CloseCode::kMessageTooBig, "inflated message too big"},
     {CloseCode::kPolicyViolation, "send buffer full: peer not reading"},
     {CloseCode::kGoingAway, "timeout"},
+    {CloseCode::kInternalError, "compression failed on the server"},
 };
-static_assert(std::size(kCloseTable) == static_cast<size_t>(ProtocolError::kTimeout) + 1);
+static_assert(std::size(kCloseTable) == static_cast<size_t>(ProtocolError::kDeflateFailed) + 1);
 
 }  // namespace
 

@@ -54,6 +54,7 @@ enum class ProtocolError : uint8_t {
     kInflateTooBig,         // inflated message over the size limit -> 1009
     kOutputOverflow,        // peer does not read; output over its cap -> 1008
     kTimeout,               // idle or close timeout -> 1001 (never sent if the peer is gone)
+    kDeflateFailed,         // zlib failed on our side (out of memory) -> 1011
 };
 
 // Close status codes, RFC 6455 §7.4.1.

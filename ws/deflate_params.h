@@ -1,0 +1,78 @@
+// ws/deflate_params.h: permessage-deflate negotiation (RFC 7692 §5, §7.1): parses the offers in
+// Sec-WebSocket-Extensions and agrees on parameters. Layer: ws/. Pure: no I/O, no zlib.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace epws::ws {
+
+// How the server spends memory on permessage-deflate.
+enum class DeflateMode : uint8_t {
+    kOff,       // never negotiate: the extension is declined (RFC 6455 §9.1 allows it)
+    kShared,    // no context takeover either way: one compressor and one decompressor per loop
+    kDedicated, // context takeover allowed: each connection may get its own zlib streams
+};
+
+// The server's permessage-deflate settings (part of ServerConfig; read-only while serving).
+struct DeflateConfig {
+    DeflateMode mode = DeflateMode::kShared;
+    int level = 6;            // zlib compression level, 0..9
+    uint8_t window_bits = 15; // 9..15: our compressor's window; the cap we ask of clients
+    uint8_t mem_level = 8;    // 1..9: zlib memLevel of our compressors (2^(mem_level+9) bytes)
+    uint32_t threshold = 64;  // messages shorter than this go out uncompressed (RFC 7692 §6)
+};
+
+// What one connection agreed on (4 bytes: it lives in every connection).
+struct DeflateParams {
+    bool enabled = false;
+    // We reset our compressor after every message (RFC 7692 §7.1.1.1).
+    bool server_no_context_takeover = false;
+    // The client resets its compressor after every message (§7.1.1.2): we may reset ours too.
+    bool client_no_context_takeover = false;
+    uint8_t server_window_bits = 15; // our compressor's LZ77 window (§7.1.2.1), 8..15
+    uint8_t client_window_bits = 15; // the client's window, so our decompressor's (§7.1.2.2)
+};
+
+// One extension parameter as written: `name`, `name=token` or `name="quoted"` (RFC 6455 §9.1).
+// Views into the header; `value` of a quoted string is between the quotes, escapes still in.
+struct ExtensionParam {
+    std::string_view name;
+    std::string_view value;
+    bool has_value = false;
+    bool quoted = false;
+};
+
+// One offer: an extension token and its parameters, in order.
+struct ExtensionOffer {
+    static constexpr uint8_t kMaxParams = 8; // more than any real offer; more declines it
+    std::string_view name;
+    ExtensionParam params[kMaxParams];
+    uint8_t count = 0;
+    bool too_many = false; // params past kMaxParams were dropped
+};
+
+enum class OfferParse : uint8_t { kOffer, kEnd, kSyntaxError };
+
+// Reads the next offer from `rest` (a Sec-WebSocket-Extensions value, RFC 6455 §9.1:
+// 1#( token *( ";" token [ "=" ( token / quoted-string ) ] ) )) into out and advances rest past
+// it. kEnd when nothing but separators is left; kSyntaxError on malformed input (rest is then
+// unspecified). Views in out point into the header.
+OfferParse next_offer(std::string_view& rest, ExtensionOffer& out);
+
+// Judges one offer against the config. Returns the agreed params (enabled) and writes the
+// answer for the 101 response ("permessage-deflate; ..." without a header name) into answer;
+// or returns params with enabled == false when the offer is not permessage-deflate or has an
+// unknown, duplicate, valueless-where-required or out-of-range parameter (RFC 7692 §7.1: such
+// an offer is declined, the handshake still succeeds).
+DeflateParams accept_offer(const ExtensionOffer& offer, const DeflateConfig& config,
+                           std::string& answer);
+
+// The whole negotiation: the first offer in `header` we can honour (RFC 7692 §5: offers are in
+// the client's order of preference). answer is cleared, and set only when params are enabled.
+// A syntax error declines every offer (connect without compression) rather than failing.
+DeflateParams negotiate_deflate(std::string_view header, const DeflateConfig& config,
+                                std::string& answer);
+
+} // namespace epws::ws
