@@ -19,12 +19,12 @@ void EchoApp::on_message(ws::ServerConnection& ws, ws::Opcode op,
         ws.send_message(op, payload);
         return;
     }
-    std::byte header[ws::kMaxFrameHeader];
-    size_t h = ws::encode_frame_header(header, op, payload.size());
+    // Framed once, compressed once for every recipient in shared deflate mode (ws::Broadcast).
+    ws::Broadcast message(op, payload);
     // Backwards: a recipient whose socket fails is closed at once and swap-removed by
     // on_close, which moves an already visited subscriber into its slot; none is skipped.
     for (size_t i = subscribers_.size(); i-- > 0;) {
-        if (i < subscribers_.size()) subscribers_[i]->send_frame({header, h}, payload);
+        if (i < subscribers_.size()) message.send_to(*subscribers_[i]);
     }
 }
 
@@ -89,6 +89,17 @@ std::string stats_json(const ws::ServerStats& s) {
     field("closed_output_overflow", s.closed_output_overflow);
     field("messages_in", s.messages_in);
     field("messages_out", s.messages_out);
+    const ws::DeflateStats& d = s.deflate;
+    field("deflate_negotiated", d.negotiated);
+    field("deflate_messages_inflated", d.messages_inflated);
+    field("deflate_inflate_in_bytes", d.inflate_in_bytes);
+    field("deflate_inflate_out_bytes", d.inflate_out_bytes);
+    field("deflate_messages_deflated", d.messages_deflated);
+    field("deflate_deflate_in_bytes", d.deflate_in_bytes);
+    field("deflate_deflate_out_bytes", d.deflate_out_bytes);
+    field("deflate_frames_reused", d.frames_reused);
+    field("deflate_dedicated_streams", d.dedicated_streams);
+    field("deflate_zlib_bytes", d.zlib.bytes);
     return out + "}\n";
 }
 

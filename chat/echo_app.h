@@ -20,7 +20,8 @@ public:
     void on_open(ws::ServerConnection& ws, const ws::HttpRequest& req) override;
     // /echo: echoes text as text and binary as binary, from the receive buffer without a copy.
     // /broadcast: sends the message to every /broadcast connection, the sender included; the
-    // frame header is encoded once and the payload is not copied per recipient.
+    // frame header is encoded once, the payload is not copied per recipient, and it is
+    // compressed once for every recipient with shared-mode permessage-deflate.
     void on_message(ws::ServerConnection& ws, ws::Opcode op,
                     std::span<const std::byte> payload) override;
     void on_close(ws::ServerConnection& ws, uint16_t code) override;

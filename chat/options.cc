@@ -63,6 +63,17 @@ std::vector<std::string> split_list(std::string_view v) {
     return out;
 }
 
+// An integer in [lo, hi] (no suffix) into a small field.
+template <class T>
+std::string small_int(std::string_view v, int lo, int hi, T& out) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return "expects a whole number";
+    if (n < lo || n > hi) return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    out = static_cast<T>(n);
+    return "";
+}
+
 template <class T>
 Setter size_flag(T ws::ServerConfig::*field, uint64_t lo, uint64_t hi) {
     return [=](std::string_view v, ws::ServerConfig& c) {
@@ -126,6 +137,30 @@ const std::vector<Flag>& flags() {
         {"--subprotocols", "LIST", "comma-separated Sec-WebSocket-Protocol values to accept, in "
          "preference order (default none)",
          [](std::string_view v, C& c) { c.handshake.subprotocols = split_list(v); return std::string(); }},
+        {"--deflate", "MODE", "permessage-deflate: off, shared (no context takeover, one zlib "
+         "stream per loop, no per-connection state) or dedicated (per-connection window) "
+         "(default shared)",
+         [](std::string_view v, C& c) {
+             if (v == "off") c.deflate.mode = ws::DeflateMode::kOff;
+             else if (v == "shared") c.deflate.mode = ws::DeflateMode::kShared;
+             else if (v == "dedicated") c.deflate.mode = ws::DeflateMode::kDedicated;
+             else return std::string("expects off, shared or dedicated");
+             return std::string();
+         }},
+        {"--deflate-level", "N", "zlib compression level 0..9 (default 6)",
+         [](std::string_view v, C& c) { return small_int(v, 0, 9, c.deflate.level); }},
+        {"--deflate-window-bits", "N", "LZ77 window 9..15 of our compressor and the most we let a "
+         "client use in dedicated mode (default 15)",
+         [](std::string_view v, C& c) { return small_int(v, 9, 15, c.deflate.window_bits); }},
+        {"--deflate-mem-level", "N", "zlib memLevel 1..9 of our compressors (default 8)",
+         [](std::string_view v, C& c) { return small_int(v, 1, 9, c.deflate.mem_level); }},
+        {"--deflate-threshold", "N", "messages shorter than this are sent uncompressed (default 64)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, UINT32_MAX, n);
+             if (e.empty()) c.deflate.threshold = static_cast<uint32_t>(n);
+             return e;
+         }},
         {"--allowed-origins", "LIST", "comma-separated Origin values allowed to upgrade; others "
          "get 403 (default any)",
          [](std::string_view v, C& c) { c.handshake.allowed_origins = split_list(v); return std::string(); }},

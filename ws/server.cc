@@ -20,7 +20,8 @@ constexpr std::string_view kBusyResponse =
 Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, Application& app)
     : loop_(loop), config_(config), app_(app),
       listener_(loop, listen_fd,
-                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); }) {
+                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); }),
+      deflate_(config.deflate, stats_.deflate) {
     request_.headers.reserve(config.http.max_headers + 1);
 }
 
@@ -61,6 +62,46 @@ void Server::shutdown() {
 
 void Server::connection_closed() {
     if (shutting_down_ && loop_.connection_count() <= 1) loop_.stop();
+}
+
+Broadcast::Broadcast(Opcode op, std::span<const std::byte> payload) : payload_(payload), op_(op) {
+    plain_size_ = static_cast<uint8_t>(encode_frame_header(plain_header_, op, payload.size()));
+}
+
+net::SendStatus Broadcast::send_to(ServerConnection& to) {
+    Server& server = to.server_;
+    const DeflateParams& p = to.deflate_params();
+    if (!server.deflate_.should_compress(p, payload_.size()))
+        return to.send_frame({plain_header_, plain_size_}, payload_);
+    // A compressor that keeps context makes bytes valid for its own peer only.
+    if (!DeflateEngine::output_is_shareable(p)) return to.send_message(op_, payload_);
+    Variant& v = variant(server, p.server_window_bits);
+    if (!v.compressed) return to.send_frame({plain_header_, plain_size_}, payload_);
+    return to.send_frame({v.header, v.header_size}, v.body);
+}
+
+Broadcast::Variant& Broadcast::variant(Server& server, uint8_t window_bits) {
+    Variant& v = variants_[window_bits - 8];
+    if (v.ready) {
+        if (v.compressed) ++server.stats_.deflate.frames_reused;
+        return v;
+    }
+    v.ready = true;
+    DeflateParams p;
+    p.enabled = true;
+    p.server_no_context_takeover = true;
+    p.server_window_bits = window_bits;
+    std::unique_ptr<DeflateStreams> none;  // a shareable compressor is the loop's own
+    // RFC 7692 §6: any message may go uncompressed, so a zlib failure or a message that does
+    // not shrink (its receivers keep no context from us) is sent plain.
+    v.compressed = server.deflate_.compress(p, none, payload_, v.body) &&
+                   v.body.size() < payload_.size();
+    if (v.compressed) {
+        // RFC 7692 §6: RSV1 on the first (here the only) frame marks the message compressed.
+        v.header_size = static_cast<uint8_t>(
+            encode_frame_header(v.header, op_, v.body.size(), true, true));
+    }
+    return v;
 }
 
 }  // namespace epws::ws

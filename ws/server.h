@@ -7,9 +7,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/listener.h"
 #include "net/loop.h"
+#include "ws/deflate_engine.h"
+#include "ws/deflate_params.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 #include "ws/http_request.h"
@@ -27,6 +30,8 @@ struct ServerConfig {
     HttpLimits http;                         // 8 KiB of head, 100 headers, 4 KiB target
     ReaderLimits reader;                     // 16 MiB message, 1 Mi fragments
     HandshakeConfig handshake;               // subprotocols, Origin allow-list
+    DeflateConfig deflate;                   // permessage-deflate: shared mode, level 6, 15-bit
+                                             // window, memLevel 8, messages of 64 bytes and up
     uint32_t max_output_bytes = 32u << 20;   // queued for one peer before close 1008
     uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
     uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
@@ -49,6 +54,7 @@ struct ServerStats {
     uint64_t messages_in = 0;
     uint64_t messages_out = 0;
     uint64_t websockets = 0;             // open WebSocket connections now
+    DeflateStats deflate;                // permessage-deflate (RFC 7692)
 };
 
 // A plain HTTP answer the application fills in.
@@ -91,6 +97,7 @@ public:
 
 private:
     friend class ServerConnection;
+    friend class Broadcast;
     void on_accept(int fd, const sockaddr_storage& peer);
     void connection_closed();
 
@@ -101,7 +108,39 @@ private:
     ServerStats stats_;
     HttpRequest request_;    // parse target reused by every connection (capacity kept)
     std::string response_;   // response scratch reused likewise
+    std::string extensions_answer_;  // Sec-WebSocket-Extensions answer scratch, likewise
+    DeflateEngine deflate_;  // the loop's shared zlib streams and scratch (lazily created)
     bool shutting_down_ = false;
+};
+
+// One message sent to many connections of one server: framed once, and compressed at most once
+// per window size for every recipient whose compressor keeps no context (RFC 7692 §7.1.1.1: its
+// compressed bytes then depend only on the message and the window, so all of them can share
+// them). Recipients without the extension, or below the threshold, get the one plain frame;
+// recipients whose compressor keeps context (dedicated mode) get their own compression.
+// Loop thread only; payload must stay valid while the object lives.
+class Broadcast {
+public:
+    Broadcast(Opcode op, std::span<const std::byte> payload);
+    // Same outcomes as ServerConnection::send_frame. Every recipient of one Broadcast belongs to
+    // the same Server (one loop).
+    net::SendStatus send_to(ServerConnection& to);
+
+private:
+    struct Variant {
+        std::vector<std::byte> body;  // the compressed payload
+        std::byte header[kMaxFrameHeader];
+        uint8_t header_size = 0;
+        bool ready = false;       // compressed (or tried) already
+        bool compressed = false;  // false: compressing did not help, send the plain frame
+    };
+    Variant& variant(Server& server, uint8_t window_bits);
+
+    std::span<const std::byte> payload_;
+    Opcode op_;
+    uint8_t plain_size_ = 0;
+    std::byte plain_header_[kMaxFrameHeader];
+    Variant variants_[8];  // by the recipient's server window bits, 8..15
 };
 
 }  // namespace epws::ws

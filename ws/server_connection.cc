@@ -6,6 +6,7 @@
 
 #include "ws/handshake.h"
 #include "ws/server.h"
+#include "ws/utf8.h"
 
 namespace epws::ws {
 namespace {
@@ -42,8 +43,10 @@ size_t ServerConnection::on_http_data(std::span<std::byte> data) {
     size_t used = 0;
     while (state_ == State::kHttp && !closing() && !closed() && used < data.size()) {
         auto rest = data.subspan(used);
-        ParseResult r = parse_request(as_text(rest), scanned_, server_.config().http,
+        size_t scanned = scanned_;
+        ParseResult r = parse_request(as_text(rest), scanned, server_.config().http,
                                       server_.request_);
+        scanned_ = static_cast<uint32_t>(scanned);  // < max_header_bytes (64 KiB at most)
         if (r.status == ParseStatus::kNeedMore) return used;
         if (r.status == ParseStatus::kError) {
             reply_error(r.error);
@@ -96,15 +99,22 @@ bool ServerConnection::upgrade() {
         reply_error(up.error);
         return false;
     }
+    // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or none.
+    std::string& answer = server_.extensions_answer_;
+    deflate_params_ = negotiate_deflate(up.extensions, server_.config().deflate, answer);
     std::string& out = server_.response_;
     out.clear();
-    if (!append_upgrade_response(out, up.key, up.subprotocol, {})) {
+    if (!append_upgrade_response(out, up.key, up.subprotocol, answer)) {
         reply_error(HttpError::kInternal);  // OpenSSL could not hash the key
         return false;
     }
     send(as_bytes(out));
     state_ = State::kOpen;
     upgraded_ = true;
+    if (deflate_params_.enabled) {
+        reader_.set_rsv1_allowed(true);  // RFC 7692 §6: RSV1 now marks a compressed message
+        ++server_.stats_.deflate.negotiated;
+    }
     ++server_.stats_.handshakes;
     ++server_.stats_.websockets;
     set_timeout(server_.config().idle_timeout_ms);
@@ -134,12 +144,33 @@ size_t ServerConnection::on_frames(std::span<std::byte> data) {
     return r.consumed;
 }
 
-bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool) {
+bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool compressed) {
     // RFC 6455 §5.5.1: after sending a close frame, an endpoint sends no more data; messages
     // that were already in flight from the peer are dropped.
     if (state_ != State::kOpen) return true;
     ++server_.stats_.messages_in;
+    if (compressed) return on_compressed_message(op, payload);
     server_.app_.on_message(*this, op, payload);
+    return !closed();
+}
+
+// RSV1 was set (only possible once permessage-deflate was agreed: the reader rejects it
+// otherwise with 1002, RFC 7692 §6).
+bool ServerConnection::on_compressed_message(Opcode op, std::span<std::byte> payload) {
+    DeflateEngine& engine = server_.deflate_;
+    std::vector<std::byte>& plain = engine.inflate_scratch();
+    // RFC 7692 §7.2.2 inflate; §8.1 / RFC 6455 §10.4: bounded by the message limit as it goes.
+    ProtocolError e = engine.inflate(deflate_params_, deflate_, payload,
+                                     server_.config().reader.max_message_bytes, plain);
+    // RFC 6455 §8.1: text is UTF-8; compressed text can only be checked once inflated.
+    if (e == ProtocolError::kNone && op == Opcode::kText && !is_valid_utf8(plain.data(), plain.size()))
+        e = ProtocolError::kInvalidUtf8;
+    if (e == ProtocolError::kNone) server_.app_.on_message(*this, op, plain);
+    DeflateEngine::trim(plain);  // nothing views it any more
+    if (e != ProtocolError::kNone) {
+        fail(e);
+        return false;
+    }
     return !closed();
 }
 
@@ -176,9 +207,37 @@ void ServerConnection::send_close(uint16_t code, std::string_view reason) {
 }
 
 net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
+    // RFC 7692 §6.1: control frames are never compressed.
+    if (!is_control(op) && server_.deflate_.should_compress(deflate_params_, payload.size()))
+        return send_compressed(op, payload);
+    return send_plain(op, payload);
+}
+
+net::SendStatus ServerConnection::send_plain(Opcode op, std::span<const std::byte> payload) {
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, op, payload.size());
     return send_frame({header, h}, payload);
+}
+
+net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std::byte> payload) {
+    if (state_ != State::kOpen) return net::SendStatus::kDropped;
+    std::vector<std::byte>& body = server_.deflate_.deflate_scratch();
+    if (!server_.deflate_.compress(deflate_params_, deflate_, payload, body)) {
+        fail(ProtocolError::kDeflateFailed);
+        return net::SendStatus::kDropped;
+    }
+    net::SendStatus s;
+    if (DeflateEngine::output_is_shareable(deflate_params_) && body.size() >= payload.size()) {
+        // The peer keeps no context from us, so the plain message is just as valid and smaller.
+        s = send_plain(op, payload);
+    } else {
+        // RFC 7692 §6: RSV1 on the first frame (our only one) marks the message compressed.
+        std::byte header[kMaxFrameHeader];
+        size_t h = encode_frame_header(header, op, body.size(), true, true);
+        s = send_frame({header, h}, body);  // send() copies what it cannot write now
+    }
+    DeflateEngine::trim(body);
+    return s;
 }
 
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
@@ -207,7 +266,8 @@ void ServerConnection::close_websocket(uint16_t code, std::string_view reason) {
 }
 
 void ServerConnection::fail(ProtocolError e) {
-    if (e != ProtocolError::kOutputOverflow && e != ProtocolError::kTimeout)
+    if (e != ProtocolError::kOutputOverflow && e != ProtocolError::kTimeout &&
+        e != ProtocolError::kDeflateFailed)
         ++server_.stats_.protocol_errors;
     if (state_ == State::kOpen) send_close(static_cast<uint16_t>(close_code(e)), close_reason(e));
     finish();
@@ -244,6 +304,7 @@ void ServerConnection::on_timeout() {
 }
 
 void ServerConnection::on_close(net::CloseCause) {
+    server_.deflate_.release(deflate_);  // dedicated zlib streams die with the connection
     if (upgraded_) {
         --server_.stats_.websockets;
         server_.app_.on_close(*this, peer_close_code_);

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "net/connection.h"
+#include "ws/deflate_engine.h"
+#include "ws/deflate_params.h"
 #include "ws/frame.h"
 #include "ws/message_reader.h"
 
@@ -19,9 +22,11 @@ class ServerConnection final : public net::Connection, private MessageSink {
 public:
     ServerConnection(Server& server, int fd);
 
-    // Sends one unfragmented message (text payload must be valid UTF-8; the caller's job).
-    // A peer over its output cap is closed with 1008 and counted: the frame is then either
-    // refused (kDropped) or, if it was queued whole, followed by the close frame.
+    // Sends one unfragmented message (text payload must be valid UTF-8; the caller's job),
+    // compressed when permessage-deflate was agreed and it reaches the threshold (control
+    // frames never are, RFC 7692 §6.1). A peer over its output cap is closed with 1008 and
+    // counted: the frame is then either refused (kDropped) or, if it was queued whole,
+    // followed by the close frame. A zlib failure closes with 1011 (kDropped).
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
     // Sends a frame whose header the caller encoded (encode_frame_header, unmasked): a
     // broadcast encodes it once for every recipient. Same outcomes as send_message.
@@ -31,11 +36,15 @@ public:
     void close_websocket(uint16_t code, std::string_view reason);
     bool is_open() const { return state_ == State::kOpen; }
 
+    // What permessage-deflate parameters this connection agreed (enabled == false: none).
+    const DeflateParams& deflate_params() const { return deflate_params_; }
+
     // One word for the application's own use (an index into its tables); 0 until set.
     uint32_t app_tag() const { return app_tag_; }
     void set_app_tag(uint32_t tag) { app_tag_ = tag; }
 
 private:
+    friend class Broadcast;
     enum class State : uint8_t { kHttp, kOpen, kClosing, kDone };
 
     size_t on_data(std::span<std::byte> data) override;
@@ -50,14 +59,21 @@ private:
     bool upgrade();
     void reply_error(HttpError e);
     size_t on_frames(std::span<std::byte> data);
+    bool on_compressed_message(Opcode op, std::span<std::byte> payload);
+    net::SendStatus send_compressed(Opcode op, std::span<const std::byte> payload);
+    net::SendStatus send_plain(Opcode op, std::span<const std::byte> payload);
     void send_close(uint16_t code, std::string_view reason);
     void fail(ProtocolError e);
     void finish();
 
     Server& server_;
     MessageReader reader_;
-    size_t scanned_ = 0;          // how far the request-head search got (slowloris stays O(n))
+    // Dedicated-mode zlib streams, created on the first message that needs one (never in shared
+    // or off mode), freed on close: an idle connection pays one null pointer.
+    std::unique_ptr<DeflateStreams> deflate_;
+    uint32_t scanned_ = 0;        // how far the request-head search got (slowloris stays O(n))
     uint32_t app_tag_ = 0;
+    DeflateParams deflate_params_;  // 4 bytes
     uint16_t peer_close_code_ = 1006;
     State state_ = State::kHttp;
     bool upgraded_ = false;

@@ -66,3 +66,36 @@ TEST_SUITE("chat/options") {
         CHECK(text.find("default 8192") != std::string::npos);
     }
 }
+
+TEST_SUITE("chat/options") {
+    TEST_CASE("deflate flags choose the mode and bound level, window, memLevel and threshold") {
+        ws::ServerConfig c;
+        std::string err;
+        CHECK(c.deflate.mode == ws::DeflateMode::kShared);  // browsers get compression by default
+        CHECK(c.deflate.level == 6);
+        CHECK(c.deflate.window_bits == 15);
+        CHECK(c.deflate.mem_level == 8);
+        CHECK(c.deflate.threshold == 64);
+        REQUIRE(parse({"--deflate", "dedicated", "--deflate-level=1", "--deflate-window-bits", "10",
+                       "--deflate-mem-level", "4", "--deflate-threshold", "1k"},
+                      c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.deflate.mode == ws::DeflateMode::kDedicated);
+        CHECK(c.deflate.level == 1);
+        CHECK(c.deflate.window_bits == 10);
+        CHECK(c.deflate.mem_level == 4);
+        CHECK(c.deflate.threshold == 1024);
+        REQUIRE(parse({"--deflate", "off"}, c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.deflate.mode == ws::DeflateMode::kOff);
+        for (auto args : {std::vector<const char*>{"--deflate", "on"}, {"--deflate-level", "10"},
+                          {"--deflate-window-bits", "8"}, {"--deflate-mem-level", "0"},
+                          {"--deflate-threshold", "-1"}}) {
+            CHECK(parse(args, c, err) == chat::ParseOutcome::kError);
+            CHECK(err.find(args[0]) != std::string::npos);
+        }
+        std::string text = chat::usage("epws");
+        for (const char* flag : {"--deflate ", "--deflate-level", "--deflate-window-bits",
+                                 "--deflate-mem-level", "--deflate-threshold"})
+            CHECK_MESSAGE(text.find(flag) != std::string::npos, flag);
+        CHECK(text.find("(default shared)") != std::string::npos);
+    }
+}
