@@ -24,16 +24,17 @@ struct DeflateConfig {
     uint32_t threshold = 64;  // messages shorter than this go out uncompressed (RFC 7692 §6)
 };
 
-// What one connection agreed on (4 bytes: it lives in every connection).
+// What one connection agreed on (3 bytes: it lives in every connection).
 struct DeflateParams {
-    bool enabled = false;
+    bool enabled : 1 = false;
     // We reset our compressor after every message (RFC 7692 §7.1.1.1).
-    bool server_no_context_takeover = false;
+    bool server_no_context_takeover : 1 = false;
     // The client resets its compressor after every message (§7.1.1.2): we may reset ours too.
-    bool client_no_context_takeover = false;
-    uint8_t server_window_bits = 15; // our compressor's LZ77 window (§7.1.2.1), 8..15
-    uint8_t client_window_bits = 15; // the client's window, so our decompressor's (§7.1.2.2)
+    bool client_no_context_takeover : 1 = false;
+    uint8_t server_window_bits = 15;  // our compressor's LZ77 window (§7.1.2.1), 8..15
+    uint8_t client_window_bits = 15;  // the client's window, so our decompressor's (§7.1.2.2)
 };
+static_assert(sizeof(DeflateParams) == 3, "DeflateParams lives in every connection");
 
 // One extension parameter as written: `name`, `name=token` or `name="quoted"` (RFC 6455 §9.1).
 // Views into the header; `value` of a quoted string is between the quotes, escapes still in.

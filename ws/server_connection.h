@@ -73,7 +73,7 @@ private:
     std::unique_ptr<DeflateStreams> deflate_;
     uint32_t scanned_ = 0;        // how far the request-head search got (slowloris stays O(n))
     uint32_t app_tag_ = 0;
-    DeflateParams deflate_params_;  // 4 bytes
+    DeflateParams deflate_params_;  // 3 bytes: fits beside the fields below
     uint16_t peer_close_code_ = 1006;
     State state_ = State::kHttp;
     bool upgraded_ = false;

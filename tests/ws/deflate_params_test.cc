@@ -25,7 +25,7 @@ void check_table(const DeflateConfig& config, const Row* rows, size_t n) {
         DeflateParams p = epws::ws::negotiate_deflate(rows[i].offer, config, answer);
         CAPTURE(rows[i].offer);
         CHECK(answer == rows[i].answer);
-        CHECK(p.enabled == !answer.empty());
+        CHECK(bool(p.enabled) == !answer.empty());
     }
 }
 
@@ -169,18 +169,18 @@ TEST_SUITE("ws/deflate_params") {
         std::string answer;
         DeflateParams p = epws::ws::negotiate_deflate("permessage-deflate",
                                                       config(DeflateMode::kDedicated, 11), answer);
-        CHECK(p.enabled);
+        CHECK(bool(p.enabled));
         CHECK(p.server_window_bits == 11); // not announced: our own choice (RFC 7692 §7.1.2.1)
         CHECK(p.client_window_bits == 15); // the client did not offer client_max_window_bits
-        CHECK_FALSE(p.server_no_context_takeover);
-        CHECK_FALSE(p.client_no_context_takeover);
+        CHECK_FALSE(bool(p.server_no_context_takeover));
+        CHECK_FALSE(bool(p.client_no_context_takeover));
         p = epws::ws::negotiate_deflate(
             "permessage-deflate; server_max_window_bits=8; client_max_window_bits=9",
             config(DeflateMode::kShared), answer);
         CHECK(p.server_window_bits == 8);
         CHECK(p.client_window_bits == 9);
-        CHECK(p.server_no_context_takeover);
-        CHECK(p.client_no_context_takeover);
+        CHECK(bool(p.server_no_context_takeover));
+        CHECK(bool(p.client_no_context_takeover));
     }
 
     TEST_CASE("off mode declines every offer") {
