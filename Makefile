@@ -9,9 +9,9 @@ BUILD ?= release
 CXX ?= g++
 O ?= build/$(BUILD)
 
-PKGS := openssl zlib
+PKGS := openssl zlib simdjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
 # CI (and anyone who sets WERROR=1) treats warnings as errors.
