@@ -142,14 +142,45 @@ bool Connection::write_out() {
 
 SendStatus Connection::send(std::span<const std::byte> a, std::span<const std::byte> b,
                             bool force) {
+    iovec iov[2] = {{const_cast<std::byte*>(a.data()), a.size()},
+                    {const_cast<std::byte*>(b.data()), b.size()}};
+    return sendv(iov, b.empty() ? 1 : 2, force);
+}
+
+namespace {
+
+size_t iov_total(const iovec* iov, int n) {
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+    return total;
+}
+
+// Appends iov to out, skipping its first `skip` bytes. False if out refused the bytes.
+bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
+    for (int i = 0; i < n; ++i) {
+        size_t len = iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        if (!out.append(static_cast<const std::byte*>(iov[i].iov_base) + skip, len - skip))
+            return false;
+        skip = 0;
+    }
+    return true;
+}
+
+}  // namespace
+
+SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
     if (state_ != State::kOpen) return SendStatus::kDropped;
-    size_t total = a.size() + b.size();
+    size_t total = iov_total(iov, n);
     if (loop_.corked_ == this) {
         if (out_.empty() && total <= Loop::kCorkBytes - loop_.cork_len_) {
-            std::memcpy(loop_.cork_.get() + loop_.cork_len_, a.data(), a.size());
-            if (!b.empty())
-                std::memcpy(loop_.cork_.get() + loop_.cork_len_ + a.size(), b.data(), b.size());
-            loop_.cork_len_ += total;
+            for (int i = 0; i < n; ++i) {
+                std::memcpy(loop_.cork_.get() + loop_.cork_len_, iov[i].iov_base, iov[i].iov_len);
+                loop_.cork_len_ += iov[i].iov_len;
+            }
             return SendStatus::kSent;
         }
         loop_.uncork();  // keep order: what was corked goes first
@@ -158,13 +189,10 @@ SendStatus Connection::send(std::span<const std::byte> a, std::span<const std::b
     }
     if (!out_.empty()) {
         if (!force && out_.size() + total > out_cap_) return SendStatus::kDropped;
-        if (!out_.append(a.data(), a.size()) || !out_.append(b.data(), b.size()))
-            return SendStatus::kDropped;
-        return SendStatus::kQueued;
+        return append_iov(out_, iov, n, 0) ? SendStatus::kQueued : SendStatus::kDropped;
     }
-    iovec iov[2] = {{const_cast<std::byte*>(a.data()), a.size()},
-                    {const_cast<std::byte*>(b.data()), b.size()}};
-    IoResult r = transport_.writev(fd_, iov, b.empty() ? 1 : 2);
+    // One writev for all of it (the kernel takes at most IOV_MAX pieces: callers pass fewer).
+    IoResult r = transport_.writev(fd_, iov, n);
     if (r.status == IoStatus::kError) {
         close(CloseCause::kPeerReset);
         return SendStatus::kDropped;
@@ -172,12 +200,7 @@ SendStatus Connection::send(std::span<const std::byte> a, std::span<const std::b
     size_t sent = r.status == IoStatus::kOk ? r.bytes : 0;
     if (sent == total) return SendStatus::kSent;
     // Keep what the kernel refused; EPOLLOUT (edge-triggered) tells us when to go on.
-    if (sent < a.size()) {
-        out_.append(a.data() + sent, a.size() - sent);
-        out_.append(b.data(), b.size());
-    } else {
-        out_.append(b.data() + (sent - a.size()), total - sent);
-    }
+    append_iov(out_, iov, n, sent);
     return SendStatus::kQueued;
 }
 

@@ -47,6 +47,9 @@ public:
     // with kDropped unless `force` (a close frame may still go out after the cap is hit).
     SendStatus send(std::span<const std::byte> a, std::span<const std::byte> b = {},
                     bool force = false);
+    // The same for n pieces (n <= IOV_MAX) in one writev: a batch of frames that many
+    // connections share is sent to each without being copied.
+    SendStatus sendv(const iovec* iov, int n, bool force = false);
 
     // Closes at once: unsent output is discarded, on_close() runs, the fd is closed now and
     // the object deleted after the event batch.

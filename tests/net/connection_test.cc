@@ -138,6 +138,26 @@ TEST_SUITE("net/connection") {
         CHECK(f.probe->drains >= 1);
     }
 
+    TEST_CASE("sendv writes several pieces in order, and queues exactly what the kernel refused") {
+        Fixture f;
+        std::string a(1000, 'a'), b(70000, 'b'), c(333, 'c');
+        std::string sent;
+        SendStatus s = SendStatus::kSent;
+        for (int i = 0; i < 100 && s == SendStatus::kSent; ++i) {
+            b[0] = char('A' + i % 26);
+            iovec iov[3] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}};
+            s = f.probe->sendv(iov, 3);
+            sent += a + b + c;
+        }
+        REQUIRE(s == SendStatus::kQueued);
+        std::string got;
+        REQUIRE(f.run_until([&] {
+            got += f.read_peer();
+            return got.size() == sent.size();
+        }));
+        CHECK(got == sent);
+    }
+
     TEST_CASE("a send over the output cap is refused, not buffered") {
         Fixture f;
         f.probe->set_output_limits(256 * 1024, 128 * 1024);
