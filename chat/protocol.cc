@@ -162,10 +162,19 @@ ProtocolErrorCode check_text(std::string_view text, const ProtocolLimits& limits
     if (text.size() > limits.max_text_bytes) return ProtocolErrorCode::kTextTooLong;
     bool visible = false;
     for (size_t i = 0; i < text.size();) {
-        const char32_t cp = next_code_point(text, i);
+        const auto b = static_cast<uint8_t>(text[i]);
         // Tab and newline are how people write; CR, NUL, ESC and friends only confuse terminals
         // and logs.
-        if (is_control(cp) && cp != '\t' && cp != '\n') return ProtocolErrorCode::kControlCharacters;
+        if (b < 0x80) {  // inline ASCII path: most chat text is ASCII, and this runs per message
+            if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7F) {
+                return ProtocolErrorCode::kControlCharacters;
+            }
+            visible |= b > 0x20;
+            ++i;
+            continue;
+        }
+        const char32_t cp = next_code_point(text, i);
+        if (is_control(cp)) return ProtocolErrorCode::kControlCharacters;
         if (!is_space(cp) && !is_invisible_format(cp)) visible = true;
     }
     return visible ? ProtocolErrorCode::kNone : ProtocolErrorCode::kTextEmpty;
