@@ -18,7 +18,7 @@ namespace epws::chat {
 
 namespace {
 
-constexpr size_t kMacBytes = 32;  // SHA-256
+constexpr size_t kMacBytes = 32; // SHA-256
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -51,7 +51,7 @@ bool split(std::string_view token, Segments& s) {
     if (a == std::string_view::npos) return false;
     const size_t b = token.find('.', a + 1);
     if (b == std::string_view::npos || token.find('.', b + 1) != std::string_view::npos) {
-        return false;  // RFC 7515 §7.1: exactly three segments in the compact form
+        return false; // RFC 7515 §7.1: exactly three segments in the compact form
     }
     s = {token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1),
          token.substr(0, b)};
@@ -63,11 +63,12 @@ bool split(std::string_view token, Segments& s) {
 bool parse_object(simdjson::dom::parser& parser, const std::string& json,
                   std::initializer_list<std::string_view> known, simdjson::dom::object& out) {
     simdjson::dom::element root;
-    if (parser.parse(json).get(root)) return false;  // copies json into padded storage
+    if (parser.parse(json).get(root)) return false; // copies json into padded storage
     if (root.get_object().get(out)) return false;
     for (std::string_view k : known) {
         size_t seen = 0;
-        for (const simdjson::dom::key_value_pair& kv : out) seen += kv.key == k;
+        for (const simdjson::dom::key_value_pair& kv : out)
+            seen += kv.key == k;
         if (seen > 1) return false;
     }
     return true;
@@ -106,9 +107,11 @@ bool numeric_date(simdjson::dom::element v, int64_t& out) {
     if (v.get_int64().get(i) == simdjson::SUCCESS) {
         out = i;
     } else if (v.get_uint64().get(u) == simdjson::SUCCESS) {
-        out = INT64_MAX;  // beyond int64: the far future
+        out = INT64_MAX; // beyond int64: the far future
     } else if (v.get_double().get(d) == simdjson::SUCCESS && std::isfinite(d)) {
-        out = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(std::floor(d));
+        out = d >= 9.2e18    ? INT64_MAX
+              : d <= -9.2e18 ? INT64_MIN
+                             : static_cast<int64_t>(std::floor(d));
     } else {
         return false;
     }
@@ -160,28 +163,39 @@ JwtResult verify(std::string_view token, std::string_view secret, int64_t now) {
     JwtResult r;
     if ((r.error = check_header(header)) != JwtError::kNone) return r;
     if ((r.error = check_signature(s, secret)) != JwtError::kNone) return r;
-    simdjson::dom::object claims;  // reuses the parser: the header is not needed any more
+    simdjson::dom::object claims; // reuses the parser: the header is not needed any more
     if (!parse_object(parser, *claims_json, {"sub", "exp", "nbf"}, claims)) return kMalformed;
     r.error = check_claims(claims, now, r);
     if (!r.ok()) r = {r.error, {}, 0};
     return r;
 }
 
-}  // namespace
+} // namespace
 
 std::string_view jwt_error_string(JwtError e) {
     switch (e) {
-    case JwtError::kNone: return "none";
-    case JwtError::kMalformed: return "malformed token";
-    case JwtError::kBadHeader: return "token header is not alg HS256";
-    case JwtError::kBadSignature: return "bad token signature";
-    case JwtError::kBadClaim: return "token claim has the wrong type";
-    case JwtError::kMissingExp: return "token has no exp";
-    case JwtError::kExpired: return "token expired";
-    case JwtError::kNotYetValid: return "token not yet valid (nbf)";
-    case JwtError::kMissingSub: return "token has no sub";
-    case JwtError::kBadSubject: return "token sub is not a valid user name";
-    case JwtError::kInternal: return "token check failed inside OpenSSL";
+    case JwtError::kNone:
+        return "none";
+    case JwtError::kMalformed:
+        return "malformed token";
+    case JwtError::kBadHeader:
+        return "token header is not alg HS256";
+    case JwtError::kBadSignature:
+        return "bad token signature";
+    case JwtError::kBadClaim:
+        return "token claim has the wrong type";
+    case JwtError::kMissingExp:
+        return "token has no exp";
+    case JwtError::kExpired:
+        return "token expired";
+    case JwtError::kNotYetValid:
+        return "token not yet valid (nbf)";
+    case JwtError::kMissingSub:
+        return "token has no sub";
+    case JwtError::kBadSubject:
+        return "token sub is not a valid user name";
+    case JwtError::kInternal:
+        return "token check failed inside OpenSSL";
     }
     return "unknown";
 }
@@ -204,7 +218,7 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) return std::nullopt;  // 6 bits cannot make a byte
+    if (text.size() % 4 == 1) return std::nullopt; // 6 bits cannot make a byte
     std::string out;
     out.reserve(text.size() * 3 / 4);
     uint32_t acc = 0;
@@ -253,4 +267,4 @@ std::optional<std::string> mint_jwt(std::string_view secret, std::string_view us
     return token;
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

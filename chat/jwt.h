@@ -12,24 +12,24 @@ namespace epws::chat {
 // Why a token was refused; one value per cause. jwt_error_string names each for logs.
 enum class JwtError : uint8_t {
     kNone,
-    kMalformed,     // not three base64url segments, too long, or a segment not a JSON object
-    kBadHeader,     // alg other than exactly "HS256", typ other than "JWT", or a crit header
-    kBadSignature,  // the HMAC does not match
-    kBadClaim,      // sub not a string, or exp / nbf not a number
-    kMissingExp,    // no exp: tokens that never expire are refused
-    kExpired,       // now >= exp (RFC 7519 §4.1.4)
-    kNotYetValid,   // now < nbf (RFC 7519 §4.1.5)
-    kMissingSub,    // no sub
-    kBadSubject,    // sub fails the user name rules (chat/names.h)
-    kInternal,      // OpenSSL failed
+    kMalformed,    // not three base64url segments, too long, or a segment not a JSON object
+    kBadHeader,    // alg other than exactly "HS256", typ other than "JWT", or a crit header
+    kBadSignature, // the HMAC does not match
+    kBadClaim,     // sub not a string, or exp / nbf not a number
+    kMissingExp,   // no exp: tokens that never expire are refused
+    kExpired,      // now >= exp (RFC 7519 §4.1.4)
+    kNotYetValid,  // now < nbf (RFC 7519 §4.1.5)
+    kMissingSub,   // no sub
+    kBadSubject,   // sub fails the user name rules (chat/names.h)
+    kInternal,     // OpenSSL failed
 };
 
 std::string_view jwt_error_string(JwtError e);
 
 struct JwtResult {
     JwtError error = JwtError::kNone;
-    std::string user;  // sub, when error is kNone
-    int64_t exp = 0;   // seconds since the Unix epoch, when error is kNone
+    std::string user; // sub, when error is kNone
+    int64_t exp = 0;  // seconds since the Unix epoch, when error is kNone
     bool ok() const { return error == JwtError::kNone; }
 };
 
@@ -52,4 +52,4 @@ std::string base64url_encode(std::string_view bytes);
 // and zero bits left over in the last character (so each value has exactly one encoding).
 std::optional<std::string> base64url_decode(std::string_view text);
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -14,8 +14,8 @@ bool valid_utf8(std::string_view s) {
 }
 
 bool is_ascii_room_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 // Characters that read as '/' to a person: a room named "a∕b" should not pass for a path.
@@ -31,7 +31,7 @@ bool forbidden_anywhere_in_user_name(char32_t cp) {
            (cp >= 0x2066 && cp <= 0x2069);
 }
 
-}  // namespace
+} // namespace
 
 char32_t next_code_point(std::string_view s, size_t& i) {
     const auto b0 = static_cast<uint8_t>(s[i]);
@@ -42,7 +42,8 @@ char32_t next_code_point(std::string_view s, size_t& i) {
     // Valid UTF-8 by precondition: the lead byte says how many continuation bytes follow.
     const size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
     char32_t cp = b0 & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3F);
+    for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3F);
     i += len;
     return cp;
 }
@@ -96,4 +97,4 @@ bool is_valid_room_name(std::string_view name, size_t max_bytes) {
     return true;
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

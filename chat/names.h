@@ -38,4 +38,4 @@ bool is_invisible_format(char32_t cp);
 // Unicode noncharacters (U+FDD0..U+FDEF and the last two code points of every plane).
 bool is_noncharacter(char32_t cp);
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -53,8 +53,8 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
 
 // The fields the parser reads; anything else is ignored. Index = slot in Fields::value.
 enum Field : uint8_t { kType, kRoom, kText, kTo, kSince, kFrom, kLimit, kId, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "type", "room", "text", "to", "since", "from", "limit", "id"};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {"type",  "room", "text",  "to",
+                                                                   "since", "from", "limit", "id"};
 
 struct Fields {
     std::array<simdjson::dom::element, kFieldCount> value;
@@ -82,12 +82,17 @@ ParseResult fail(ProtocolErrorCode code, Field field = kFieldCount) {
 
 ProtocolErrorCode map_json_error(simdjson::error_code e) {
     switch (e) {
-    case simdjson::UTF8_ERROR: return ProtocolErrorCode::kInvalidUtf8;
-    case simdjson::STRING_ERROR: return ProtocolErrorCode::kBadEscape;
+    case simdjson::UTF8_ERROR:
+        return ProtocolErrorCode::kInvalidUtf8;
+    case simdjson::STRING_ERROR:
+        return ProtocolErrorCode::kBadEscape;
     case simdjson::NUMBER_ERROR:
-    case simdjson::NUMBER_OUT_OF_RANGE: return ProtocolErrorCode::kBadNumber;
-    case simdjson::MEMALLOC: return ProtocolErrorCode::kInternal;
-    default: return ProtocolErrorCode::kBadJson;
+    case simdjson::NUMBER_OUT_OF_RANGE:
+        return ProtocolErrorCode::kBadNumber;
+    case simdjson::MEMALLOC:
+        return ProtocolErrorCode::kInternal;
+    default:
+        return ProtocolErrorCode::kBadJson;
     }
 }
 
@@ -113,14 +118,17 @@ ParseResult read_uint(const Fields& f, Field field, uint64_t max, uint64_t& out)
     switch (v.type()) {
     case simdjson::dom::element_type::INT64: {
         int64_t n = 0;
-        if (v.get_int64().get(n) || n < 0 || uint64_t(n) > max) return fail(ProtocolErrorCode::kNumberOutOfRange, field);
+        if (v.get_int64().get(n) || n < 0 || uint64_t(n) > max)
+            return fail(ProtocolErrorCode::kNumberOutOfRange, field);
         out = uint64_t(n);
         return {};
     }
-    case simdjson::dom::element_type::UINT64:  // above INT64_MAX: over every limit we have
+    case simdjson::dom::element_type::UINT64: // above INT64_MAX: over every limit we have
         return fail(ProtocolErrorCode::kNumberOutOfRange, field);
-    case simdjson::dom::element_type::DOUBLE: return fail(ProtocolErrorCode::kNotInteger, field);
-    default: return fail(ProtocolErrorCode::kWrongType, field);
+    case simdjson::dom::element_type::DOUBLE:
+        return fail(ProtocolErrorCode::kNotInteger, field);
+    default:
+        return fail(ProtocolErrorCode::kWrongType, field);
     }
 }
 
@@ -165,7 +173,7 @@ ProtocolErrorCode check_text(std::string_view text, const ProtocolLimits& limits
         const auto b = static_cast<uint8_t>(text[i]);
         // Tab and newline are how people write; CR, NUL, ESC and friends only confuse terminals
         // and logs.
-        if (b < 0x80) {  // inline ASCII path: most chat text is ASCII, and this runs per message
+        if (b < 0x80) { // inline ASCII path: most chat text is ASCII, and this runs per message
             if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7F) {
                 return ProtocolErrorCode::kControlCharacters;
             }
@@ -217,7 +225,8 @@ ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessa
         }
         return r;
     case MessageType::kLeave:
-    case MessageType::kWho: return read_room(f, limits, m.room);
+    case MessageType::kWho:
+        return read_room(f, limits, m.room);
     case MessageType::kSay:
         r = read_room(f, limits, m.room);
         return r.ok() ? read_text(f, limits, m.text) : r;
@@ -231,7 +240,8 @@ ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessa
         r = read_room(f, limits, m.room);
         return r.ok() ? read_history(f, limits, m) : r;
     case MessageType::kRooms:
-    case MessageType::kPing: return r;
+    case MessageType::kPing:
+        return r;
     }
     return r;
 }
@@ -243,7 +253,7 @@ ParseResult read_message(simdjson::dom::element root, const ProtocolLimits& limi
     Fields f;
     ParseResult r = collect_fields(object, f);
     if (!r.ok()) return r;
-    r = read_id(f, limits, m.id);  // first, so that later errors can echo it
+    r = read_id(f, limits, m.id); // first, so that later errors can echo it
     if (!r.ok()) return r;
     if (!f.present[kType]) return fail(ProtocolErrorCode::kMissingType, kType);
     std::string_view type;
@@ -257,7 +267,7 @@ ParseResult read_message(simdjson::dom::element root, const ProtocolLimits& limi
     return fail(ProtocolErrorCode::kUnknownType, kType);
 }
 
-}  // namespace
+} // namespace
 
 std::string_view error_code_string(ProtocolErrorCode code) {
     return kErrors[static_cast<size_t>(code)].code;
@@ -309,7 +319,8 @@ namespace {
 // 0: copy; otherwise the character after the backslash ('u' means \u00XX).
 constexpr std::array<char, 256> make_escape_table() {
     std::array<char, 256> t{};
-    for (size_t c = 0; c < 0x20; ++c) t[c] = 'u';
+    for (size_t c = 0; c < 0x20; ++c)
+        t[c] = 'u';
     t['\b'] = 'b';
     t['\f'] = 'f';
     t['\n'] = 'n';
@@ -366,17 +377,17 @@ void string_array(std::string& out, std::string_view k, std::span<const std::str
     out += ']';
 }
 
-}  // namespace
+} // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
-    size_t run = 0;  // start of the bytes not yet copied
+    size_t run = 0; // start of the bytes not yet copied
     for (size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
         const char e = kEscape[c];
         if (e == 0) continue;
-        out.append(s.data() + run, i - run);  // copy clean runs whole, not byte by byte
+        out.append(s.data() + run, i - run); // copy clean runs whole, not byte by byte
         run = i + 1;
         out += '\\';
         out += e;
@@ -390,8 +401,8 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-void encode_welcome(std::string& out, std::string_view user, std::span<const std::string_view> rooms,
-                    uint64_t server_time) {
+void encode_welcome(std::string& out, std::string_view user,
+                    std::span<const std::string_view> rooms, uint64_t server_time) {
     begin(out, "welcome");
     str_field(out, "user", user);
     string_array(out, "rooms", rooms);
@@ -436,8 +447,8 @@ void encode_leave(std::string& out, std::string_view room, std::string_view user
     out += '}';
 }
 
-void encode_presence(std::string& out, std::string_view room, std::span<const std::string_view> users,
-                     const RequestId& id) {
+void encode_presence(std::string& out, std::string_view room,
+                     std::span<const std::string_view> users, const RequestId& id) {
     begin(out, "presence");
     str_field(out, "room", room);
     string_array(out, "users", users);
@@ -454,7 +465,7 @@ void encode_history(std::string& out, std::string_view room,
     out += '[';
     for (size_t i = 0; i < messages.size(); ++i) {
         if (i) out += ',';
-        out.append(messages[i]);  // already JSON: written by encode_message
+        out.append(messages[i]); // already JSON: written by encode_message
     }
     out += ']';
     uint_field(out, "from", from);
@@ -505,4 +516,4 @@ void encode_error(std::string& out, ProtocolErrorCode code, const RequestId& id,
     out += '}';
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -17,13 +17,13 @@ namespace epws::chat {
 
 // Every limit a client controls in a chat message, with its documented default.
 struct ProtocolLimits {
-    size_t max_frame_bytes = 16 * 1024;   // a whole client frame; checked before parsing
-    size_t max_text_bytes = 4096;         // say / dm text, in UTF-8 bytes
+    size_t max_frame_bytes = 16 * 1024; // a whole client frame; checked before parsing
+    size_t max_text_bytes = 4096;       // say / dm text, in UTF-8 bytes
     size_t max_room_bytes = kMaxRoomNameBytes;
     size_t max_user_code_points = kMaxUserNameCodePoints;
-    size_t max_id_bytes = 64;             // a string request id
-    uint64_t max_history_limit = 100;     // history "limit", and its default when absent
-    size_t max_json_depth = 16;           // nesting, counting the top-level object
+    size_t max_id_bytes = 64;         // a string request id
+    uint64_t max_history_limit = 100; // history "limit", and its default when absent
+    size_t max_json_depth = 16;       // nesting, counting the top-level object
 };
 
 // Integers on the wire stay below 2^53 so that JavaScript clients read them exactly.
@@ -35,38 +35,39 @@ inline constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
 enum class ProtocolErrorCode : uint8_t {
     kNone,
     // The frame itself.
-    kTooLarge,           // frame over max_frame_bytes
-    kInvalidUtf8,        // frame bytes are not UTF-8 (the WebSocket layer should have caught it)
-    kBadJson,            // not JSON, trailing garbage, nesting over max_json_depth
-    kBadEscape,          // a string escape is invalid: \x, or an unpaired surrogate \ud800
-    kBadNumber,          // a number JSON cannot hold: 01, 1e400, 2^64
-    kNotObject,          // the top level is not an object
-    kDuplicateField,     // a known field appears twice
+    kTooLarge,       // frame over max_frame_bytes
+    kInvalidUtf8,    // frame bytes are not UTF-8 (the WebSocket layer should have caught it)
+    kBadJson,        // not JSON, trailing garbage, nesting over max_json_depth
+    kBadEscape,      // a string escape is invalid: \x, or an unpaired surrogate \ud800
+    kBadNumber,      // a number JSON cannot hold: 01, 1e400, 2^64
+    kNotObject,      // the top level is not an object
+    kDuplicateField, // a known field appears twice
     // The envelope.
-    kMissingType,        // no "type"
-    kUnknownType,        // "type" names no message
-    kMissingField,       // a required field is absent
-    kWrongType,          // a field has the wrong JSON type (the field is named)
-    kNotInteger,         // a number field holds 1.5, 1.0 or 1e2
-    kNumberOutOfRange,   // an integer field is negative, over 2^53 - 1 or over its limit
-    kBadId,              // a string "id" over max_id_bytes
-    kBadRange,           // history "to" before "from", or "limit" 0
+    kMissingType,      // no "type"
+    kUnknownType,      // "type" names no message
+    kMissingField,     // a required field is absent
+    kWrongType,        // a field has the wrong JSON type (the field is named)
+    kNotInteger,       // a number field holds 1.5, 1.0 or 1e2
+    kNumberOutOfRange, // an integer field is negative, over 2^53 - 1 or over its limit
+    kBadId,            // a string "id" over max_id_bytes
+    kBadRange,         // history "to" before "from", or "limit" 0
     // Field contents.
-    kBadRoomName,        // fails is_valid_room_name
-    kBadUserName,        // fails is_valid_user_name
-    kTextEmpty,          // text empty or only whitespace
-    kTextTooLong,        // text over max_text_bytes
-    kControlCharacters,  // text holds a control character other than tab and newline
+    kBadRoomName,       // fails is_valid_room_name
+    kBadUserName,       // fails is_valid_user_name
+    kTextEmpty,         // text empty or only whitespace
+    kTextTooLong,       // text over max_text_bytes
+    kControlCharacters, // text holds a control character other than tab and newline
     // The application's refusals (never produced by the parser).
-    kRateLimited,        // over the sender's token bucket; the message was dropped
-    kNotInRoom,          // say / who / history on a room the sender has not joined
-    kTooManyRooms,       // join over the per-connection room limit
-    kUnknownUser,        // dm to a user with no open connection
-    kUnauthorized,       // missing, malformed, wrongly signed or expired token
-    kUserNameMismatch,   // the URL's username differs from the token's subject
-    kInternal,           // the server's own failure
+    kRateLimited,      // over the sender's token bucket; the message was dropped
+    kNotInRoom,        // say / who / history on a room the sender has not joined
+    kTooManyRooms,     // join over the per-connection room limit
+    kUnknownUser,      // dm to a user with no open connection
+    kUnauthorized,     // missing, malformed, wrongly signed or expired token
+    kUserNameMismatch, // the URL's username differs from the token's subject
+    kInternal,         // the server's own failure
 };
-inline constexpr size_t kProtocolErrorCodeCount = static_cast<size_t>(ProtocolErrorCode::kInternal) + 1;
+inline constexpr size_t kProtocolErrorCodeCount =
+    static_cast<size_t>(ProtocolErrorCode::kInternal) + 1;
 
 // The wire code ("bad_json", "rate_limited", ...): stable, for programs. "none" for kNone.
 std::string_view error_code_string(ProtocolErrorCode code);
@@ -93,19 +94,19 @@ struct RequestId {
 // parser's next parse() call or its destruction.
 struct ClientMessage {
     MessageType type = MessageType::kPing;
-    std::string_view room;           // join, leave, say, who, history
-    std::string_view text;           // say, dm: validated, not trimmed
-    std::string_view to;             // dm: the recipient's user name
-    std::optional<uint64_t> since;   // join: the last seq the client has; replay what follows
-    uint64_t from = 0;               // history: first seq wanted
-    std::optional<uint64_t> until;   // history: last seq wanted (wire name "to")
-    uint64_t limit = 0;              // history: at most this many (default max_history_limit)
+    std::string_view room;         // join, leave, say, who, history
+    std::string_view text;         // say, dm: validated, not trimmed
+    std::string_view to;           // dm: the recipient's user name
+    std::optional<uint64_t> since; // join: the last seq the client has; replay what follows
+    uint64_t from = 0;             // history: first seq wanted
+    std::optional<uint64_t> until; // history: last seq wanted (wire name "to")
+    uint64_t limit = 0;            // history: at most this many (default max_history_limit)
     RequestId id;
 };
 
 struct ParseResult {
     ProtocolErrorCode error = ProtocolErrorCode::kNone;
-    std::string_view field;  // the offending field's name when one is to blame (static storage)
+    std::string_view field; // the offending field's name when one is to blame (static storage)
     bool ok() const { return error == ProtocolErrorCode::kNone; }
 };
 
@@ -142,16 +143,16 @@ private:
 // included, copied as is. Appends the surrounding quotes.
 void append_json_string(std::string& out, std::string_view s);
 
-void encode_welcome(std::string& out, std::string_view user, std::span<const std::string_view> rooms,
-                    uint64_t server_time);
+void encode_welcome(std::string& out, std::string_view user,
+                    std::span<const std::string_view> rooms, uint64_t server_time);
 void encode_message(std::string& out, std::string_view room, uint64_t seq, std::string_view from,
                     std::string_view text, uint64_t ts);
 void encode_dm(std::string& out, std::string_view from, std::string_view to, std::string_view text,
                uint64_t ts);
 void encode_join(std::string& out, std::string_view room, std::string_view user, uint64_t ts);
 void encode_leave(std::string& out, std::string_view room, std::string_view user, uint64_t ts);
-void encode_presence(std::string& out, std::string_view room, std::span<const std::string_view> users,
-                     const RequestId& id);
+void encode_presence(std::string& out, std::string_view room,
+                     std::span<const std::string_view> users, const RequestId& id);
 // `messages` are message objects exactly as encode_message wrote them (a room keeps its history
 // encoded, so a replay copies bytes instead of re-escaping). from..to is the range covered.
 void encode_history(std::string& out, std::string_view room,
@@ -173,4 +174,4 @@ void encode_rooms(std::string& out, std::span<const RoomSummary> rooms, const Re
 void encode_error(std::string& out, ProtocolErrorCode code, const RequestId& id,
                   std::string_view field = {});
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -20,7 +20,8 @@ constexpr std::string_view kUsage =
     "\n"
     "  --secret SECRET  the server's --jwt-secret (note: visible to other local users in ps)\n"
     "  --user NAME      the user name (1..32 characters, no control characters, no outer spaces)\n"
-    "  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d (default 1h, at most 366d)\n"
+    "  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d (default 1h, at most "
+    "366d)\n"
     "  --help           this text\n";
 
 struct TokenArgs {
@@ -68,7 +69,7 @@ int usage_error(std::string& err, std::string_view message) {
     return 2;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<int64_t> parse_ttl(std::string_view text) {
     int64_t n = 0;
@@ -79,14 +80,23 @@ std::optional<int64_t> parse_ttl(std::string_view text) {
     if (ptr != end) {
         if (ptr + 1 != end) return std::nullopt;
         switch (*ptr) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return std::nullopt;
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return std::nullopt;
         }
     }
-    if (n > kMaxTokenTtl / unit) return std::nullopt;  // checked before multiplying
+    if (n > kMaxTokenTtl / unit) return std::nullopt; // checked before multiplying
     return n * unit;
 }
 
@@ -109,7 +119,8 @@ int run_token_command(int argc, const char* const* argv, int64_t now, std::strin
         const std::optional<int64_t> parsed = parse_ttl(*args.ttl);
         if (!parsed) {
             return usage_error(err, "--ttl: expected a positive duration such as 3600, 30m, 1h "
-                                    "or 7d, at most 366d, not '" + std::string(*args.ttl) + "'");
+                                    "or 7d, at most 366d, not '" +
+                                        std::string(*args.ttl) + "'");
         }
         ttl = *parsed;
     }
@@ -125,10 +136,11 @@ int run_token_command(int argc, const char* const* argv, int64_t now, std::strin
 
 int token_command(int argc, char** argv) {
     std::string out, err;
-    const int rc = run_token_command(argc, argv, static_cast<int64_t>(std::time(nullptr)), out, err);
+    const int rc =
+        run_token_command(argc, argv, static_cast<int64_t>(std::time(nullptr)), out, err);
     std::fputs(out.c_str(), stdout);
     std::fputs(err.c_str(), stderr);
     return rc;
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

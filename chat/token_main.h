@@ -24,6 +24,6 @@ int run_token_command(int argc, const char* const* argv, int64_t now, std::strin
 std::optional<int64_t> parse_ttl(std::string_view text);
 
 inline constexpr int64_t kDefaultTokenTtl = 3600;
-inline constexpr int64_t kMaxTokenTtl = int64_t{366} * 24 * 3600;  // a year: tokens are not keys
+inline constexpr int64_t kMaxTokenTtl = int64_t{366} * 24 * 3600; // a year: tokens are not keys
 
-}  // namespace epws::chat
+} // namespace epws::chat

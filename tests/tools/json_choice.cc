@@ -27,18 +27,19 @@ constexpr std::string_view kText = "hello everyone, how is it going today?";
 constexpr int kIterations = 1'000'000;
 constexpr int kRounds = 5;
 
-volatile size_t g_sink;  // keeps the optimiser from deleting the work
+volatile size_t g_sink; // keeps the optimiser from deleting the work
 
 // Best of kRounds runs of kIterations calls, in nanoseconds per call: the minimum is the figure
 // least disturbed by other processes on the machine.
-template <class F>
-double ns_per_call(F&& f) {
+template <class F> double ns_per_call(F&& f) {
     double best = 1e18;
     for (int round = 0; round < kRounds; ++round) {
         const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < kIterations; ++i) f();
+        for (int i = 0; i < kIterations; ++i)
+            f();
         const auto t1 = std::chrono::steady_clock::now();
-        best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() / kIterations);
+        best =
+            std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() / kIterations);
     }
     return best;
 }
@@ -54,7 +55,8 @@ void parse_figures() {
                if (j.is_object()) {
                    for (const char* k : {"type", "room", "text"}) {
                        auto it = j.find(k);
-                       if (it != j.end() && it->is_string()) n += it->get_ref<const std::string&>().size();
+                       if (it != j.end() && it->is_string())
+                           n += it->get_ref<const std::string&>().size();
                    }
                }
                g_sink = n;
@@ -94,9 +96,8 @@ void parse_figures() {
            }));
     ProtocolParser ours;
     ClientMessage m;
-    report("epws ProtocolParser::parse (simdjson DOM + rules)", ns_per_call([&] {
-               g_sink = ours.parse(kSay, m).ok() + m.text.size();
-           }));
+    report("epws ProtocolParser::parse (simdjson DOM + rules)",
+           ns_per_call([&] { g_sink = ours.parse(kSay, m).ok() + m.text.size(); }));
 }
 
 void encode_figures() {
@@ -106,8 +107,8 @@ void encode_figures() {
 #ifdef EPWS_HAVE_NLOHMANN
     report("nlohmann::json object + dump", ns_per_call([] {
                const nlohmann::json j = {{"type", "message"}, {"room", "lobby"},
-                                         {"seq", 123456},      {"from", "alice"},
-                                         {"text", kText},      {"ts", 1712345678901ULL}};
+                                         {"seq", 123456},     {"from", "alice"},
+                                         {"text", kText},     {"ts", 1712345678901ULL}};
                g_sink = j.dump().size();
            }));
 #endif
@@ -118,7 +119,7 @@ void encode_figures() {
            }));
 }
 
-}  // namespace
+} // namespace
 
 int main() {
     std::printf("json_choice: best of %d rounds of %d calls\n", kRounds, kIterations);
