@@ -49,8 +49,10 @@ public:
                                                std::memory_order_relaxed));
         Slot& s = slots_[q & mask_];
         s.item = item;
-        // release: a consumer that reads seq == q + 1 (acquire) also sees item.
-        s.seq.store(q + 1, std::memory_order_release);
+        // seq_cst (release would do for consumers: one that reads seq == q + 1 also sees
+        // item): the hub's sleep/wake handshake needs this store ordered before its
+        // following seq_cst load of the sleeping flags (see chat/hub.cc).
+        s.seq.store(q + 1, std::memory_order_seq_cst);
         return true;
     }
 
@@ -79,8 +81,9 @@ public:
     // Consumer c only: is an item ready for it?
     bool ready(size_t c) const {
         uint64_t q = cursors_[c].next.load(std::memory_order_relaxed);  // our own cursor
-        // acquire: as in consume().
-        return slots_[q & mask_].seq.load(std::memory_order_acquire) == q + 1;
+        // seq_cst: acquire as in consume(), and ordered after the caller's seq_cst store of
+        // its sleeping flag (the hub's sleep/wake handshake).
+        return slots_[q & mask_].seq.load(std::memory_order_seq_cst) == q + 1;
     }
 
     // Sequences published in total (claimed, strictly; for statistics).

@@ -34,15 +34,15 @@ Hub::Hub(size_t loops, size_t capacity)
 
 bool Hub::publish(RingEntry* e) {
     if (!ring_.try_publish(e)) return false;
-    // seq_cst fence: orders our publication (the slot's seq store) before the loads of the
-    // sleeping flags below. prepare_to_sleep() has the mirror fence between setting its
-    // flag and checking the ring, so at least one side sees the other: either the loop sees
-    // the entry and does not sleep, or we see its flag and wake it.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // The sleep/wake handshake (a Dekker pair): the ring's seq_cst store of the slot comes
+    // before our seq_cst loads of the sleeping flags below, and prepare_to_sleep() stores
+    // its flag (seq_cst) before loading the slot (seq_cst). In the single total order of
+    // seq_cst operations one side sees the other: either the loop sees the entry and does
+    // not sleep, or we see its flag and wake it.
     for (size_t i = 0; i < sleeping_.size(); ++i) {
-        // relaxed load, then exchange: only one publisher pays for the eventfd write.
-        if (sleeping_[i].flag.load(std::memory_order_relaxed) &&
-            sleeping_[i].flag.exchange(false, std::memory_order_relaxed)) {
+        // exchange after the load: only one publisher pays for the eventfd write.
+        if (sleeping_[i].flag.load(std::memory_order_seq_cst) &&
+            sleeping_[i].flag.exchange(false, std::memory_order_seq_cst)) {
             wakeups_.fetch_add(1, std::memory_order_relaxed);  // a statistic only
             if (notifiers_[i] != nullptr) notifiers_[i]->notify();
         }
@@ -51,9 +51,8 @@ bool Hub::publish(RingEntry* e) {
 }
 
 bool Hub::prepare_to_sleep(size_t loop) {
-    // relaxed store + seq_cst fence: see publish().
-    sleeping_[loop].flag.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // seq_cst store, then ready()'s seq_cst load: see publish().
+    sleeping_[loop].flag.store(true, std::memory_order_seq_cst);
     if (ring_.ready(loop)) {
         sleeping_[loop].flag.store(false, std::memory_order_relaxed);
         return false;

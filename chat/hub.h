@@ -34,6 +34,7 @@ struct RingEntry {
     uint32_t target = 0;     // room or user id, by topic
     uint64_t room_seq = 0;   // the room's sequence number, for kRoom
     uint32_t origin = 0;     // the loop that published it
+    uint8_t opcode = 1;      // the WebSocket opcode of the frame (text)
     uint32_t frame_len = 0;
     uint32_t payload_offset = 0;  // where the payload starts inside frame
 
@@ -72,16 +73,11 @@ public:
 
     bool publish(RingEntry* e) override;
 
-    // Loop i only: hands each ready entry to f(const RingEntry&), up to max, then releases it.
+    // Loop i only: hands each ready entry to f(RingEntry*), up to max, in order. f receives
+    // the loop's reference and must release() it when done (after a batch is sent, say).
     template <class F>
     size_t drain(size_t loop, F&& f, size_t max) {
-        return ring_.consume(
-            loop,
-            [&](RingEntry* e) {
-                f(static_cast<const RingEntry&>(*e));
-                e->release();
-            },
-            max);
+        return ring_.consume(loop, f, max);
     }
 
     // Loop i only, just before it blocks: true if it may sleep (nothing is ready for it and
@@ -90,7 +86,7 @@ public:
     // Loop i only, after waking: it no longer needs to be woken.
     void awake(size_t loop) {
         // relaxed: a spurious extra wake-up is harmless; a missed one is prevented by the
-        // fence pair in prepare_to_sleep() / publish().
+        // seq_cst pair in prepare_to_sleep() / publish().
         sleeping_[loop].flag.store(false, std::memory_order_relaxed);
     }
 

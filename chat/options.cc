@@ -1,17 +1,22 @@
 // chat/options.cc: the flag table. Layer: chat/.
 #include "chat/options.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <thread>
 #include <string_view>
 #include <vector>
 
 namespace epws::chat {
 namespace {
 
-using Setter = std::function<std::string(std::string_view, ws::ServerConfig&)>;
+using Setter = std::function<std::string(std::string_view, Options&)>;
 
 struct Flag {
     std::string_view name;
@@ -76,7 +81,7 @@ std::string small_int(std::string_view v, int lo, int hi, T& out) {
 
 template <class T>
 Setter size_flag(T ws::ServerConfig::*field, uint64_t lo, uint64_t hi) {
-    return [=](std::string_view v, ws::ServerConfig& c) {
+    return [=](std::string_view v, Options& c) {
         uint64_t n = 0;
         std::string e = parse_size(v, lo, hi, n);
         if (e.empty()) c.*field = static_cast<T>(n);
@@ -85,17 +90,50 @@ Setter size_flag(T ws::ServerConfig::*field, uint64_t lo, uint64_t hi) {
 }
 
 Setter seconds_flag(uint32_t ws::ServerConfig::*field) {
-    return [=](std::string_view v, ws::ServerConfig& c) { return parse_seconds(v, 86400, c.*field); };
+    return [=](std::string_view v, Options& c) { return parse_seconds(v, 86400, c.*field); };
+}
+
+// A chat setting: a size into a field of ChatConfig.
+template <class T>
+Setter chat_size(T ChatConfig::*field, uint64_t lo, uint64_t hi) {
+    return [=](std::string_view v, Options& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, lo, hi, n);
+        if (e.empty()) c.chat.*field = static_cast<T>(n);
+        return e;
+    };
+}
+
+std::string parse_rate(std::string_view v, double& out) {
+    double d = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !(d > 0) || d > 1e6)
+        return "expects a number above 0, e.g. 20 or 0.5";
+    out = d;
+    return "";
+}
+
+std::string read_secret(const std::string& path, std::string& out) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return std::string("cannot read: ") + std::strerror(errno);
+    char buf[4096];
+    size_t n = std::fread(buf, 1, sizeof(buf), f);
+    std::fclose(f);
+    std::string s(buf, n);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.size() < 16) return "the secret must be at least 16 bytes";
+    out = s;
+    return "";
 }
 
 const std::vector<Flag>& flags() {
-    using C = ws::ServerConfig;
+    using C = Options;
     static const std::vector<Flag> table = {
         {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
          [](std::string_view v, C& c) { c.host = std::string(v); return std::string(); }},
         {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
-        {"--threads", "N", "event loops; this version runs exactly 1 (default 1)",
-         size_flag(&C::threads, 1, 1)},
+        {"--threads", "N", "event loops, each with its own SO_REUSEPORT listener (default: the "
+         "number of cores, here ", size_flag(&C::threads, 1, 256)},
         {"--max-header-bytes", "N", "request line + headers, over it: 431 (default 8192)",
          [](std::string_view v, C& c) {
              uint64_t n = 0;
@@ -164,13 +202,50 @@ const std::vector<Flag>& flags() {
         {"--allowed-origins", "LIST", "comma-separated Origin values allowed to upgrade; others "
          "get 403 (default any)",
          [](std::string_view v, C& c) { c.handshake.allowed_origins = split_list(v); return std::string(); }},
+        {"--jwt-secret", "SECRET", "HS256 secret for /chat tokens (visible in ps: prefer the "
+         "file or EPWS_JWT_SECRET)",
+         [](std::string_view v, C& c) {
+             if (v.size() < 16) return std::string("the secret must be at least 16 bytes");
+             c.chat.jwt_secret = std::string(v);
+             return std::string();
+         }},
+        {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
+         "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
+         [](std::string_view v, C& c) { return read_secret(std::string(v), c.chat.jwt_secret); }},
+        {"--history", "N", "messages kept per room for since and history (default 1000)",
+         chat_size(&ChatConfig::history, 0, 1000000)},
+        {"--max-rooms", "N", "rooms in the whole server (default 1024)",
+         chat_size(&ChatConfig::max_rooms, 1, 1000000)},
+        {"--rooms-per-connection", "N", "rooms one connection may join (default 32)",
+         chat_size(&ChatConfig::rooms_per_connection, 1, 100000)},
+        {"--connections-per-user", "N", "open /chat connections per user, over it: 429 (default 16)",
+         chat_size(&ChatConfig::connections_per_user, 1, 1000000)},
+        {"--rate", "PER_SECOND", "chat messages per second per connection, a token bucket; "
+         "over it: error rate_limited (default 5)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_per_second); }},
+        {"--burst", "N", "the token bucket's size (default 20)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_burst); }},
+        {"--slow-consumer-bytes", "N", "unsent output past which a /chat connection is skipped "
+         "and later sent a gap event (default 1m)",
+         chat_size(&ChatConfig::slow_consumer_bytes, 1024, UINT32_MAX)},
+        {"--ping-interval", "SECONDS", "server pings to /chat connections; 0 = none (default 25)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.ping_interval_ms); }},
+        {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
+         "(default 65536)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 16, 1u << 24, n);
+             if (e.empty() && (n & (n - 1)) != 0) e = "must be a power of two";
+             if (e.empty()) c.chat.ring_capacity = n;
+             return e;
+         }},
     };
     return table;
 }
 
 }  // namespace
 
-ParseOutcome parse_options(int argc, const char* const* argv, ws::ServerConfig& config,
+ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
@@ -207,15 +282,19 @@ ParseOutcome parse_options(int argc, const char* const* argv, ws::ServerConfig& 
 std::string usage(const char* program) {
     std::string out = "Usage: " + std::string(program) + " [options]\n\n"
         "epws: a WebSocket server on an edge-triggered epoll loop.\n"
-        "Endpoints: ws://HOST:PORT/echo echoes every message; ws://HOST:PORT/broadcast sends each\n"
-        "message to every /broadcast client; GET /echo?message=TEXT answers\n"
-        "TEXT; GET /healthz answers ok; GET /stats answers the counters as JSON.\n"
-        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n\n"
+        "Endpoints: ws://HOST:PORT/chat?username=NAME&token=TOKEN speaks the chat protocol\n"
+        "(docs/chat-protocol.md); ws://HOST:PORT/echo echoes every message;\n"
+        "ws://HOST:PORT/broadcast sends each message to every /broadcast client, on any loop;\n"
+        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters.\n"
+        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
+        "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {
         std::string left = "  " + std::string(f.name) + " " + std::string(f.arg);
         if (left.size() < 30) left.resize(30, ' ');
-        out += left + " " + std::string(f.help) + "\n";
+        out += left + " " + std::string(f.help);
+        if (f.name == "--threads") out += std::to_string(std::max(1u, std::thread::hardware_concurrency())) + ")";
+        out += "\n";
     }
     out += "  --help                       this text\n";
     return out;

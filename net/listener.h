@@ -30,6 +30,7 @@ public:
     // Stops accepting and closes the listening socket (graceful shutdown).
     void close();
     bool listening() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
     uint64_t dropped_for_fd_limit() const { return dropped_fd_limit_; }
 
     void on_events(uint32_t events) override;

@@ -2,6 +2,8 @@
 // Layer: ws/. Pure codecs: bytes in, bytes out, no I/O. Every zlib return value is checked.
 #pragma once
 
+#include "net/counter.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -21,7 +23,7 @@ inline constexpr std::byte kDeflateTail[4] = {std::byte{0x00}, std::byte{0x00}, 
 // Counts the heap zlib holds for the streams that share one counter (zalloc/zfree hooks), so
 // memory per connection can be reported and tests can assert it stays small.
 struct ZlibMemory {
-    size_t bytes = 0;
+    net::Counter bytes;  // read by /stats from any loop
 };
 
 // One raw-deflate compressor (deflateInit2 with negative windowBits). Not thread-safe. Holds

@@ -3,6 +3,8 @@
 // loop's scratch buffers. Layer: ws/. Pure: whole messages in, whole messages out, no I/O.
 #pragma once
 
+#include "net/counter.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,15 +18,15 @@ namespace epws::ws {
 
 // Counters, reported by /stats. Loop thread only.
 struct DeflateStats {
-    uint64_t negotiated = 0;        // connections that agreed to permessage-deflate
-    uint64_t messages_inflated = 0; // compressed messages received
-    uint64_t inflate_in_bytes = 0;  // their payloads as sent
-    uint64_t inflate_out_bytes = 0; // ... and inflated
-    uint64_t messages_deflated = 0; // messages compressed (a shared broadcast counts once)
-    uint64_t deflate_in_bytes = 0;  // their payloads before compression
-    uint64_t deflate_out_bytes = 0; // ... and after
-    uint64_t frames_reused = 0;     // compressed broadcast frames sent without compressing again
-    uint64_t dedicated_streams = 0; // per-connection stream pairs alive now
+    net::Counter negotiated;        // connections that agreed to permessage-deflate
+    net::Counter messages_inflated; // compressed messages received
+    net::Counter inflate_in_bytes;  // their payloads as sent
+    net::Counter inflate_out_bytes; // ... and inflated
+    net::Counter messages_deflated; // messages compressed (a shared broadcast counts once)
+    net::Counter deflate_in_bytes;  // their payloads before compression
+    net::Counter deflate_out_bytes; // ... and after
+    net::Counter frames_reused;     // compressed broadcast frames sent without compressing again
+    net::Counter dedicated_streams; // per-connection stream pairs alive now
     ZlibMemory zlib;                // heap held by every zlib stream of the loop now
 };
 

@@ -33,8 +33,10 @@ constexpr HttpRow kHttpTable[] = {
     {404, "not found"},
     {503, "server busy, retry later"},
     {500, "internal error"},
+    {401, "missing, invalid or expired token"},
+    {429, "too many connections for this user"},
 };
-static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kInternal) + 1);
+static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kTooManyConnections) + 1);
 
 struct CloseRow {
     CloseCode code;

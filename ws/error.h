@@ -30,6 +30,8 @@ enum class HttpError : uint8_t {
     kNotFound,             // unknown path -> 404
     kServiceUnavailable,   // over a connection cap -> 503
     kInternal,             // our own failure (OpenSSL refused to hash) -> 500
+    kUnauthorized,         // the application refused the credentials -> 401
+    kTooManyConnections,   // the application's per-user connection limit -> 429
 };
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.

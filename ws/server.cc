@@ -29,7 +29,9 @@ Server::~Server() = default;
 
 void Server::on_accept(int fd, const sockaddr_storage&) {
     ++stats_.accepted;
-    if (shutting_down_ || loop_.connection_count() >= config_.max_connections) {
+    // relaxed: the cap is a soft bound; loops accepting at the same instant may pass it by
+    // at most one connection each.
+    if (shutting_down_ || open_->load(std::memory_order_relaxed) >= config_.max_connections) {
         ++stats_.rejected_over_capacity;
         // Best effort: a fresh socket has an empty send buffer, so this small write fits.
         ssize_t n = ::write(fd, kBusyResponse.data(), kBusyResponse.size());
@@ -40,6 +42,7 @@ void Server::on_accept(int fd, const sockaddr_storage&) {
     auto conn = std::make_unique<ServerConnection>(*this, fd);
     ServerConnection* raw = conn.get();
     if (!loop_.adopt(std::move(conn))) return;
+    open_->fetch_add(1, std::memory_order_relaxed);  // a count only (see above)
     // Stop reading from a peer once 1 MiB (or half the cap) waits for it: TCP then slows a
     // sender that does not read, before the cap has to close it.
     raw->set_output_limits(config_.max_output_bytes, std::min(1u << 20, config_.max_output_bytes / 2));
@@ -61,6 +64,7 @@ void Server::shutdown() {
 }
 
 void Server::connection_closed() {
+    open_->fetch_sub(1, std::memory_order_relaxed);  // a count only
     if (shutting_down_ && loop_.connection_count() <= 1) loop_.stop();
 }
 

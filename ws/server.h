@@ -2,6 +2,7 @@
 // Application. Layer: ws/. The application (chat/) sits above and sees no sockets.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/counter.h"
 #include "net/listener.h"
 #include "net/loop.h"
 #include "ws/deflate_engine.h"
@@ -41,19 +43,19 @@ struct ServerConfig {
 
 // Counters of one server (one loop). Loop thread only.
 struct ServerStats {
-    uint64_t accepted = 0;
-    uint64_t handshakes = 0;             // successful upgrades
-    uint64_t rejected_handshakes = 0;    // upgrade requests answered with an error status
-    uint64_t http_requests = 0;          // plain HTTP requests answered
-    uint64_t rejected_over_capacity = 0; // answered 503 at accept
-    uint64_t handshake_timeouts = 0;
-    uint64_t idle_timeouts = 0;
-    uint64_t close_timeouts = 0;
-    uint64_t protocol_errors = 0;        // connections failed with 1002/1007/1009
-    uint64_t closed_output_overflow = 0; // peers that stopped reading, closed with 1008
-    uint64_t messages_in = 0;
-    uint64_t messages_out = 0;
-    uint64_t websockets = 0;             // open WebSocket connections now
+    net::Counter accepted;
+    net::Counter handshakes;             // successful upgrades
+    net::Counter rejected_handshakes;    // upgrade requests answered with an error status
+    net::Counter http_requests;          // plain HTTP requests answered
+    net::Counter rejected_over_capacity; // answered 503 at accept
+    net::Counter handshake_timeouts;
+    net::Counter idle_timeouts;
+    net::Counter close_timeouts;
+    net::Counter protocol_errors;        // connections failed with 1002/1007/1009
+    net::Counter closed_output_overflow; // peers that stopped reading, closed with 1008
+    net::Counter messages_in;
+    net::Counter messages_out;
+    net::Counter websockets;             // open WebSocket connections now
     DeflateStats deflate;                // permessage-deflate (RFC 7692)
 };
 
@@ -71,14 +73,17 @@ public:
     virtual ~Application() = default;
     // A request that is not a WebSocket upgrade.
     virtual void on_http(const HttpRequest& req, HttpReply& reply) = 0;
-    // Whether path is a WebSocket endpoint (otherwise the upgrade is answered 404).
-    virtual bool accepts_websocket(std::string_view path) = 0;
+    // A valid upgrade request: kNone to accept it, else the refusal to answer with (kNotFound
+    // for a path that is no WebSocket endpoint, kUnauthorized for bad credentials, ...).
+    virtual HttpError check_websocket(const HttpRequest& req) = 0;
     // The upgrade succeeded; req (the upgrade request) is valid only during the call.
     virtual void on_open(ServerConnection&, const HttpRequest&) {}
     // A complete message; payload is valid only during the call.
     virtual void on_message(ServerConnection& ws, Opcode op, std::span<const std::byte> payload) = 0;
     // The connection is gone; code is what the peer sent (1005 none, 1006 no close frame).
     virtual void on_close(ServerConnection&, uint16_t) {}
+    // The connection's queued output has all been written (after send had to queue).
+    virtual void on_drain(ServerConnection&) {}
 };
 
 // One loop's server: its listener, its connections, its counters. Loop thread only.
@@ -94,6 +99,10 @@ public:
     const ServerStats& stats() const { return stats_; }
     const ServerConfig& config() const { return config_; }
     net::Loop& loop() { return loop_; }
+    int listen_fd() const { return listener_.fd(); }
+    // Several loops' servers share one count of open connections, so --max-connections caps
+    // the process, not each loop. Not owned; set before the loop runs. Default: our own.
+    void share_connection_count(std::atomic<uint32_t>* count) { open_ = count; }
 
 private:
     friend class ServerConnection;
@@ -110,6 +119,8 @@ private:
     std::string response_;   // response scratch reused likewise
     std::string extensions_answer_;  // Sec-WebSocket-Extensions answer scratch, likewise
     DeflateEngine deflate_;  // the loop's shared zlib streams and scratch (lazily created)
+    std::atomic<uint32_t> own_count_{0};
+    std::atomic<uint32_t>* open_ = &own_count_;
     bool shutting_down_ = false;
 };
 

@@ -92,20 +92,21 @@ bool ServerConnection::handle_request(size_t) {
 bool ServerConnection::upgrade() {
     const HttpRequest& req = server_.request_;
     UpgradeRequest up = check_upgrade(req, server_.config().handshake);
-    if (up.error == HttpError::kNone && !server_.app_.accepts_websocket(req.path))
-        up.error = HttpError::kNotFound;
+    // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or none.
+    std::string& answer = server_.extensions_answer_;
+    std::string& out = server_.response_;
+    out.clear();
+    if (up.error == HttpError::kNone) {
+        deflate_params_ = negotiate_deflate(up.extensions, server_.config().deflate, answer);
+        // OpenSSL could not hash the key: our failure.
+        if (!append_upgrade_response(out, up.key, up.subprotocol, answer)) up.error = HttpError::kInternal;
+    }
+    // The application decides last, so that once it accepts (and perhaps counts the
+    // connection) nothing can fail before on_open().
+    if (up.error == HttpError::kNone) up.error = server_.app_.check_websocket(req);
     if (up.error != HttpError::kNone) {
         ++server_.stats_.rejected_handshakes;
         reply_error(up.error);
-        return false;
-    }
-    // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or none.
-    std::string& answer = server_.extensions_answer_;
-    deflate_params_ = negotiate_deflate(up.extensions, server_.config().deflate, answer);
-    std::string& out = server_.response_;
-    out.clear();
-    if (!append_upgrade_response(out, up.key, up.subprotocol, answer)) {
-        reply_error(HttpError::kInternal);  // OpenSSL could not hash the key
         return false;
     }
     send(as_bytes(out));
@@ -243,8 +244,16 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
                                              std::span<const std::byte> payload) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = send(header, payload);
-    if (s != net::SendStatus::kDropped) ++server_.stats_.messages_out;
+    return after_send(send(header, payload), 1);
+}
+
+net::SendStatus ServerConnection::send_frames(const iovec* frames, int n) {
+    if (state_ != State::kOpen) return net::SendStatus::kDropped;
+    return after_send(sendv(frames, n), static_cast<uint32_t>(n));
+}
+
+net::SendStatus ServerConnection::after_send(net::SendStatus s, uint32_t messages) {
+    if (s != net::SendStatus::kDropped) server_.stats_.messages_out += messages;
     // Over the cap: either this frame was refused (kDropped), or it was queued whole but
     // left more than the cap waiting (one large message to a peer that does not read).
     // Either way the peer is closed with 1008; the close frame goes after any queued frame,
@@ -283,6 +292,10 @@ void ServerConnection::finish() {
 void ServerConnection::on_eof() {
     // The peer half-closed without a close handshake (or before finishing one).
     close();
+}
+
+void ServerConnection::on_drain() {
+    if (state_ == State::kOpen) server_.app_.on_drain(*this);
 }
 
 void ServerConnection::on_timeout() {

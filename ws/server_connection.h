@@ -31,6 +31,9 @@ public:
     // Sends a frame whose header the caller encoded (encode_frame_header, unmasked): a
     // broadcast encodes it once for every recipient. Same outcomes as send_message.
     net::SendStatus send_frame(std::span<const std::byte> header, std::span<const std::byte> payload);
+    // Sends n complete frames (each iovec one whole frame, n <= IOV_MAX) in one write: a batch
+    // that many connections share goes to each without a copy. Same outcomes as send_frame.
+    net::SendStatus send_frames(const iovec* frames, int n);
     // Starts the close handshake (RFC 6455 §7.1.2): sends close(code, reason), waits up to
     // the close timeout for the peer's close, then ends the TCP connection.
     void close_websocket(uint16_t code, std::string_view reason);
@@ -50,6 +53,7 @@ private:
     size_t on_data(std::span<std::byte> data) override;
     void on_eof() override;
     void on_timeout() override;
+    void on_drain() override;
     void on_close(net::CloseCause cause) override;
     bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;
     bool on_control(Opcode op, std::span<std::byte> payload) override;
@@ -62,6 +66,7 @@ private:
     bool on_compressed_message(Opcode op, std::span<std::byte> payload);
     net::SendStatus send_compressed(Opcode op, std::span<const std::byte> payload);
     net::SendStatus send_plain(Opcode op, std::span<const std::byte> payload);
+    net::SendStatus after_send(net::SendStatus s, uint32_t messages);
     void send_close(uint16_t code, std::string_view reason);
     void fail(ProtocolError e);
     void finish();

@@ -24,12 +24,16 @@ TEST_SUITE("chat/hub") {
         std::memcpy(e->data(), "abc", 3);
         REQUIRE(hub.publish(e));
         size_t seen = 0;
-        hub.drain(0, [&](const RingEntry& r) {
-            CHECK(std::string_view(reinterpret_cast<const char*>(r.data()), 3) == "abc");
+        hub.drain(0, [&](RingEntry* r) {
+            CHECK(std::string_view(reinterpret_cast<const char*>(r->data()), 3) == "abc");
             ++seen;
+            r->release();
         }, 10);
         CHECK(e->refs.load() == 1);  // loop 1 has not passed it yet
-        hub.drain(1, [&](const RingEntry&) { ++seen; }, 10);
+        hub.drain(1, [&](RingEntry* r) {
+            ++seen;
+            r->release();
+        }, 10);
         CHECK(seen == 2);  // and the entry is freed now (ASan reports it if not)
     }
 
@@ -40,7 +44,7 @@ TEST_SUITE("chat/hub") {
         RingEntry* e = RingEntry::make(Topic::kRoom, 0, 1);
         REQUIRE(hub.publish(e));
         CHECK_FALSE(hub.prepare_to_sleep(0));
-        hub.drain(0, [](const RingEntry&) {}, 10);
+        hub.drain(0, [](RingEntry* r) { r->release(); }, 10);
         CHECK(hub.prepare_to_sleep(0));
     }
 
@@ -69,7 +73,10 @@ TEST_SUITE("chat/hub") {
                 net::Loop* l = loop_objs[i].get();
                 l->set_before_wait([&, i, l] {
                     hub.awake(i);
-                    hub.drain(i, [&](const RingEntry&) { got[i].fetch_add(1); }, 256);
+                    hub.drain(i, [&](RingEntry* r) {
+                        got[i].fetch_add(1);
+                        r->release();
+                    }, 256);
                     if (got[i].load() == kEntries || give_up.load()) {
                         l->stop();
                         return 0;

@@ -9,7 +9,7 @@
 using namespace epws;
 
 namespace {
-chat::ParseOutcome parse(std::vector<const char*> args, ws::ServerConfig& c, std::string& err) {
+chat::ParseOutcome parse(std::vector<const char*> args, chat::Options& c, std::string& err) {
     args.insert(args.begin(), "epws");
     return chat::parse_options(static_cast<int>(args.size()), args.data(), c, err);
 }
@@ -17,7 +17,7 @@ chat::ParseOutcome parse(std::vector<const char*> args, ws::ServerConfig& c, std
 
 TEST_SUITE("chat/options") {
     TEST_CASE("no flags keeps the documented defaults") {
-        ws::ServerConfig c;
+        chat::Options c;
         std::string err;
         CHECK(parse({}, c, err) == chat::ParseOutcome::kRun);
         CHECK(c.host == "127.0.0.1");
@@ -29,7 +29,7 @@ TEST_SUITE("chat/options") {
     }
 
     TEST_CASE("flags take a separate or an inline value, sizes take suffixes, times decimals") {
-        ws::ServerConfig c;
+        chat::Options c;
         std::string err;
         REQUIRE(parse({"--port", "0", "--max-message-bytes=2m", "--handshake-timeout", "0.5",
                        "--subprotocols", "chat,superchat"},
@@ -41,7 +41,7 @@ TEST_SUITE("chat/options") {
     }
 
     TEST_CASE("a bad value is one error line naming the flag") {
-        ws::ServerConfig c;
+        chat::Options c;
         std::string err;
         CHECK(parse({"--port", "70000"}, c, err) == chat::ParseOutcome::kError);
         CHECK(err.find("--port") != std::string::npos);
@@ -54,7 +54,7 @@ TEST_SUITE("chat/options") {
     }
 
     TEST_CASE("help lists every flag with its default") {
-        ws::ServerConfig c;
+        chat::Options c;
         std::string err;
         CHECK(parse({"--help"}, c, err) == chat::ParseOutcome::kHelp);
         std::string text = chat::usage("epws");
@@ -69,7 +69,7 @@ TEST_SUITE("chat/options") {
 
 TEST_SUITE("chat/options") {
     TEST_CASE("deflate flags choose the mode and bound level, window, memLevel and threshold") {
-        ws::ServerConfig c;
+        chat::Options c;
         std::string err;
         CHECK(c.deflate.mode == ws::DeflateMode::kShared);  // browsers get compression by default
         CHECK(c.deflate.level == 6);

@@ -1,6 +1,7 @@
 """tests/integration/test_cli.py: the command line: --help, bad flags, the listening line, --threads."""
 
 import asyncio
+import os
 import re
 import subprocess
 import unittest
@@ -16,7 +17,7 @@ RUN_DEADLINE = 5.0
 FLAGS = {
     "--host": ["127.0.0.1"],
     "--port": ["8080"],
-    "--threads": ["1"],
+    "--threads": [str(os.cpu_count())],
     "--max-header-bytes": ["8192", "8k"],
     "--max-headers": ["100"],
     "--max-message-bytes": ["16777216", "16m", "16M", "16MiB"],
@@ -102,14 +103,26 @@ class ListeningLine(unittest.TestCase):
 
 
 class Threads(unittest.TestCase):
-    # One loop per process until the multi-core chat core (issue 4) brings the broadcast ring;
-    # until then more loops are refused with a line that says so, not silently ignored.
-    def test_more_than_one_thread_is_refused_with_a_clear_line(self):
-        r = subprocess.run([binary_path(), "--port", "0", "--threads", "2"], stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=10)
+    def test_two_threads_serve_many_concurrent_clients(self):
+        with Server("--threads", "2") as s:
+            async def client(i):
+                async with websockets.connect(s.url(), open_timeout=5, close_timeout=5) as ws:
+                    for j in range(20):
+                        msg = f"client {i} message {j}"
+                        await ws.send(msg)
+                        self.assertEqual(await asyncio.wait_for(ws.recv(), 5), msg)
+
+            async def main():
+                await asyncio.wait_for(asyncio.gather(*(client(i) for i in range(16))), 20)
+
+            asyncio.run(main())
+            self.assertTrue(s.alive())
+
+    def test_thread_count_out_of_range_is_refused(self):
+        r = subprocess.run([binary_path(), "--port", "0", "--threads", "0"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=10)
         self.assertEqual(r.returncode, 2)
-        self.assertIn(b"--threads '2'", r.stderr)
-        self.assertEqual(r.stdout, b"")
+        self.assertIn(b"--threads '0'", r.stderr)
 
 
 if __name__ == "__main__":

@@ -357,7 +357,7 @@ TEST_CASE("malformed or oversized response heads are refused") {
 }
 
 TEST_CASE("every HTTP refusal renders as a complete response with its status, reason and headers") {
-    for (int i = 1; i <= static_cast<int>(HttpError::kInternal); ++i) {
+    for (int i = 1; i <= static_cast<int>(HttpError::kTooManyConnections); ++i) {
         const auto e = static_cast<HttpError>(i);
         CAPTURE(i);
         std::string out;

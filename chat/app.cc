@@ -1,0 +1,301 @@
+// chat/app.cc: one loop's application: routing, /echo, /broadcast, HTTP routes, and the
+// delivery of ring entries (one write per recipient per round). Layer: chat/.
+#include "chat/app.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <memory>
+
+#include "chat/stats.h"
+
+namespace epws::chat {
+namespace {
+
+constexpr size_t kDrainBatch = 512;     // ring entries delivered per round before polling I/O
+constexpr size_t kMaxPending = 65536;   // refused publications kept for retry, per loop
+constexpr int kMaxIov = 1024;           // IOV_MAX on Linux
+
+uint64_t group_key(const RingEntry& e) {
+    return (static_cast<uint64_t>(e.topic) << 32) | e.target;
+}
+
+}  // namespace
+
+App::App(Shared& shared, size_t loop_index)
+    : shared_(shared), loop_(loop_index), parser_(shared.config.protocol) {}
+
+App::~App() {
+    for (RingEntry* e : batch_) e->release();
+}
+
+App::Client* App::client_of(ws::ServerConnection& ws) {
+    uint32_t tag = ws.app_tag();
+    return tag == 0 ? nullptr : &clients_[tag - 1];
+}
+
+uint32_t App::add_client(ws::ServerConnection& ws, Kind kind) {
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = static_cast<uint32_t>(clients_.size());
+        clients_.emplace_back();
+    }
+    Client& c = clients_[slot];
+    c = Client{};
+    c.ws = &ws;
+    c.kind = kind;
+    ws.set_app_tag(slot + 1);
+    return slot;
+}
+
+void App::on_http(const ws::HttpRequest& req, ws::HttpReply& reply) {
+    if (req.method != "GET" && req.method != "HEAD") {
+        reply.status = 405;
+        reply.body = "only GET and HEAD are served here\n";
+        reply.extra_headers = "Allow: GET, HEAD\r\n";
+        return;
+    }
+    if (req.path == "/healthz") {
+        reply.body = "ok\n";
+    } else if (req.path == "/stats") {
+        reply.content_type = "application/json";
+        reply.body = stats_json(shared_.stats, shared_.hub);
+    } else if (req.path == "/echo") {
+        // The tutorial's plain-HTTP form: GET /echo?message=hello answers hello.
+        auto raw = ws::query_param(req.query, "message");
+        if (!raw) {
+            reply.status = 426;
+            reply.body = "/echo speaks WebSocket; for plain HTTP use /echo?message=TEXT\n";
+            reply.extra_headers = "Upgrade: websocket\r\n";
+        } else if (!ws::percent_decode(*raw, reply.body)) {
+            reply.status = 400;
+            reply.body = "message is not valid percent-encoding\n";
+        }
+    } else {
+        reply.status = 404;
+        reply.body = "not found\n";
+    }
+}
+
+void App::on_open(ws::ServerConnection& ws, const ws::HttpRequest& req) {
+    if (req.path == "/echo") {
+        add_client(ws, Kind::kEcho);
+    } else if (req.path == "/broadcast") {
+        uint32_t slot = add_client(ws, Kind::kBroadcast);
+        clients_[slot].pos = static_cast<uint32_t>(broadcast_.size());
+        broadcast_.push_back(slot);
+    } else {
+        uint32_t slot = add_client(ws, Kind::kChat);
+        open_chat(ws, clients_[slot]);
+    }
+}
+
+void App::on_message(ws::ServerConnection& ws, ws::Opcode op, std::span<const std::byte> payload) {
+    Client* c = client_of(ws);
+    if (c == nullptr) return;
+    switch (c->kind) {
+    case Kind::kEcho:
+        ws.send_message(op, payload);  // from the receive buffer, no copy
+        return;
+    case Kind::kBroadcast: {
+        std::string_view body(reinterpret_cast<const char*>(payload.data()), payload.size());
+        auto opcode = static_cast<uint8_t>(op);
+        if (!pending_.empty() || !publish_frame(Topic::kBroadcast, 0, opcode, body)) {
+            if (pending_.size() >= kMaxPending) {
+                // Nowhere to keep it: tell the sender instead of losing it silently.
+                ws.close_websocket(1013, "server busy, try again later");
+                return;
+            }
+            pending_.push_back({Topic::kBroadcast, 0, opcode, false, std::string(body), {}, {}});
+        }
+        return;
+    }
+    case Kind::kChat:
+        // The chat protocol is JSON text (RFC 6455 §7.4.1: 1003, data it cannot accept).
+        if (op != ws::Opcode::kText) return ws.close_websocket(1003, "the chat protocol is JSON text");
+        on_chat(ws, *c, payload);
+        return;
+    }
+}
+
+void App::on_close(ws::ServerConnection& ws, uint16_t) {
+    Client* c = client_of(ws);
+    if (c == nullptr) return;
+    uint32_t slot = ws.app_tag() - 1;
+    if (c->kind == Kind::kBroadcast) {
+        // Swap-remove: the last subscriber takes the leaving one's place.
+        uint32_t moved = broadcast_.back();
+        broadcast_[c->pos] = moved;
+        clients_[moved].pos = c->pos;
+        broadcast_.pop_back();
+    } else if (c->kind == Kind::kChat) {
+        while (!c->rooms.empty()) leave(*c, c->rooms.back().room, true);
+        auto it = user_slots_.find(c->user_id);
+        if (it != user_slots_.end()) {
+            std::erase(it->second, slot);
+            if (it->second.empty()) user_slots_.erase(it);
+        }
+        shared_.users.disconnect(c->user);
+    }
+    *c = Client{};
+    ws.set_app_tag(0);
+    free_slots_.push_back(slot);
+}
+
+bool App::publish_frame(Topic topic, uint32_t target, uint8_t opcode, std::string_view payload,
+                        uint64_t room_seq) {
+    std::byte header[ws::kMaxFrameHeader];
+    size_t h = ws::encode_frame_header(header, static_cast<ws::Opcode>(opcode), payload.size());
+    auto loops = static_cast<uint32_t>(shared_.hub.loops());
+    RingEntry* e = RingEntry::make(topic, static_cast<uint32_t>(h + payload.size()), loops);
+    if (e == nullptr) return false;
+    std::memcpy(e->data(), header, h);
+    std::memcpy(e->data() + h, payload.data(), payload.size());
+    e->payload_offset = static_cast<uint32_t>(h);
+    e->opcode = opcode;
+    e->target = target;
+    e->room_seq = room_seq;
+    e->origin = static_cast<uint32_t>(loop_);
+    if (shared_.hub.publish(e)) return true;
+    for (uint32_t i = 0; i < loops; ++i) e->release();  // never published: free it
+    return false;
+}
+
+int App::before_wait() {
+    shared_.hub.awake(loop_);
+    if (shared_.stopping.load(std::memory_order_acquire) && !stopping_) {  // set by main
+        stopping_ = true;
+        if (server_) server_->shutdown();
+    }
+    size_t drained = drain_ring();
+    retry_pending();
+    uint64_t now = server_ ? server_->loop().now_ms() : 0;
+    if (shared_.config.ping_interval_ms && now >= next_ping_ms_) {
+        if (next_ping_ms_ != 0) send_pings();
+        next_ping_ms_ = now + shared_.config.ping_interval_ms;
+    }
+    if (drained == kDrainBatch) return 0;  // more may be waiting
+    if (!pending_.empty()) return 1;       // retry the refused publications soon
+    return shared_.hub.prepare_to_sleep(loop_) ? -1 : 0;
+}
+
+size_t App::drain_ring() {
+    size_t n = shared_.hub.drain(loop_, [&](RingEntry* e) { batch_.push_back(e); }, kDrainBatch);
+    if (n == 0) return 0;
+    // One group per recipient set (the broadcast, a room, a user), each in ring order, so
+    // every recipient gets one write per round whatever the number of messages.
+    std::stable_sort(batch_.begin(), batch_.end(), [](const RingEntry* a, const RingEntry* b) {
+        return group_key(*a) < group_key(*b);
+    });
+    for (size_t begin = 0; begin < batch_.size();) {
+        size_t end = begin + 1;
+        while (end < batch_.size() && group_key(*batch_[end]) == group_key(*batch_[begin])) ++end;
+        deliver_group(begin, end);
+        begin = end;
+    }
+    for (RingEntry* e : batch_) e->release();
+    batch_.clear();
+    return n;
+}
+
+std::vector<uint32_t>* App::recipients(const RingEntry& e) {
+    if (e.topic == Topic::kBroadcast) return &broadcast_;
+    auto& map = e.topic == Topic::kRoom ? room_members_ : user_slots_;
+    auto it = map.find(e.target);
+    return it == map.end() ? nullptr : &it->second;
+}
+
+void App::deliver_group(size_t begin, size_t end) {
+    std::vector<uint32_t>* to = recipients(*batch_[begin]);
+    if (to == nullptr || to->empty()) return;
+    iov_.clear();
+    for (size_t i = begin; i < end; ++i) {
+        auto f = batch_[i]->frame();
+        iov_.push_back({const_cast<std::byte*>(f.data()), f.size()});
+    }
+    bcast_.clear();
+    bcast_.resize(end - begin);  // compressed variants, made on first need
+    bool room = batch_[begin]->topic == Topic::kRoom;
+    // Backwards: a recipient whose socket fails is closed at once and swap-removed, which
+    // moves an already served one into its place; none is skipped or served twice.
+    for (size_t i = to->size(); i-- > 0;) {
+        if (i >= to->size()) continue;
+        ws::ServerConnection* ws = clients_[(*to)[i]].ws;
+        if (ws != nullptr && ws->is_open()) send_batch(*ws, begin, end, room);
+    }
+}
+
+void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool room) {
+    Client& c = *client_of(to);
+    Membership* m = room ? membership(c, batch_[begin]->target) : nullptr;
+    size_t first = begin;
+    if (m != nullptr) {
+        // Skip what this client already has (replayed from history when it joined with since).
+        while (first < end && batch_[first]->room_seq != 0 && batch_[first]->room_seq <= m->delivered)
+            ++first;
+        if (first == end) return;
+        uint64_t last = batch_[end - 1]->room_seq;
+        if (to.queued_bytes() > shared_.config.slow_consumer_bytes) {
+            // A slow consumer gets no more room messages queued; it is told what it missed
+            // (a gap event) once its output drains.
+            if (last != 0) {
+                if (m->gap_from == 0) m->gap_from = std::max<uint64_t>(m->delivered + 1, 1);
+                m->gap_to = last;
+                m->delivered = last;
+            }
+            return;
+        }
+        if (last != 0) m->delivered = last;
+    }
+    if (to.deflate_params().enabled) {
+        // Compressed recipients go frame by frame through ws::Broadcast, which compresses
+        // each message once per window size for all shared-mode recipients of this loop.
+        for (size_t i = first; i < end; ++i) {
+            auto& b = bcast_[i - begin];
+            if (!b) {
+                const RingEntry& e = *batch_[i];
+                b = std::make_unique<ws::Broadcast>(static_cast<ws::Opcode>(e.opcode), e.payload());
+            }
+            if (b->send_to(to) == net::SendStatus::kDropped) return;
+        }
+        return;
+    }
+    for (size_t i = first - begin; i < end - begin; i += kMaxIov) {
+        int n = static_cast<int>(std::min<size_t>(kMaxIov, end - begin - i));
+        if (to.send_frames(iov_.data() + i, n) == net::SendStatus::kDropped) return;
+    }
+}
+
+bool App::publish_or_keep(Pending p) {
+    if (pending_.empty()) {
+        bool ok = p.say ? publish_say(p.room, p.from, p.body)
+                        : publish_frame(p.topic, p.target, p.opcode, p.body);
+        if (ok) return true;
+    }
+    if (pending_.size() >= kMaxPending) return false;
+    pending_.push_back(std::move(p));  // after the others: publication order is kept
+    return true;
+}
+
+void App::retry_pending() {
+    while (!pending_.empty()) {
+        Pending& p = pending_.front();
+        bool ok = p.say ? publish_say(p.room, p.from, p.body)
+                        : publish_frame(p.topic, p.target, p.opcode, p.body);
+        if (!ok) return;
+        pending_.pop_front();
+    }
+}
+
+void App::send_pings() {
+    // RFC 6455 §5.5.2: a ping the browser answers by itself, keeping proxies and the idle
+    // timeout from closing a quiet but live /chat connection.
+    for (Client& c : clients_)
+        if (c.ws != nullptr && c.kind == Kind::kChat && c.ws->is_open())
+            c.ws->send_message(ws::Opcode::kPing, {});
+}
+
+}  // namespace epws::chat

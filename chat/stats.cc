@@ -1,0 +1,50 @@
+// chat/stats.cc: the /stats document. Layer: chat/.
+#include "chat/stats.h"
+
+#include <cstdint>
+#include <functional>
+
+namespace epws::chat {
+
+std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Hub& hub) {
+    std::string out = "{";
+    auto field = [&](const char* name, const std::function<uint64_t(const ws::ServerStats&)>& get) {
+        uint64_t sum = 0;
+        for (const ws::ServerStats* s : loops)
+            if (s != nullptr) sum += get(*s);
+        if (out.size() > 1) out += ",";
+        out += "\"";
+        out += name;
+        out += "\":" + std::to_string(sum);
+    };
+    using S = ws::ServerStats;
+    field("connections", [](const S& s) { return s.websockets; });
+    field("accepted", [](const S& s) { return s.accepted; });
+    field("handshakes", [](const S& s) { return s.handshakes; });
+    field("rejected_handshakes", [](const S& s) { return s.rejected_handshakes; });
+    field("http_requests", [](const S& s) { return s.http_requests; });
+    field("rejected_over_capacity", [](const S& s) { return s.rejected_over_capacity; });
+    field("handshake_timeouts", [](const S& s) { return s.handshake_timeouts; });
+    field("idle_timeouts", [](const S& s) { return s.idle_timeouts; });
+    field("close_timeouts", [](const S& s) { return s.close_timeouts; });
+    field("protocol_errors", [](const S& s) { return s.protocol_errors; });
+    field("closed_output_overflow", [](const S& s) { return s.closed_output_overflow; });
+    field("messages_in", [](const S& s) { return s.messages_in; });
+    field("messages_out", [](const S& s) { return s.messages_out; });
+    field("deflate_negotiated", [](const S& s) { return s.deflate.negotiated; });
+    field("deflate_messages_inflated", [](const S& s) { return s.deflate.messages_inflated; });
+    field("deflate_inflate_in_bytes", [](const S& s) { return s.deflate.inflate_in_bytes; });
+    field("deflate_inflate_out_bytes", [](const S& s) { return s.deflate.inflate_out_bytes; });
+    field("deflate_messages_deflated", [](const S& s) { return s.deflate.messages_deflated; });
+    field("deflate_deflate_in_bytes", [](const S& s) { return s.deflate.deflate_in_bytes; });
+    field("deflate_deflate_out_bytes", [](const S& s) { return s.deflate.deflate_out_bytes; });
+    field("deflate_frames_reused", [](const S& s) { return s.deflate.frames_reused; });
+    field("deflate_dedicated_streams", [](const S& s) { return s.deflate.dedicated_streams; });
+    field("deflate_zlib_bytes", [](const S& s) { return s.deflate.zlib.bytes; });
+    field("loops", [](const S&) { return uint64_t{1}; });
+    out += ",\"ring_published\":" + std::to_string(hub.published());
+    out += ",\"ring_wakeups\":" + std::to_string(hub.wakeups());
+    return out + "}\n";
+}
+
+}  // namespace epws::chat
