@@ -103,6 +103,8 @@ private:
     void history(ws::ServerConnection& ws, Client& c, const ClientMessage& m);
     void rooms(ws::ServerConnection& ws, const ClientMessage& m);
     void send_history(ws::ServerConnection& ws, Room& room, const Held& held, const RequestId& id);
+    void replay(ws::ServerConnection& ws, Room& room, Membership& mem, uint64_t since,
+                const RequestId& id);
     bool publish_say(const std::string& room, const std::string& from, std::string_view text);
     void notice(Room& room, std::string_view user, bool joined);
     void reply(ws::ServerConnection& ws);  // sends out_ as a text frame

@@ -123,41 +123,35 @@ App::Membership* App::membership(Client& c, uint32_t room_id) {
 }
 
 void App::join(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {
-    bool member = false;
     Room* room = shared_.rooms.find(m.room, true);
     if (room == nullptr) return error(ws, ProtocolErrorCode::kTooManyRooms, m.id, "room");
-    if (Membership* existing = membership(c, room->id())) {
-        member = true;
-        if (!m.since) return who(ws, c, m);  // already there: just the presence again
-        existing->delivered = *m.since;     // a rejoin with since replays from there
-    } else if (c.rooms.size() >= shared_.config.rooms_per_connection) {
-        return error(ws, ProtocolErrorCode::kTooManyRooms, m.id, "room");
-    }
-    uint64_t last = room->last_seq();
-    uint64_t delivered = last;
-    if (m.since) {
-        // Replay what the client missed from the history, or say which part is gone.
-        uint64_t since = *m.since;
-        Held held;
-        uint64_t oldest = room->read_history(since + 1, UINT64_MAX, [&](const RingEntry& e) { held.hold(e); });
-        if (since + 1 < oldest && since < last) {
-            out_.clear();
-            encode_gap(out_, room->name(), since + 1, oldest - 1, GapReason::kHistory);
-            reply(ws);
-        }
-        if (!held.entries.empty()) {
-            send_history(ws, *room, held, m.id);
-        }
-        delivered = held.entries.empty() ? std::min(since, last) : held.entries.back()->room_seq;
-    }
-    if (member) {
-        membership(c, room->id())->delivered = delivered;
-    } else {
-        c.rooms.push_back({room->id(), delivered, 0, 0});
+    Membership* mem = membership(c, room->id());
+    if (mem == nullptr) {
+        if (c.rooms.size() >= shared_.config.rooms_per_connection)
+            return error(ws, ProtocolErrorCode::kTooManyRooms, m.id, "room");
+        // New messages only, unless since asks for a replay below.
+        c.rooms.push_back({room->id(), room->last_seq(), 0, 0});
         room_members_[room->id()].push_back(ws.app_tag() - 1);
         if (room->add_member(c.user)) notice(*room, c.user, true);
+        mem = &c.rooms.back();
     }
-    who(ws, c, m);
+    who(ws, c, m);  // the presence reply comes first (docs/chat-protocol.md, Resume)
+    if (m.since) replay(ws, *room, *mem, *m.since, m.id);
+}
+
+// Sends what followed seq `since`: a gap for what the history no longer holds, then one
+// history event; ring entries up to what it covered are then skipped for this client.
+void App::replay(ws::ServerConnection& ws, Room& room, Membership& mem, uint64_t since,
+                 const RequestId& id) {
+    Held held;
+    Room::Span span = room.read_history(since + 1, UINT64_MAX, [&](const RingEntry& e) { held.hold(e); });
+    if (since + 1 < span.oldest) {
+        out_.clear();
+        encode_gap(out_, room.name(), since + 1, span.oldest - 1, GapReason::kHistory);
+        reply(ws);
+    }
+    send_history(ws, room, held, id);
+    mem.delivered = span.last;
 }
 
 void App::leave(Client& c, uint32_t room_id, bool announce) {
@@ -244,7 +238,12 @@ void App::history(ws::ServerConnection& ws, Client&, const ClientMessage& m) {
     uint64_t to = m.until ? *m.until : m.from + limit - 1;
     if (to - m.from + 1 > limit) to = m.from + limit - 1;
     Held held;
-    room->read_history(m.from, to, [&](const RingEntry& e) { held.hold(e); });
+    Room::Span span = room->read_history(m.from, to, [&](const RingEntry& e) { held.hold(e); });
+    if (m.from < span.oldest && m.from <= span.last) {
+        out_.clear();  // part of the range is no longer kept
+        encode_gap(out_, room->name(), m.from, std::min(to, span.oldest - 1), GapReason::kHistory);
+        reply(ws);
+    }
     send_history(ws, *room, held, m.id);
 }
 

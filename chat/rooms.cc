@@ -36,15 +36,15 @@ uint64_t Room::last_seq() {
     return last_seq_;
 }
 
-uint64_t Room::read_history(uint64_t from, uint64_t to,
-                            const std::function<void(const RingEntry&)>& f) {
+Room::Span Room::read_history(uint64_t from, uint64_t to,
+                              const std::function<void(const RingEntry&)>& f) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (last_seq_ == 0 || cap_ == 0) return {last_seq_ + 1, last_seq_};
     uint64_t oldest = last_seq_ >= cap_ ? last_seq_ - cap_ + 1 : 1;
-    if (last_seq_ == 0 || cap_ == 0) return last_seq_ + 1;
     if (from < oldest) from = oldest;
     if (to > last_seq_) to = last_seq_;
     for (uint64_t s = from; s <= to; ++s) f(*history_[(s - 1) % cap_]);
-    return oldest;
+    return {oldest, last_seq_};
 }
 
 bool Room::add_member(const std::string& user) {

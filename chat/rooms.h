@@ -35,9 +35,12 @@ public:
 
     // The last sequence number given out (0: none yet).
     uint64_t last_seq();
-    // Calls f(entry) for each kept message with seq in [from, to], in order, under the lock;
-    // returns the oldest sequence number the history still holds (last_seq + 1 if empty).
-    uint64_t read_history(uint64_t from, uint64_t to, const std::function<void(const RingEntry&)>& f);
+    // Calls f(entry) for each kept message with seq in [from, to], in order, under the lock.
+    struct Span {
+        uint64_t oldest;  // the oldest sequence number still kept (last + 1 if none is)
+        uint64_t last;    // the last sequence number given out, at the time of the read
+    };
+    Span read_history(uint64_t from, uint64_t to, const std::function<void(const RingEntry&)>& f);
 
     // Presence: connections of each user in the room, across loops.
     // Returns true if this is the user's first connection in the room (a join to announce).

@@ -68,8 +68,9 @@ TEST_SUITE("chat/rooms") {
         for (int i = 1; i <= 5; ++i)
             room.publish(bus, [&](uint64_t seq) { return text_entry(seq, std::to_string(i)); });
         std::string seen;
-        uint64_t oldest = room.read_history(1, 100, [&](const RingEntry& e) { seen += text_of(e); });
-        CHECK(oldest == 3);
+        Room::Span span = room.read_history(1, 100, [&](const RingEntry& e) { seen += text_of(e); });
+        CHECK(span.oldest == 3);
+        CHECK(span.last == 5);
         CHECK(seen == "345");
         seen.clear();
         room.read_history(4, 4, [&](const RingEntry& e) { seen += text_of(e); });
