@@ -29,12 +29,17 @@ App::~App() {
     for (RingEntry* e : batch_) e->release();
 }
 
+// app_tag(): 0 for /echo (it needs no state at all), kBroadcastTag | index into broadcast_
+// for /broadcast, else index + 1 into clients_ for /chat. So an idle /echo or /broadcast
+// connection costs the application nothing beyond, for /broadcast, one pointer.
+constexpr uint32_t kBroadcastTag = 0x80000000u;
+
 App::Client* App::client_of(ws::ServerConnection& ws) {
     uint32_t tag = ws.app_tag();
-    return tag == 0 ? nullptr : &clients_[tag - 1];
+    return tag == 0 || (tag & kBroadcastTag) ? nullptr : &clients_[tag - 1];
 }
 
-uint32_t App::add_client(ws::ServerConnection& ws, Kind kind) {
+uint32_t App::add_client(ws::ServerConnection& ws) {
     uint32_t slot;
     if (!free_slots_.empty()) {
         slot = free_slots_.back();
@@ -46,7 +51,6 @@ uint32_t App::add_client(ws::ServerConnection& ws, Kind kind) {
     Client& c = clients_[slot];
     c = Client{};
     c.ws = &ws;
-    c.kind = kind;
     ws.set_app_tag(slot + 1);
     return slot;
 }
@@ -82,66 +86,58 @@ void App::on_http(const ws::HttpRequest& req, ws::HttpReply& reply) {
 
 void App::on_open(ws::ServerConnection& ws, const ws::HttpRequest& req) {
     if (req.path == "/echo") {
-        add_client(ws, Kind::kEcho);
+        return;  // tag 0
     } else if (req.path == "/broadcast") {
-        uint32_t slot = add_client(ws, Kind::kBroadcast);
-        clients_[slot].pos = static_cast<uint32_t>(broadcast_.size());
-        broadcast_.push_back(slot);
+        ws.set_app_tag(kBroadcastTag | static_cast<uint32_t>(broadcast_.size()));
+        broadcast_.push_back(&ws);
     } else {
-        uint32_t slot = add_client(ws, Kind::kChat);
+        uint32_t slot = add_client(ws);
         open_chat(ws, clients_[slot]);
     }
 }
 
 void App::on_message(ws::ServerConnection& ws, ws::Opcode op, std::span<const std::byte> payload) {
-    Client* c = client_of(ws);
-    if (c == nullptr) return;
-    switch (c->kind) {
-    case Kind::kEcho:
-        ws.send_message(op, payload);  // from the receive buffer, no copy
+    uint32_t tag = ws.app_tag();
+    if (tag == 0) {
+        ws.send_message(op, payload);  // /echo, from the receive buffer, no copy
         return;
-    case Kind::kBroadcast: {
+    }
+    if (tag & kBroadcastTag) {
         std::string_view body(reinterpret_cast<const char*>(payload.data()), payload.size());
-        auto opcode = static_cast<uint8_t>(op);
-        if (!pending_.empty() || !publish_frame(Topic::kBroadcast, 0, opcode, body)) {
-            if (pending_.size() >= kMaxPending) {
-                // Nowhere to keep it: tell the sender instead of losing it silently.
-                ws.close_websocket(1013, "server busy, try again later");
-                return;
-            }
-            pending_.push_back({Topic::kBroadcast, 0, opcode, false, std::string(body), {}, {}});
+        if (!publish_or_keep(Topic::kBroadcast, 0, static_cast<uint8_t>(op), body)) {
+            // Nowhere to keep it: tell the sender instead of losing it silently.
+            ws.close_websocket(1013, "server busy, try again later");
         }
         return;
     }
-    case Kind::kChat:
-        // The chat protocol is JSON text (RFC 6455 §7.4.1: 1003, data it cannot accept).
-        if (op != ws::Opcode::kText) return ws.close_websocket(1003, "the chat protocol is JSON text");
-        on_chat(ws, *c, payload);
-        return;
-    }
+    // /chat: JSON text only (RFC 6455 §7.4.1: 1003, data it cannot accept).
+    if (op != ws::Opcode::kText) return ws.close_websocket(1003, "the chat protocol is JSON text");
+    on_chat(ws, clients_[tag - 1], payload);
 }
 
 void App::on_close(ws::ServerConnection& ws, uint16_t) {
-    Client* c = client_of(ws);
-    if (c == nullptr) return;
-    uint32_t slot = ws.app_tag() - 1;
-    if (c->kind == Kind::kBroadcast) {
-        // Swap-remove: the last subscriber takes the leaving one's place.
-        uint32_t moved = broadcast_.back();
-        broadcast_[c->pos] = moved;
-        clients_[moved].pos = c->pos;
-        broadcast_.pop_back();
-    } else if (c->kind == Kind::kChat) {
-        while (!c->rooms.empty()) leave(*c, c->rooms.back().room, true);
-        auto it = user_slots_.find(c->user_id);
-        if (it != user_slots_.end()) {
-            std::erase(it->second, slot);
-            if (it->second.empty()) user_slots_.erase(it);
-        }
-        shared_.users.disconnect(c->user);
-    }
-    *c = Client{};
+    uint32_t tag = ws.app_tag();
+    if (tag == 0) return;
     ws.set_app_tag(0);
+    if (tag & kBroadcastTag) {
+        // Swap-remove: the last subscriber takes the leaving one's place and index.
+        uint32_t pos = tag & ~kBroadcastTag;
+        ws::ServerConnection* moved = broadcast_.back();
+        broadcast_[pos] = moved;
+        moved->set_app_tag(kBroadcastTag | pos);
+        broadcast_.pop_back();
+        return;
+    }
+    uint32_t slot = tag - 1;
+    Client& c = clients_[slot];
+    while (!c.rooms.empty()) leave(c, c.rooms.back().room, true);
+    auto it = user_slots_.find(c.user_id);
+    if (it != user_slots_.end()) {
+        std::erase(it->second, slot);
+        if (it->second.empty()) user_slots_.erase(it);
+    }
+    shared_.users.disconnect(c.user);
+    c = Client{};
     free_slots_.push_back(slot);
 }
 
@@ -202,15 +198,16 @@ size_t App::drain_ring() {
 }
 
 std::vector<uint32_t>* App::recipients(const RingEntry& e) {
-    if (e.topic == Topic::kBroadcast) return &broadcast_;
     auto& map = e.topic == Topic::kRoom ? room_members_ : user_slots_;
     auto it = map.find(e.target);
     return it == map.end() ? nullptr : &it->second;
 }
 
 void App::deliver_group(size_t begin, size_t end) {
-    std::vector<uint32_t>* to = recipients(*batch_[begin]);
-    if (to == nullptr || to->empty()) return;
+    bool broadcast = batch_[begin]->topic == Topic::kBroadcast;
+    std::vector<uint32_t>* to = broadcast ? nullptr : recipients(*batch_[begin]);
+    size_t count = broadcast ? broadcast_.size() : to ? to->size() : 0;
+    if (count == 0) return;
     iov_.clear();
     for (size_t i = begin; i < end; ++i) {
         auto f = batch_[i]->frame();
@@ -221,16 +218,16 @@ void App::deliver_group(size_t begin, size_t end) {
     bool room = batch_[begin]->topic == Topic::kRoom;
     // Backwards: a recipient whose socket fails is closed at once and swap-removed, which
     // moves an already served one into its place; none is skipped or served twice.
-    for (size_t i = to->size(); i-- > 0;) {
-        if (i >= to->size()) continue;
-        ws::ServerConnection* ws = clients_[(*to)[i]].ws;
+    for (size_t i = count; i-- > 0;) {
+        size_t now = broadcast ? broadcast_.size() : to->size();
+        if (i >= now) continue;
+        ws::ServerConnection* ws = broadcast ? broadcast_[i] : clients_[(*to)[i]].ws;
         if (ws != nullptr && ws->is_open()) send_batch(*ws, begin, end, room);
     }
 }
 
 void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool room) {
-    Client& c = *client_of(to);
-    Membership* m = room ? membership(c, batch_[begin]->target) : nullptr;
+    Membership* m = room ? membership(*client_of(to), batch_[begin]->target) : nullptr;
     size_t first = begin;
     if (m != nullptr) {
         // Skip what this client already has (replayed from history when it joined with since).
@@ -269,12 +266,13 @@ void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool ro
     }
 }
 
-bool App::publish_or_keep(Pending p) {
-    if (pending_.empty()) {
-        bool ok = p.say ? publish_say(p.room, p.from, p.body)
-                        : publish_frame(p.topic, p.target, p.opcode, p.body);
-        if (ok) return true;
-    }
+bool App::publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body) {
+    // Only when the ring refuses is the message copied (to be retried in order).
+    if (pending_.empty() && publish_frame(topic, target, opcode, body)) return true;
+    return keep({topic, target, opcode, false, std::string(body), {}, {}});
+}
+
+bool App::keep(Pending p) {
     if (pending_.size() >= kMaxPending) return false;
     pending_.push_back(std::move(p));  // after the others: publication order is kept
     return true;
@@ -294,7 +292,7 @@ void App::send_pings() {
     // RFC 6455 §5.5.2: a ping the browser answers by itself, keeping proxies and the idle
     // timeout from closing a quiet but live /chat connection.
     for (Client& c : clients_)
-        if (c.ws != nullptr && c.kind == Kind::kChat && c.ws->is_open())
+        if (c.ws != nullptr && c.ws->is_open())  // clients_ holds /chat connections only
             c.ws->send_message(ws::Opcode::kPing, {});
 }
 

@@ -49,7 +49,6 @@ public:
     int before_wait();
 
 private:
-    enum class Kind : uint8_t { kEcho, kBroadcast, kChat };
     struct Membership {
         uint32_t room;           // room id
         uint64_t delivered = 0;  // highest sequence number sent (or replayed) to this client
@@ -58,9 +57,7 @@ private:
     };
     struct Client {
         ws::ServerConnection* ws = nullptr;
-        Kind kind = Kind::kEcho;
         uint32_t user_id = 0;
-        uint32_t pos = 0;  // index in broadcast_ (kBroadcast)
         std::string user;
         std::vector<Membership> rooms;
         double tokens = 0;
@@ -77,7 +74,7 @@ private:
     };
 
     Client* client_of(ws::ServerConnection& ws);
-    uint32_t add_client(ws::ServerConnection& ws, Kind kind);
+    uint32_t add_client(ws::ServerConnection& ws);
 
     // Delivery (app.cc).
     size_t drain_ring();
@@ -86,8 +83,10 @@ private:
     std::vector<uint32_t>* recipients(const RingEntry& e);
     bool publish_frame(Topic topic, uint32_t target, uint8_t opcode, std::string_view payload,
                        uint64_t room_seq = 0);
-    // Publishes, or keeps it for retry when the ring is full; false when even that is full.
-    bool publish_or_keep(Pending p);
+    // Publishes a message now, or keeps a copy for retry when the ring is full; false when
+    // even the retry queue is full.
+    bool publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body);
+    bool keep(Pending p);
     void retry_pending();
     void send_pings();
 
@@ -118,7 +117,7 @@ private:
     ProtocolParser parser_;
     std::vector<Client> clients_;
     std::vector<uint32_t> free_slots_;
-    std::vector<uint32_t> broadcast_;                             // /broadcast client slots
+    std::vector<ws::ServerConnection*> broadcast_;                // /broadcast connections
     std::unordered_map<uint32_t, std::vector<uint32_t>> room_members_;  // room id -> slots
     std::unordered_map<uint32_t, std::vector<uint32_t>> user_slots_;    // user id -> slots
     std::deque<Pending> pending_;

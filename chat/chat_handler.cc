@@ -175,15 +175,16 @@ void App::notice(Room& room, std::string_view user, bool joined) {
         encode_leave(out_, room.name(), user, wall_ms());
     }
     // Presence notices are not numbered: the room's sequence is for messages only.
-    publish_or_keep({Topic::kRoom, room.id(), 1, false, out_, {}, {}});
+    publish_or_keep(Topic::kRoom, room.id(), 1, out_);
 }
 
 void App::say(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {
     Room* room = shared_.rooms.find(m.room, false);
     if (room == nullptr || membership(c, room->id()) == nullptr)
         return error(ws, ProtocolErrorCode::kNotInRoom, m.id, "room");
-    Pending p{Topic::kRoom, room->id(), 1, true, std::string(m.text), c.user, room->name()};
-    if (!publish_or_keep(std::move(p))) error(ws, ProtocolErrorCode::kInternal, m.id);
+    if (pending_.empty() && publish_say(room->name(), c.user, m.text)) return;
+    if (!keep({Topic::kRoom, room->id(), 1, true, std::string(m.text), c.user, room->name()}))
+        error(ws, ProtocolErrorCode::kInternal, m.id);
 }
 
 bool App::publish_say(const std::string& room_name, const std::string& from, std::string_view text) {
@@ -215,8 +216,8 @@ void App::dm(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {
     out_.clear();
     encode_dm(out_, c.user, m.to, m.text, wall_ms());
     // To every connection of the recipient, and of the sender (its other tabs see it too).
-    bool ok = publish_or_keep({Topic::kUser, to, 1, false, out_, {}, {}});
-    if (ok && to != c.user_id) ok = publish_or_keep({Topic::kUser, c.user_id, 1, false, out_, {}, {}});
+    bool ok = publish_or_keep(Topic::kUser, to, 1, out_);
+    if (ok && to != c.user_id) ok = publish_or_keep(Topic::kUser, c.user_id, 1, out_);
     if (!ok) error(ws, ProtocolErrorCode::kInternal, m.id);
 }
 
@@ -274,7 +275,7 @@ void App::rooms(ws::ServerConnection& ws, const ClientMessage& m) {
 
 void App::on_drain(ws::ServerConnection& ws) {
     Client* c = client_of(ws);
-    if (c == nullptr || c->kind != Kind::kChat) return;
+    if (c == nullptr) return;  // only /chat connections have state
     for (Membership& m : c->rooms) {
         if (m.gap_from == 0) continue;
         // The client fell behind and was skipped: tell it exactly what it missed.
