@@ -115,7 +115,8 @@ tidy:
 clean:
 	rm -rf build
 
-# The load generator and peer comparisons keep their rules beside them.
+# The load generator and peer comparisons, and the fuzz targets, keep their rules beside them.
 -include bench/bench.mk
+-include tests/fuzz/fuzz.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
