@@ -6,6 +6,10 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
+
+#include "ws/deflate.h"
+#include "ws/utf8.h"
 
 namespace epws::ws {
 namespace {
@@ -24,7 +28,96 @@ HttpResponse& shared_response() {
     return response;
 }
 
+// zlib cannot write a raw stream with a 256-byte window (deflateInit2 refuses -8), so a server
+// that limits us to 8 bits gets our messages uncompressed, which §6 always allows.
+constexpr int kMinDeflateWindow = 9;
+
+// The codecs and buffers every connection of one thread shares: connections on one loop never
+// compress or inflate at the same time. Streams here are reset after every message (used only
+// without context takeover); the buffers keep their capacity, so steady traffic allocates
+// nothing.
+struct ThreadCodecs {
+    Deflater deflaters[16 - kMinDeflateWindow];  // one per window size 9..15, made on first use
+    Inflater inflater;                           // 15 bits inflates any server window
+    std::vector<std::byte> packed;               // the message being sent, compressed
+    std::vector<std::byte> plain;                // the message being received, inflated
+};
+
+ThreadCodecs& thread_codecs() {
+    thread_local ThreadCodecs codecs;
+    return codecs;
+}
+
+// RFC 7692 §7.1.2: a window size is 8..15 in decimal, no leading zero; a quoted value counts
+// once unquoted (RFC 6455 §9.1). 0 when it is not one.
+uint8_t window_bits_of(const ExtensionParam& p) {
+    if (!p.has_value) return 0;
+    char digits[3] = {};
+    size_t n = 0;
+    for (size_t i = 0; i < p.value.size(); ++i) {
+        if (p.quoted && p.value[i] == '\\') ++i;  // quoted-pair: the next char stands for itself
+        if (i >= p.value.size() || n == 2) return 0;
+        digits[n++] = p.value[i];
+    }
+    if (n == 1 && digits[0] >= '8' && digits[0] <= '9') return static_cast<uint8_t>(digits[0] - '0');
+    if (n == 2 && digits[0] == '1' && digits[1] >= '0' && digits[1] <= '5')
+        return static_cast<uint8_t>(10 + digits[1] - '0');
+    return 0;
+}
+
+// Reads the accepted offer's parameters into out; false for anything §7.1 forbids.
+bool read_answer_params(const ExtensionOffer& ext, DeflateParams& out) {
+    if (ext.too_many) return false;
+    bool seen[4] = {};
+    for (uint8_t i = 0; i < ext.count; ++i) {
+        const ExtensionParam& p = ext.params[i];
+        int k = p.name == "server_no_context_takeover"   ? 0
+                : p.name == "client_no_context_takeover" ? 1
+                : p.name == "server_max_window_bits"     ? 2
+                : p.name == "client_max_window_bits"     ? 3
+                                                         : -1;
+        // §7.1: an unknown parameter or one given twice fails the connection on the client.
+        if (k < 0 || seen[k]) return false;
+        seen[k] = true;
+        if (k <= 1 && p.has_value) return false;  // §7.1.1.1/§7.1.1.2: no value
+        // §7.1.1.1: the server may announce server_no_context_takeover unasked; §7.1.1.2: it
+        // may impose client_no_context_takeover, which we then obey.
+        if (k == 0) out.server_no_context_takeover = true;
+        if (k == 1) out.client_no_context_takeover = true;
+        // §7.1.2.1: the server may state its window even unasked; any inflates with ours (15).
+        if (k == 2 && (out.server_window_bits = window_bits_of(p)) == 0) return false;
+        // §7.1.2.2: we offered client_max_window_bits; the answer must carry a value 8..15.
+        if (k == 3 && (out.client_window_bits = window_bits_of(p)) == 0) return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+std::string client_deflate_offer(const ClientDeflateConfig& config) {
+    if (!config.offer) return {};
+    std::string offer = "permessage-deflate; client_max_window_bits";
+    if (config.no_context_takeover) offer += "; server_no_context_takeover; client_no_context_takeover";
+    return offer;
+}
+
+bool accept_deflate_answer(const std::string_view* answer, const ClientDeflateConfig& config,
+                           DeflateParams& out) {
+    out = {};
+    if (answer == nullptr) return true;  // declined (RFC 6455 §9.1): carry on uncompressed
+    if (!config.offer) return false;     // §4.1 item 5: an extension we did not ask for
+    std::string_view rest = *answer;
+    ExtensionOffer ext;
+    if (next_offer(rest, ext) != OfferParse::kOffer || ext.name != "permessage-deflate")
+        return false;
+    ExtensionOffer more;
+    if (next_offer(rest, more) != OfferParse::kEnd) return false;  // we offered one extension
+    if (!read_answer_params(ext, out)) return false;
+    // §7.1.1: what we asked for must have been granted.
+    if (config.no_context_takeover && !out.server_no_context_takeover) return false;
+    out.enabled = true;
+    return true;
+}
 
 ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& config,
                                    ClientHandler& handler)
@@ -35,6 +128,8 @@ ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& 
         rng_ = reinterpret_cast<uintptr_t>(this) | 1;
 }
 
+ClientConnection::~ClientConnection() = default;  // Deflater/Inflater are complete here
+
 bool ClientConnection::start() {
     std::string key = make_client_key();
     if (key.size() != sizeof(key_)) {
@@ -43,7 +138,8 @@ bool ClientConnection::start() {
     }
     std::memcpy(key_, key.data(), sizeof(key_));
     std::string request;
-    append_client_request(request, config_.host, config_.path, key);
+    append_client_request(request, config_.host, config_.path, key, {},
+                          client_deflate_offer(config_.deflate));
     // Before the TCP handshake completes the kernel refuses the bytes (EAGAIN); they wait in
     // the output buffer and leave on the first EPOLLOUT.
     auto sent = send({reinterpret_cast<const std::byte*>(request.data()), request.size()});
@@ -78,7 +174,10 @@ size_t ClientConnection::on_response(std::span<std::byte> data) {
         return data.size();
     }
     // RFC 6455 §4.1: the client MUST fail the connection unless the 101 checks out.
-    response_error_ = check_upgrade_response(resp, {key_, sizeof(key_)}, {}, false);
+    response_error_ =
+        check_upgrade_response(resp, {key_, sizeof(key_)}, {}, config_.deflate.offer);
+    if (response_error_ == ResponseError::kNone && !setup_deflate(resp))
+        response_error_ = ResponseError::kUnexpectedExtension;
     if (response_error_ != ResponseError::kNone) {
         fail(ClientFailure::kHandshake);
         return data.size();
@@ -91,27 +190,72 @@ size_t ClientConnection::on_response(std::span<std::byte> data) {
     return r.consumed + on_frames(data.subspan(r.consumed));
 }
 
+// RFC 7692 §5: the agreed parameters; our own zlib streams only where context is kept.
+bool ClientConnection::setup_deflate(const HttpResponse& resp) {
+    if (!accept_deflate_answer(resp.find("sec-websocket-extensions"), config_.deflate, deflate_))
+        return false;
+    if (!deflate_.enabled) return true;
+    reader_.set_rsv1_allowed(true);  // §6: RSV1 now marks a compressed message
+    if (!deflate_.server_no_context_takeover) {
+        inflater_ = std::make_unique<Inflater>();
+        if (!inflater_->init(15, nullptr)) return false;
+    }
+    if (!deflate_.client_no_context_takeover && deflate_.client_window_bits >= kMinDeflateWindow) {
+        deflater_ = std::make_unique<Deflater>();
+        if (!deflater_->init(config_.deflate.level, deflate_.client_window_bits,
+                             config_.deflate.mem_level, nullptr))
+            return false;
+    }
+    return true;
+}
+
 size_t ClientConnection::on_frames(std::span<std::byte> data) {
     ReadResult r = reader_.read(data, *this);
     if (r.error != ProtocolError::kNone) {
-        protocol_error_ = r.error;
-        if (state_ == State::kOpen) {
-            std::byte payload[kMaxControlPayload];
-            size_t n = encode_close_payload(payload, static_cast<uint16_t>(close_code(r.error)),
-                                            close_reason(r.error));
-            send_frame(Opcode::kClose, {payload, n}, true);
-        }
-        fail(ClientFailure::kProtocol);
+        fail_protocol(r.error);
         return data.size();
     }
     if (state_ == State::kDone) return data.size();
     return r.consumed;
 }
 
-bool ClientConnection::on_message(Opcode op, std::span<std::byte> payload, bool) {
+// RFC 6455 §7.1.7: fail the connection, telling the server why while we still may.
+void ClientConnection::fail_protocol(ProtocolError e) {
+    protocol_error_ = e;
+    if (state_ == State::kOpen) {
+        std::byte payload[kMaxControlPayload];
+        size_t n = encode_close_payload(payload, static_cast<uint16_t>(close_code(e)),
+                                        close_reason(e));
+        send_frame(Opcode::kClose, {payload, n}, true);
+    }
+    fail(ClientFailure::kProtocol);
+}
+
+bool ClientConnection::on_message(Opcode op, std::span<std::byte> payload, bool compressed) {
     // RFC 6455 §5.5.1: once we have sent a close, messages still in flight are dropped.
     if (state_ != State::kOpen) return true;
+    if (compressed) return on_compressed(op, payload);
     handler_.on_message(*this, op, payload);
+    return !closed();
+}
+
+// RFC 7692 §7.2.2: inflate (bounded as it goes, §8.1), then the UTF-8 check the reader could not
+// do on compressed text (RFC 6455 §8.1).
+bool ClientConnection::on_compressed(Opcode op, std::span<std::byte> payload) {
+    ThreadCodecs& t = thread_codecs();
+    Inflater& inflater = inflater_ ? *inflater_ : t.inflater;
+    ProtocolError e = ProtocolError::kNone;
+    if (!inflater.ready() && !inflater.init(15, nullptr)) e = ProtocolError::kDeflateFailed;
+    if (e == ProtocolError::kNone)
+        e = inflater.inflate(payload, config_.max_inflated_bytes, t.plain,
+                             deflate_.server_no_context_takeover);
+    if (e == ProtocolError::kNone && op == Opcode::kText && !is_valid_utf8(t.plain.data(), t.plain.size()))
+        e = ProtocolError::kInvalidUtf8;
+    if (e != ProtocolError::kNone) {
+        fail_protocol(e);
+        return false;
+    }
+    handler_.on_message(*this, op, t.plain);
     return !closed();
 }
 
@@ -131,18 +275,43 @@ bool ClientConnection::on_control(Opcode op, std::span<std::byte> payload) {
 
 net::SendStatus ClientConnection::send_message(Opcode op, std::span<const std::byte> payload) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = send_frame(op, payload, false);
+    bool rsv1 = false;
+    if (deflate_.enabled && payload.size() >= config_.deflate.threshold &&
+        deflate_.client_window_bits >= kMinDeflateWindow) {
+        ThreadCodecs& t = thread_codecs();
+        Deflater* d = deflater_.get();
+        if (d == nullptr) {
+            d = &t.deflaters[deflate_.client_window_bits - kMinDeflateWindow];
+            if (!d->ready() && !d->init(config_.deflate.level, deflate_.client_window_bits,
+                                        config_.deflate.mem_level, nullptr))
+                d = nullptr;
+        }
+        if (d == nullptr || !d->compress(payload, t.packed, deflate_.client_no_context_takeover)) {
+            fail_protocol(ProtocolError::kDeflateFailed);
+            return net::SendStatus::kDropped;
+        }
+        // §6: a message may go out uncompressed, unless our window now holds it (context
+        // takeover) and the server's must too, for later back-references to resolve.
+        if (deflater_ == nullptr && t.packed.size() >= payload.size()) {
+            rsv1 = false;
+        } else {
+            rsv1 = true;
+            payload = t.packed;
+        }
+    }
+    payload_bytes_sent_ += payload.size();
+    net::SendStatus s = send_frame(op, payload, false, rsv1);
     if (s == net::SendStatus::kDropped && !closed()) fail(ClientFailure::kOverflow);
     return s;
 }
 
 // Header, then the payload masked chunk by chunk: send() keeps the pieces in order.
 net::SendStatus ClientConnection::send_frame(Opcode op, std::span<const std::byte> payload,
-                                             bool force) {
+                                             bool force, bool rsv1) {
     std::byte mask[4];
     next_mask(mask);
     std::byte header[kMaxFrameHeader];
-    size_t h = encode_frame_header(header, op, payload.size(), true, false, mask);
+    size_t h = encode_frame_header(header, op, payload.size(), true, rsv1, mask);
     std::byte chunk[kMaskChunk];
     size_t first = std::min(payload.size(), kMaskChunk - h);
     std::memcpy(chunk, header, h);

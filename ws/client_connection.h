@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "net/connection.h"
+#include "ws/deflate_params.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 #include "ws/message_reader.h"
@@ -16,6 +18,35 @@
 namespace epws::ws {
 
 class ClientConnection;
+class Deflater;
+class Inflater;
+
+// permessage-deflate as this client offers it (RFC 7692). Off unless `offer`.
+struct ClientDeflateConfig {
+    bool offer = false;
+    // Also offer server_no_context_takeover and client_no_context_takeover (§7.1.1): both sides
+    // reset their compressors after every message, so this client's zlib streams are shared by
+    // every connection of the thread instead of held per connection.
+    bool no_context_takeover = false;
+    int level = 6;           // zlib level of our compressor, 0..9
+    uint8_t mem_level = 8;   // zlib memLevel of our compressor, 1..9
+    uint32_t threshold = 0;  // messages shorter than this go out uncompressed (§6 allows it)
+};
+
+// The Sec-WebSocket-Extensions value offered for config: "permessage-deflate;
+// client_max_window_bits" (as browsers send it), plus both no-context-takeover parameters when
+// asked; empty when config.offer is false. Pure.
+std::string client_deflate_offer(const ClientDeflateConfig& config);
+
+// Judges the server's answer to that offer (RFC 7692 §5, §7.1, the client's side), using the
+// server-side offer parser (next_offer). answer: the response's Sec-WebSocket-Extensions value,
+// or nullptr when it has none (then compression is off and the answer is fine). Returns false
+// when the client must fail the connection: an extension we did not offer, two of them, an
+// unknown, duplicate or malformed parameter, a window size outside 8..15 or without a value
+// (§7.1.2.2: client_max_window_bits in a response MUST carry one). Otherwise fills out (enabled
+// when the server accepted). Pure.
+bool accept_deflate_answer(const std::string_view* answer, const ClientDeflateConfig& config,
+                           DeflateParams& out);
 
 // What a client connection needs to know; one per run, shared by every connection (not owned,
 // must outlive them). Read-only while connections use it.
@@ -23,7 +54,9 @@ struct ClientConfig {
     std::string host = "127.0.0.1:8080";  // the Host header (RFC 6455 §4.1 item 4)
     std::string path = "/echo";           // request target
     HttpLimits http;                      // limits on the server's response head
-    ReaderLimits reader;                  // limits on the server's messages
+    ReaderLimits reader;                  // limits on the server's messages (compressed size)
+    uint64_t max_inflated_bytes = 16u << 20;  // a compressed message inflating past it: 1009
+    ClientDeflateConfig deflate;          // permessage-deflate offer (off by default)
     uint32_t handshake_timeout_ms = 10000;
     uint32_t close_timeout_ms = 5000;
 };
@@ -60,18 +93,25 @@ class ClientConnection final : public net::Connection, private MessageSink {
 public:
     // fd is a connecting socket (net::connect_tcp); config and handler must outlive this.
     ClientConnection(net::Loop& loop, int fd, const ClientConfig& config, ClientHandler& handler);
+    ~ClientConnection() override;
 
     // Sends the upgrade request (RFC 6455 §4.1) and arms the handshake timeout. Call once,
     // after Loop::adopt. False if the request could not be built or sent (then closed).
     bool start();
     // Sends one unfragmented, masked message. The payload is not modified: it is masked
-    // through a stack buffer, 4 KiB at a time, so nothing is allocated. kDropped unless open.
+    // through a stack buffer, 4 KiB at a time, so nothing is allocated. With permessage-deflate
+    // agreed it is compressed first (RSV1 set, RFC 7692 §6) into a per-thread buffer that keeps
+    // its capacity, so a steady stream of messages allocates nothing. kDropped unless open.
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
     // Starts the close handshake (RFC 6455 §7.1.2): sends close(code), waits for the server's
     // close frame and its FIN, or the close timeout.
     void close_websocket(uint16_t code);
 
     bool is_open() const { return state_ == State::kOpen; }
+    // What permessage-deflate negotiation agreed (enabled == false: none). Valid once open.
+    const DeflateParams& deflate_params() const { return deflate_; }
+    // Bytes of message payload put on the wire so far (after compression, before framing).
+    uint64_t payload_bytes_sent() const { return payload_bytes_sent_; }
     ResponseError response_error() const { return response_error_; }
     ProtocolError protocol_error() const { return protocol_error_; }
     // One word for the owner's use (an index into its tables); 0 until set.
@@ -90,7 +130,11 @@ private:
 
     size_t on_response(std::span<std::byte> data);
     size_t on_frames(std::span<std::byte> data);
-    net::SendStatus send_frame(Opcode op, std::span<const std::byte> payload, bool force);
+    bool on_compressed(Opcode op, std::span<std::byte> payload);
+    bool setup_deflate(const HttpResponse& resp);
+    void fail_protocol(ProtocolError e);
+    net::SendStatus send_frame(Opcode op, std::span<const std::byte> payload, bool force,
+                               bool rsv1 = false);
     void next_mask(std::byte out[4]);
     void fail(ClientFailure why);
     void finish();
@@ -98,11 +142,17 @@ private:
     const ClientConfig& config_;
     ClientHandler& handler_;
     MessageReader reader_;
+    // Own zlib streams only where context takeover was agreed for that direction; otherwise the
+    // thread's shared ones (client_connection.cc) serve, reset after every message.
+    std::unique_ptr<Deflater> deflater_;
+    std::unique_ptr<Inflater> inflater_;
     uint64_t rng_;                 // xorshift64 state for masking keys
+    uint64_t payload_bytes_sent_ = 0;
     size_t scanned_ = 0;           // how far the response-head search got
     char key_[24] = {};            // our Sec-WebSocket-Key, to check the accept value
     uint32_t tag_ = 0;
     uint16_t peer_close_code_ = 1006;
+    DeflateParams deflate_;
     State state_ = State::kHandshake;
     ClientFailure failure_ = ClientFailure::kNone;
     ResponseError response_error_ = ResponseError::kNone;
