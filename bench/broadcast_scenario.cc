@@ -99,7 +99,8 @@ void BroadcastRun::on_message(ws::ClientConnection& c, ws::Opcode op, std::span<
 void BroadcastRun::publish_due() {
     if (!sending_ || o_.rate == 0) return;
     uint64_t now = now_ns();
-    auto due = static_cast<uint64_t>(double(now - schedule_start_) * o_.rate / 1e9);
+    // Message n is due at start + n / rate: n + 1 of them are due once that time has come.
+    auto due = static_cast<uint64_t>(double(now - schedule_start_) * o_.rate / 1e9) + 1;
     while (published_ < due) {
         uint64_t at = schedule_start_ + static_cast<uint64_t>(double(published_) * 1e9 / o_.rate);
         publish(static_cast<uint32_t>(published_ % o_.publishers), at);

@@ -22,6 +22,8 @@ public:
 
     void on_open(ws::ClientConnection& c) override {
         ++open_;
+        if (o_.deflate && !c.deflate_params().enabled)
+            return h_.fail("--deflate: the server declined permessage-deflate");
         for (uint32_t i = 0; i < o_.depth; ++i) send_next(c, conns_[c.tag()], now_ns());
     }
     void on_message(ws::ClientConnection& c, ws::Opcode op, std::span<std::byte> p) override;
@@ -39,6 +41,7 @@ private:
         uint64_t received = 0;  // next sequence number expected back
     };
     void send_next(ws::ClientConnection& c, Conn& s, uint64_t now);
+    double wire_ratio() const;
     Report finish();
 
     const Options& o_;
@@ -57,7 +60,7 @@ private:
 
 void EchoRun::send_next(ws::ClientConnection& c, Conn& s, uint64_t now) {
     if (!sending_) return;
-    fill_echo_payload(out_.data(), out_.size(), c.tag(), s.sent);
+    fill_echo_payload(out_.data(), out_.size(), c.tag(), s.sent, o_.payload, o_.binary);
     sent_ns_[size_t(c.tag()) * o_.depth + s.sent % o_.depth] = now;
     ++s.sent;
     ++in_flight_;
@@ -67,7 +70,7 @@ void EchoRun::send_next(ws::ClientConnection& c, Conn& s, uint64_t now) {
 void EchoRun::on_message(ws::ClientConnection& c, ws::Opcode op, std::span<std::byte> p) {
     Conn& s = conns_[c.tag()];
     uint64_t now = now_ns();
-    fill_echo_payload(expect_.data(), expect_.size(), c.tag(), s.received);
+    fill_echo_payload(expect_.data(), expect_.size(), c.tag(), s.received, o_.payload, o_.binary);
     if (op != op_ || p.size() != expect_.size() || s.received >= s.sent ||
         std::memcmp(p.data(), expect_.data(), p.size()) != 0) {
         h_.fail("echo " + std::to_string(s.received) + " on connection " + std::to_string(c.tag()) +
@@ -109,10 +112,22 @@ Report EchoRun::run() {
     h_.run_until([&] { return cap != 0 && measured_ >= cap; }, t + seconds_ns(o_.duration_s));
     h_.end_window(report_);
     report_.operations = measured_;
+    report_.wire_ratio = wire_ratio();
     sending_ = false;
     if (!h_.run_until([&] { return in_flight_ == 0; }, now_ns() + seconds_ns(kDrainSeconds)))
         h_.fail(std::to_string(in_flight_) + " echoes never came back (lost)");
     return finish();
+}
+
+// Compressed payload bytes sent over the bytes they stood for, over every connection so far.
+double EchoRun::wire_ratio() const {
+    uint64_t wire = 0, plain = 0;
+    for (const Conn& s : conns_) {
+        if (s.conn == nullptr) continue;
+        wire += s.conn->payload_bytes_sent();
+        plain += s.sent * o_.size;
+    }
+    return plain ? double(wire) / double(plain) : 0;
 }
 
 Report EchoRun::finish() {

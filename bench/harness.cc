@@ -12,7 +12,13 @@ namespace epws::bench {
 Harness::Harness(const Options& options) : options_(options) {
     config_.host = options.host + ":" + std::to_string(options.port);
     config_.path = options.path;
-    config_.reader.max_message_bytes = uint64_t(options.size) + 4096;  // a little slack
+    // A little slack: framing of chat events, deflate's few bytes on incompressible data.
+    // Chat's presence lists every member of lobby: allow a megabyte there.
+    config_.reader.max_message_bytes =
+        options.scenario == Scenario::kChat ? 1u << 20 : uint64_t(options.size) + 4096;
+    config_.max_inflated_bytes = config_.reader.max_message_bytes;
+    config_.deflate.offer = options.deflate;
+    config_.deflate.no_context_takeover = options.deflate_no_context;
 }
 
 Harness::~Harness() {
@@ -35,7 +41,8 @@ bool Harness::init(std::string& err) {
     return true;
 }
 
-ws::ClientConnection* Harness::connect(ws::ClientHandler& handler, uint32_t tag, std::string& err) {
+ws::ClientConnection* Harness::connect(ws::ClientHandler& handler, uint32_t tag, std::string& err,
+                                       const ws::ClientConfig* config) {
     std::string from;
     if (options_.sources > 0) {
         // Each source address has its own ~28k ephemeral ports (net.ipv4.ip_local_port_range).
@@ -43,7 +50,7 @@ ws::ClientConnection* Harness::connect(ws::ClientHandler& handler, uint32_t tag,
     }
     int fd = net::connect_tcp(options_.host, options_.port, from, err);
     if (fd < 0) return nullptr;
-    auto conn = std::make_unique<ws::ClientConnection>(*loop_, fd, config_, handler);
+    auto conn = std::make_unique<ws::ClientConnection>(*loop_, fd, config ? *config : config_, handler);
     ws::ClientConnection* raw = conn.get();
     raw->set_tag(tag);
     if (!loop_->adopt(std::move(conn))) {

@@ -25,8 +25,10 @@ public:
     // Raises the descriptor limit, pins (--cpu), creates the loop. False with err on failure.
     bool init(std::string& err);
     // Starts one client towards the target; the loop owns it. nullptr and err on failure
-    // (e.g. out of ports: use --sources).
-    ws::ClientConnection* connect(ws::ClientHandler& handler, uint32_t tag, std::string& err);
+    // (e.g. out of ports: use --sources). config, if given, replaces client_config() for this
+    // connection (e.g. a path per user) and must outlive it.
+    ws::ClientConnection* connect(ws::ClientHandler& handler, uint32_t tag, std::string& err,
+                                  const ws::ClientConfig* config = nullptr);
 
     // Runs the loop until done() holds, a failure is recorded, or deadline_ns passes (then false).
     // tick() runs after every batch of events; run_once waits at most wait_ms.

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
     case Scenario::kBroadcast: r = run_broadcast(o); break;
     case Scenario::kConnect: r = run_connect(o); break;
     case Scenario::kIdle: r = run_idle(o); break;
+    case Scenario::kChat: r = run_chat(o); break;
     }
     std::fputs(format_table(r).c_str(), r.ok ? stdout : stderr);
     if (!write_json(o, r)) std::fprintf(stderr, "epws-bench: cannot append to %s\n", o.json_path.c_str());

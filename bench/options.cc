@@ -69,6 +69,13 @@ bool parse_cpu(Options& o, const std::string& v, std::string& err) {
     return true;
 }
 
+bool parse_payload(Options& o, const std::string& v, std::string& err) {
+    if (v == "compressible") o.payload = PayloadKind::kCompressible;
+    else if (v == "random") o.payload = PayloadKind::kRandom;
+    else return err = "--payload: expected compressible or random, got '" + v + "'", false;
+    return true;
+}
+
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"--url", [](Options& o, const std::string& v, std::string& e) { return parse_url(v, o, e); }},
@@ -84,6 +91,8 @@ const std::map<std::string, Setter>& setters() {
         {"--rate", number(&Options::rate, 0, 1e8, "--rate")},
         {"--sources", number(&Options::sources, 0, 254, "--sources")},
         {"--hold", number(&Options::hold_s, 0, 600, "--hold")},
+        {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
+        {"--payload", parse_payload},
         {"--cpu", parse_cpu},
         {"--json", [](Options& o, const std::string& v, std::string&) { return o.json_path = v, true; }},
     };
@@ -95,9 +104,8 @@ bool parse_scenario(const std::string& s, Options& o, std::string& err) {
     else if (s == "broadcast") o.scenario = Scenario::kBroadcast;
     else if (s == "connect") o.scenario = Scenario::kConnect;
     else if (s == "idle") o.scenario = Scenario::kIdle;
-    else if (s == "chat")
-        return err = "chat: not yet: the chat protocol does not exist in the server yet", false;
-    else return err = "unknown scenario '" + s + "' (echo, broadcast, connect, idle)", false;
+    else if (s == "chat") o.scenario = Scenario::kChat;
+    else return err = "unknown scenario '" + s + "' (echo, broadcast, connect, idle, chat)", false;
     return true;
 }
 
@@ -109,6 +117,7 @@ const char* scenario_name(Scenario s) {
     case Scenario::kBroadcast: return "broadcast";
     case Scenario::kConnect: return "connect";
     case Scenario::kIdle: return "idle";
+    case Scenario::kChat: return "chat";
     }
     return "?";
 }
@@ -116,20 +125,36 @@ const char* scenario_name(Scenario s) {
 bool parse_options(const std::vector<std::string>& args, Options& o, std::string& err) {
     if (args.empty()) return err = "no scenario given; see --help", false;
     if (!parse_scenario(args[0], o, err)) return false;
+    bool size_given = false;
     for (size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--binary") o.binary = true;
         else if (a == "--quiet") o.quiet = true;
-        else if (a == "--deflate" || a == "--payload")
-            return err = a + ": not yet: the server does not implement permessage-deflate yet", false;
+        else if (a == "--deflate") o.deflate = true;
+        else if (a == "--deflate-no-context") o.deflate = o.deflate_no_context = true;
         else if (auto it = setters().find(a); it != setters().end()) {
             if (i + 1 >= args.size()) return err = a + " needs a value", false;
+            if (a == "-s") size_given = true;
             if (!it->second(o, args[++i], err)) return false;
         } else return err = "unknown flag '" + a + "'; see --help", false;
     }
-    if (o.path.empty()) o.path = o.scenario == Scenario::kBroadcast ? "/broadcast" : "/echo";
+    if (o.path.empty())
+        o.path = o.scenario == Scenario::kBroadcast ? "/broadcast"
+                 : o.scenario == Scenario::kChat    ? "/chat"
+                                                    : "/echo";
     if (o.scenario == Scenario::kBroadcast && o.size < 40)
         return err = "broadcast: -s must be at least 40 (the timestamp and sequence header)", false;
+    if (o.scenario == Scenario::kChat) {
+        if (!size_given) o.size = 64;
+        if (o.size < 40 || o.size > 4096)
+            return err = "chat: -s must be 40..4096 (a stamp, and the protocol's text limit)", false;
+        if (o.rate == 0) o.rate = 1;
+        if (o.binary) return err = "chat: --binary makes no sense, the protocol is text", false;
+        if (o.path.find('?') != std::string::npos)
+            return err = "chat: give the path without a query; ?username= is added per user", false;
+    }
+    if (o.deflate && o.scenario != Scenario::kEcho)
+        return err = "--deflate is measured by the echo scenario only", false;
     return true;
 }
 
@@ -142,21 +167,28 @@ Scenarios:
              latency percentiles; every delivery is counted per publisher, in order.
   connect    C concurrent clients connect, upgrade, close, again: handshakes/s.
   idle       open C connections, hold them, report the server's resident bytes per connection.
-  chat       not yet (the chat protocol does not exist yet).
+  chat       C users on /chat spread over R rooms (each joins its room, leaves lobby), each saying
+             an S-byte text R per second; end-to-end latency, deliveries/s, and every member must
+             get every seq of its room exactly once, in order.
 Flags:
   --url ws://127.0.0.1:PORT/PATH   target (loopback only; default ws://127.0.0.1:8080/echo)
   --server-pid PID   the server process: its CPU time and RSS are reported (strongly advised)
   --label NAME       the server's name in reports (default epws)
   -c C  connections (100)      -s S  payload bytes (20)       -d D  in flight per connection (16)
   -t T  measured seconds (5)   -w W  warm-up seconds (1)      -n N  end after N echoes
-  -p P  publishers (1)         --rate R  broadcast messages/s (0: as fast as possible)
+  -p P  publishers (1)         --rate R  broadcast messages/s (0: as fast as possible);
+                               chat: messages/s per user (default 1)
+  --rooms R          chat: rooms (10)
   --binary           binary frames (default text)
   --sources K        spread connections over source addresses 127.0.0.1..K
   --hold H           idle: seconds to hold before measuring (2)
   --cpu C[,S]        pin this process to core C and the server's threads to core S
   --json FILE        append one JSON line per run to FILE ("-": stdout)
   --quiet            no progress line
-  --deflate          not yet (permessage-deflate is not in the server yet)
+  --deflate          echo: offer permessage-deflate (client_max_window_bits); the run fails if
+                     the server declines
+  --deflate-no-context  --deflate, also offering server_ and client_no_context_takeover
+  --payload KIND     echo payload: compressible (chat-like words, default) or random
 Exit status: 0 ok, 1 bad usage or set-up, 2 the run failed a correctness check (lost, corrupted
 or unexpected messages, dropped connections): then no figures are printed.
 )";

@@ -10,25 +10,33 @@
 
 namespace epws::bench {
 
-enum class Scenario : uint8_t { kEcho, kBroadcast, kConnect, kIdle };
+enum class Scenario : uint8_t { kEcho, kBroadcast, kConnect, kIdle, kChat };
+
+// What echo payloads look like (--payload): chat-like words, or bytes deflate cannot shrink.
+enum class PayloadKind : uint8_t { kCompressible, kRandom };
 
 struct Options {
     Scenario scenario = Scenario::kEcho;
     std::string host = "127.0.0.1";  // always inside 127.0.0.0/8 (checked)
     uint16_t port = 8080;
-    std::string path;                // default per scenario: /echo or /broadcast
+    std::string path;                // default per scenario: /echo, /broadcast or /chat
     pid_t server_pid = 0;            // 0: no server figures (a warning says so)
     std::string label = "epws";      // the server's name in reports
-    uint32_t connections = 100;      // echo/connect: clients; broadcast: subscribers; idle: count
-    uint32_t size = 20;              // payload bytes
+    uint32_t connections = 100;      // echo/connect: clients; broadcast: subscribers; idle: count;
+                                     // chat: users
+    uint32_t size = 20;              // payload bytes (chat: say text bytes, default 64)
     uint32_t depth = 16;             // messages in flight per connection (echo, fast broadcast)
     double duration_s = 5;           // measured window
     double warmup_s = 1;             // excluded from every figure
     uint64_t messages = 0;           // echo: end the window after this many (0: duration only)
     bool binary = false;             // binary frames instead of text
-    bool deflate = false;            // permessage-deflate (not yet in the server: refused)
+    bool deflate = false;            // offer permessage-deflate (client_max_window_bits)
+    bool deflate_no_context = false; // also offer both no-context-takeover parameters
+    PayloadKind payload = PayloadKind::kCompressible;  // echo payload content
     uint32_t publishers = 1;         // broadcast
-    double rate = 0;                 // broadcast messages/s over all publishers; 0: fast as possible
+    double rate = 0;                 // broadcast: messages/s over all publishers, 0: as fast as
+                                     // possible; chat: messages/s per user (0: 1)
+    uint32_t rooms = 10;             // chat: users are spread over this many rooms
     uint32_t sources = 0;            // spread over 127.0.0.1..N (0: let the kernel choose)
     double hold_s = 2;               // idle: how long connections stay open before measuring
     int client_cpu = -1;             // --cpu C[,S]: pin ourselves to C ...

@@ -26,14 +26,59 @@ bool get_hex(const std::byte* in, size_t digits, uint64_t& v) {
 
 std::byte filler(size_t i, uint64_t seed) { return static_cast<std::byte>('a' + (i + seed) % 26); }
 
+// splitmix64: a well-mixed seed from (conn, seq), then xorshift64 for the stream.
+uint64_t mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return (x ^ (x >> 31)) | 1;
+}
+
+uint64_t next(uint64_t& s) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
+// 32 words: about 5 bits of choice per word, so a message compresses like chat text does.
+constexpr const char* kWords[32] = {
+    "the ",   "room ",   "hello ",  "message ", "ok ",    "thanks ", "see ",   "you ",
+    "later ", "deploy ", "build ",  "test ",    "passed ", "failed ", "lunch ", "today ",
+    "I ",     "think ",  "we ",     "should ",  "ship ",  "it ",     "now ",   "maybe ",
+    "what ",  "about ",  "the ",    "bug ",     "in ",    "chat ",   "fixed ", "great ",
+};
+
+void fill_words(std::byte* out, size_t n, uint64_t state) {
+    size_t i = 0;
+    while (i < n) {
+        const char* w = kWords[next(state) & 31];
+        for (; *w != '\0' && i < n; ++w) out[i++] = static_cast<std::byte>(*w);
+    }
+}
+
+void fill_random(std::byte* out, size_t n, uint64_t state, bool binary) {
+    for (size_t i = 0; i < n;) {
+        uint64_t r = next(state);
+        for (int k = 0; k < 8 && i < n; ++k, r >>= 8) {
+            auto b = static_cast<uint8_t>(r);
+            out[i++] = static_cast<std::byte>(binary ? b : 0x21 + b % 94);
+        }
+    }
+}
+
 }  // namespace
 
-void fill_echo_payload(std::byte* out, size_t n, uint32_t conn, uint64_t seq) {
+void fill_echo_payload(std::byte* out, size_t n, uint32_t conn, uint64_t seq, PayloadKind kind,
+                       bool binary) {
     size_t seq_digits = n < 16 ? n : 16;
     put_hex(out, seq_digits, seq);
     size_t conn_digits = n - seq_digits < 8 ? n - seq_digits : 8;
     put_hex(out + seq_digits, conn_digits, conn);
-    for (size_t i = seq_digits + conn_digits; i < n; ++i) out[i] = filler(i, seq);
+    size_t head = seq_digits + conn_digits;
+    uint64_t state = mix(seq * 0x100000001b3u ^ conn);
+    if (kind == PayloadKind::kRandom) fill_random(out + head, n - head, state, binary);
+    else fill_words(out + head, n - head, state);
 }
 
 void write_stamp(std::byte* out, size_t n, const Stamp& s) {

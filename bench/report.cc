@@ -64,6 +64,7 @@ const char* Report::unit() const {
     case Scenario::kBroadcast: return "deliveries/s";
     case Scenario::kConnect: return "handshakes/s";
     case Scenario::kIdle: return "connections";
+    case Scenario::kChat: return "deliveries/s";
     }
     return "";
 }
@@ -83,9 +84,19 @@ void judge_bottleneck(Report& r) {
 std::string format_table(const Report& r) {
     const Options& o = r.options;
     std::string out;
+    std::string extra;
+    if (o.scenario == Scenario::kBroadcast) extra = " p=" + std::to_string(o.publishers);
+    if (o.scenario == Scenario::kChat) {
+        char buf[64];
+        std::snprintf(buf, sizeof(buf), " rooms=%u rate=%g/user", o.rooms, o.rate);
+        extra = buf;
+    }
+    if (o.deflate) extra += o.deflate_no_context ? " deflate(no context)" : " deflate";
+    if (o.scenario == Scenario::kEcho)
+        extra += o.payload == PayloadKind::kRandom ? " random" : " compressible";
     add(out, "%-10s %s  %s:%u%s  c=%u s=%u d=%u%s\n", scenario_name(o.scenario), o.label.c_str(),
         o.host.c_str(), unsigned(o.port), o.path.c_str(), o.connections, o.size, o.depth,
-        o.scenario == Scenario::kBroadcast ? (" p=" + std::to_string(o.publishers)).c_str() : "");
+        extra.c_str());
     if (!r.ok) {
         add(out, "  FAILED: %s\n", r.error.c_str());
         return out;
@@ -96,6 +107,10 @@ std::string format_table(const Report& r) {
         add(out, "  %-22s %.0f  (%llu in %.2f s)\n", r.unit(), r.rate(),
             (unsigned long long)r.operations, r.window_s);
     }
+    if (o.scenario == Scenario::kChat)
+        add(out, "  %-22s %.0f  (%llu said)\n", "messages/s", double(r.published) / r.window_s,
+            (unsigned long long)r.published);
+    if (o.deflate) add(out, "  %-22s %.3f of the payload bytes\n", "on the wire", r.wire_ratio);
     if (r.has_latency) {
         const Histogram& h = r.latency;
         add(out, "  %-22s p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", "latency (us)",
@@ -125,15 +140,19 @@ std::string format_json(const Report& r) {
     add(out, "{\"scenario\":\"%s\",\"server\":\"%s\",\"ok\":%s", scenario_name(o.scenario),
         json_escape(o.label).c_str(), r.ok ? "true" : "false");
     add(out, ",\"connections\":%u,\"size\":%u,\"depth\":%u,\"publishers\":%u,\"rate_target\":%.0f,"
-             "\"binary\":%s",
-        o.connections, o.size, o.depth, o.publishers, o.rate, o.binary ? "true" : "false");
+             "\"binary\":%s,\"deflate\":\"%s\",\"payload\":\"%s\",\"rooms\":%u",
+        o.connections, o.size, o.depth, o.publishers, o.rate, o.binary ? "true" : "false",
+        !o.deflate ? "off" : o.deflate_no_context ? "no-context" : "on",
+        o.payload == PayloadKind::kRandom ? "random" : "compressible", o.rooms);
     if (!r.ok) {
         add(out, ",\"error\":\"%s\"}", json_escape(r.error).c_str());
         return out;
     }
     add(out, ",\"window_s\":%.3f,\"operations\":%llu,\"rate\":%.1f,\"unit\":\"%s\"", r.window_s,
         (unsigned long long)r.operations, r.rate(), r.unit());
-    if (o.scenario == Scenario::kBroadcast) add(out, ",\"published\":%llu", (unsigned long long)r.published);
+    if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kChat)
+        add(out, ",\"published\":%llu", (unsigned long long)r.published);
+    if (o.deflate) add(out, ",\"wire_ratio\":%.4f", r.wire_ratio);
     if (r.has_latency) add_latency_json(out, r.latency);
     if (r.has_server)
         add(out, ",\"server_cpu_ns_per_op\":%.1f,\"server_cpu_fraction\":%.3f,\"server_rss_before\":%llu,"

@@ -20,7 +20,8 @@ struct Report {
     std::string error;          // why the run failed (then no figures are printed)
     double window_s = 0;        // the measured window, warm-up excluded
     uint64_t operations = 0;    // echoes, deliveries, handshakes or idle connections in it
-    uint64_t published = 0;     // broadcast: messages the publishers sent in the window
+    uint64_t published = 0;     // broadcast, chat: messages the publishers sent in the window
+    double wire_ratio = 0;      // echo --deflate: payload bytes on the wire / bytes before it
     bool has_latency = false;
     Histogram latency;          // nanoseconds
     bool has_server = false;

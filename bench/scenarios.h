@@ -1,4 +1,4 @@
-// bench/scenarios.h: the four scenarios of epws-bench, each a complete, bounded run. Layer: bench/.
+// bench/scenarios.h: the five scenarios of epws-bench, each a complete, bounded run. Layer: bench/.
 // Each returns a Report; report.ok is false (with the reason) when a correctness check failed.
 #pragma once
 
@@ -11,6 +11,7 @@ Report run_echo(const Options& options);
 Report run_broadcast(const Options& options);
 Report run_connect(const Options& options);
 Report run_idle(const Options& options);
+Report run_chat(const Options& options);
 
 // Seconds allowed for connecting, and for draining what is in flight, before a run fails.
 constexpr double kConnectSeconds = 30;

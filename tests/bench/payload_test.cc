@@ -29,6 +29,31 @@ TEST_CASE("echo payloads of every small size are deterministic") {
     }
 }
 
+TEST_CASE("compressible and random payloads are deterministic, distinct and valid text") {
+    for (PayloadKind kind : {PayloadKind::kCompressible, PayloadKind::kRandom}) {
+        std::vector<std::byte> a(4096), b(4096), c(4096);
+        fill_echo_payload(a.data(), a.size(), 1, 9, kind);
+        fill_echo_payload(b.data(), b.size(), 1, 9, kind);
+        fill_echo_payload(c.data(), c.size(), 1, 10, kind);
+        CHECK(a == b);
+        CHECK(a != c);
+        for (std::byte x : a) {
+            auto u = static_cast<unsigned char>(x);
+            CHECK((u >= 0x20 && u < 0x7f));
+        }
+    }
+}
+
+TEST_CASE("random binary payloads use every byte value") {
+    std::vector<std::byte> a(65536);
+    fill_echo_payload(a.data(), a.size(), 2, 3, PayloadKind::kRandom, true);
+    bool seen[256] = {};
+    for (std::byte x : a) seen[static_cast<unsigned char>(x)] = true;
+    int count = 0;
+    for (bool s : seen) count += s;
+    CHECK(count == 256);
+}
+
 TEST_CASE("a stamp reads back what was written") {
     std::vector<std::byte> p(100);
     write_stamp(p.data(), p.size(), Stamp{5, 123456789, 987654321012});

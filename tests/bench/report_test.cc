@@ -71,13 +71,57 @@ TEST_CASE("only loopback targets are accepted") {
     CHECK(err.find("loopback") != std::string::npos);
 }
 
-TEST_CASE("compression and the chat scenario are refused as not yet implemented") {
+TEST_CASE("deflate, payload kinds and the chat scenario parse with their defaults and bounds") {
     Options o;
     std::string err;
-    CHECK_FALSE(parse_options({"echo", "--deflate"}, o, err));
-    CHECK(err.find("not yet") != std::string::npos);
-    CHECK_FALSE(parse_options({"chat"}, o, err));
-    CHECK(err.find("not yet") != std::string::npos);
+    REQUIRE(parse_options({"echo", "--deflate", "--payload", "random", "-s", "4096"}, o, err));
+    CHECK(o.deflate);
+    CHECK_FALSE(o.deflate_no_context);
+    CHECK(o.payload == PayloadKind::kRandom);
+    o = {};
+    REQUIRE(parse_options({"echo", "--deflate-no-context"}, o, err));
+    CHECK(o.deflate);
+    CHECK(o.deflate_no_context);
+    CHECK(o.payload == PayloadKind::kCompressible);
+    CHECK_FALSE(parse_options({"echo", "--payload", "zeros"}, o, err));
+    CHECK_FALSE(parse_options({"broadcast", "-s", "64", "--deflate"}, o, err));
+    o = {};
+    REQUIRE(parse_options({"chat"}, o, err));
+    CHECK(o.path == "/chat");
+    CHECK(o.size == 64);
+    CHECK(o.rate == 1);
+    CHECK(o.rooms == 10);
+    o = {};
+    REQUIRE(parse_options({"chat", "-c", "50", "--rooms", "5", "--rate", "2", "-s", "100"}, o, err));
+    CHECK(o.rooms == 5);
+    CHECK(o.rate == 2);
+    CHECK(o.size == 100);
+    CHECK_FALSE(parse_options({"chat", "-s", "20"}, o, err));
+    CHECK_FALSE(parse_options({"chat", "-s", "5000"}, o, err));
+    CHECK_FALSE(parse_options({"chat", "--binary"}, o, err));
+    CHECK_FALSE(parse_options({"chat", "--url", "ws://127.0.0.1:1/chat?username=x"}, o, err));
+    CHECK_FALSE(parse_options({"chat", "--rooms", "0"}, o, err));
+}
+
+TEST_CASE("the chat and deflate figures reach the JSON line") {
+    Report r;
+    std::string err;
+    REQUIRE(parse_options({"echo", "--deflate", "-s", "4096"}, r.options, err));
+    r.window_s = 1;
+    r.operations = 10;
+    r.wire_ratio = 0.25;
+    std::string j = format_json(r);
+    CHECK(j.find("\"deflate\":\"on\"") != std::string::npos);
+    CHECK(j.find("\"wire_ratio\":0.2500") != std::string::npos);
+    CHECK(j.find("\"payload\":\"compressible\"") != std::string::npos);
+    Report c;
+    REQUIRE(parse_options({"chat", "--rooms", "3"}, c.options, err));
+    c.window_s = 1;
+    c.published = 7;
+    std::string k = format_json(c);
+    CHECK(k.find("\"rooms\":3") != std::string::npos);
+    CHECK(k.find("\"published\":7") != std::string::npos);
+    CHECK(format_table(c).find("rooms=3 rate=1/user") != std::string::npos);
 }
 
 TEST_CASE("flags are range-checked and --cpu takes a client and a server core") {
