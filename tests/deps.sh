@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and the test clients need. node and npm are checked as commands
 # instead: they are often installed from elsewhere (nodesource, nvm) without the Debian packages.
-pkgs=(g++ make pkg-config libssl-dev zlib1g-dev doctest-dev libsimdjson-dev python3 python3-websockets)
+pkgs=(g++ make pkg-config libssl-dev zlib1g-dev doctest-dev libsimdjson-dev python3 python3-websockets clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
