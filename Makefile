@@ -31,7 +31,7 @@ $(error BUILD must be release, debug, asan or tsan, not '$(BUILD)')
 endif
 MODE := $(MODE_$(BUILD))
 
-CXXFLAGS += -std=c++20 $(WARN) $(MODE) -I. $(PKG_CFLAGS) -MMD -MP -pthread
+CXXFLAGS += -std=c++20 $(WARN) $(MODE) -I. $(PKG_CFLAGS) -MMD -MP -pthread -DEPWS_WEB_ROOT=\"$(CURDIR)/web\"
 LDFLAGS += $(filter -fsanitize=%,$(MODE)) -pthread
 LDLIBS += $(PKG_LIBS)
 

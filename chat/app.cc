@@ -7,7 +7,9 @@
 #include <cstring>
 #include <memory>
 
+#include "chat/static_files.h"
 #include "chat/stats.h"
+#include "chat/web_api.h"
 
 namespace epws::chat {
 namespace {
@@ -78,9 +80,29 @@ void App::on_http(const ws::HttpRequest& req, ws::HttpReply& reply) {
             reply.status = 400;
             reply.body = "message is not valid percent-encoding\n";
         }
+    } else if (req.path == "/api/whoami") {
+        whoami(shared_.config, req.query, reply);
+    } else if (req.path == "/api/connections") {
+        // This loop's /chat connections (read on their own thread; ?user= filters), and
+        // every loop's counters.
+        static const ws::ServerConfig kDefaults;
+        reply.content_type = "application/json";
+        reply.extra_headers = "Cache-Control: no-store\r\n";
+        append_server_view(reply.body, loop_, server_ ? server_->config() : kDefaults,
+                           shared_.config, shared_.stats);
+        auto user = ws::query_param(req.query, "user");
+        std::string want;
+        bool filter = user && ws::percent_decode(*user, want);
+        reply.body += ",\"connections\":[";
+        for (const Client& c : clients_) {
+            if (c.ws == nullptr || !c.ws->is_open() || (filter && c.user != want)) continue;
+            if (reply.body.back() != '[') reply.body += ',';
+            append_connection(reply.body, c.user, c.rooms.size(), c.ws->deflate_params(),
+                              c.ws->queued_bytes());
+        }
+        reply.body += "]}\n";
     } else {
-        reply.status = 404;
-        reply.body = "not found\n";
+        serve_static(shared_.config.web_root, req, reply);  // the browser client, or 404
     }
 }
 

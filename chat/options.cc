@@ -230,6 +230,9 @@ const std::vector<Flag>& flags() {
          chat_size(&ChatConfig::slow_consumer_bytes, 1024, UINT32_MAX)},
         {"--ping-interval", "SECONDS", "server pings to /chat connections; 0 = none (default 25)",
          [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.ping_interval_ms); }},
+        {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
+         "claims (default " EPWS_WEB_ROOT ")",
+         [](std::string_view v, C& c) { c.chat.web_root = std::string(v); return std::string(); }},
         {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
          "(default 65536)",
          [](std::string_view v, C& c) {

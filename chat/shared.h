@@ -14,6 +14,11 @@
 #include "chat/rooms.h"
 #include "ws/server.h"
 
+// The browser client's folder; the Makefile sets it to the repository's web/.
+#ifndef EPWS_WEB_ROOT
+#define EPWS_WEB_ROOT "web"
+#endif
+
 namespace epws::chat {
 
 // Every chat limit a client controls, with its default (the flags in chat/options.cc).
@@ -29,6 +34,7 @@ struct ChatConfig {
     uint32_t ping_interval_ms = 25000;       // server pings to /chat connections; 0 = none
     size_t ring_capacity = 1u << 16;         // entries in the broadcast ring (a power of two)
     ProtocolLimits protocol;
+    std::string web_root = EPWS_WEB_ROOT;    // static files served for other GET paths
 };
 
 // Shared by the loops of one process. Thread-safe.
