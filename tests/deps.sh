@@ -52,3 +52,11 @@ if [[ ! -d tests/node_modules || tests/package-lock.json -nt tests/node_modules 
     # npm ci may leave the directory's mtime older than the lock file; mark it as fresh.
     touch tests/node_modules
 fi
+
+# playwright-core for the browser suite, pinned by tests/e2e/package-lock.json; it drives Debian's
+# chromium (never `npx playwright install`: no browser download).
+if [[ ! -d tests/e2e/node_modules || tests/e2e/package-lock.json -nt tests/e2e/node_modules ]]; then
+    echo "deps: npm ci --prefix tests/e2e"
+    npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >/dev/null
+    touch tests/e2e/node_modules
+fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run_all.sh: runs every suite against each build in $BUILDS and ends with one line for CI:
 #     N passed, N failed
-# Suites, per build, in order: doctest units (build/NAME/unit_tests), python, node integration.
+# Suites, per build, in order: doctest units (build/NAME/unit_tests), python, node integration,
+# and for the release build the browser suite (tests/e2e, headless chromium).
 # A suite that crashes, hangs or prints no counts counts as at least 1 failed.
 # Called by `make test` (after `make deps` and the builds).
 set -uo pipefail
@@ -64,6 +65,9 @@ parse_node() {
          END { if (p != "" && f != "") print p, f }'
 }
 
+# tests/e2e (node --test, TAP): the browser suite; same counts as the node suite.
+parse_e2e() { parse_node; }
+
 # run_build NAME: every suite against build/NAME.
 run_build() {
     O="build/$1"
@@ -97,6 +101,17 @@ run_build() {
         total_failed=$((total_failed + 1))
     else
         run_suite node 300 node --test --test-reporter=tap "${node_tests[@]}"
+    fi
+
+    # The browser suite: headless chromium against the release build only (a sanitizer build
+    # adds nothing the browser can see, only minutes).
+    if [[ $1 == release ]]; then
+        if [[ ! -x /usr/bin/chromium || ! -d tests/e2e/node_modules/playwright-core ]]; then
+            echo ">>> e2e: /usr/bin/chromium or tests/e2e/node_modules is missing (run make deps)"
+            total_failed=$((total_failed + 1))
+        else
+            run_suite e2e 180 node --test --test-reporter=tap --test-concurrency=1 tests/e2e/*.test.mjs
+        fi
     fi
 }
 
