@@ -47,8 +47,6 @@ bench-tests: $(BENCH_TESTS) $(BENCH) $(SERVER)
 bench:
 	@bash bench/deps.sh
 	@$(MAKE) --no-print-directory BUILD=release bench-bin bench-peers
-	@/usr/bin/python3 bench/compare --build release
-	@echo "ring micro-benchmark (messages across threads, ring vs mutex+deque):"
-	@build/release/ring_bench
+	@/usr/bin/python3 bench/compare --build release   # also runs $(RING_BENCH) into the doc
 
 -include $(BENCH_LIB_OBJS:.o=.d) $(O)/bench/main.d $(O)/bench/ring/ring_bench.d $(BENCH_TEST_SRCS:%.cc=$(O)/%.d)
