@@ -256,7 +256,10 @@ void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool ro
         while (first < end && batch_[first]->room_seq != 0 && batch_[first]->room_seq <= m->delivered)
             ++first;
         if (first == end) return;
-        uint64_t last = batch_[end - 1]->room_seq;
+        // The newest numbered message of the group (presence notices carry no number and
+        // may come last).
+        uint64_t last = 0;
+        for (size_t i = first; i < end; ++i) last = std::max(last, batch_[i]->room_seq);
         if (to.queued_bytes() > shared_.config.slow_consumer_bytes) {
             // A slow consumer gets no more room messages queued; it is told what it missed
             // (a gap event) once its output drains.

@@ -102,7 +102,11 @@ void App::on_chat(ws::ServerConnection& ws, Client& c, std::span<const std::byte
         Room* room = shared_.rooms.find(m.room, false);
         if (room == nullptr || membership(c, room->id()) == nullptr)
             return error(ws, ProtocolErrorCode::kNotInRoom, m.id, "room");
-        return leave(c, room->id(), true);
+        leave(c, room->id(), true);
+        // The leaver is told too (it is no longer a member, so the ring copy skips it).
+        out_.clear();
+        encode_leave(out_, room->name(), c.user, wall_ms());
+        return reply(ws);
     }
     case MessageType::kSay: return say(ws, c, m);
     case MessageType::kDm: return dm(ws, c, m);
@@ -222,19 +226,23 @@ void App::dm(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {
 }
 
 void App::who(ws::ServerConnection& ws, Client&, const ClientMessage& m) {
-    // Any existing room, joined or not (docs/chat-protocol.md).
+    // Any room, joined or not (docs/chat-protocol.md); one nobody ever joined is empty.
     Room* room = shared_.rooms.find(m.room, false);
-    if (room == nullptr) return error(ws, ProtocolErrorCode::kNotInRoom, m.id, "room");
-    std::vector<std::string> names = room->members();
+    std::vector<std::string> names;
+    if (room != nullptr) names = room->members();
     std::vector<std::string_view> views(names.begin(), names.end());
     out_.clear();
-    encode_presence(out_, room->name(), views, m.id);
+    encode_presence(out_, m.room, views, m.id);
     reply(ws);
 }
 
 void App::history(ws::ServerConnection& ws, Client&, const ClientMessage& m) {
     Room* room = shared_.rooms.find(m.room, false);
-    if (room == nullptr) return error(ws, ProtocolErrorCode::kNotInRoom, m.id, "room");
+    if (room == nullptr) {
+        out_.clear();  // a room nobody ever joined has no messages
+        encode_history(out_, m.room, {}, 0, 0, m.id);
+        return reply(ws);
+    }
     uint64_t limit = m.limit ? m.limit : shared_.config.protocol.max_history_limit;
     uint64_t to = m.until ? *m.until : m.from + limit - 1;
     if (to - m.from + 1 > limit) to = m.from + limit - 1;
