@@ -7,6 +7,7 @@
 // another frame in between (buffer reuse): all three results must agree. Whatever is accepted
 // must satisfy the documented limits, and strings written back with the encoders must parse
 // back to the same strings.
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -49,7 +50,12 @@ struct OneMessage : ws::MessageSink {
     explicit OneMessage(chat::ProtocolParser& p) : parser(p) {}
     bool on_message(ws::Opcode op, std::span<std::byte> payload, bool) override {
         FUZZ_CHECK(op == ws::Opcode::kText && !got);
-        const std::string_view view(reinterpret_cast<const char*>(payload.data()), payload.size());
+        std::string_view view(reinterpret_cast<const char*>(payload.data()), payload.size());
+        // EPWS_FUZZ_SKIP_KNOWN=1 steps around the open finding in docs/security.md (an empty
+        // message arrives as {nullptr, 0} and parse() memcpy()s from it) so that a long run can
+        // go deeper; smoke runs and CI leave it unset.
+        static const bool skip_known = std::getenv("EPWS_FUZZ_SKIP_KNOWN") != nullptr;
+        if (skip_known && view.data() == nullptr) view = std::string_view("", 0);
         ClientMessage m;
         result = describe(parser.parse(view, m), m);
         text.assign(view);
