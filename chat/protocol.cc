@@ -298,7 +298,7 @@ ProtocolParser::~ProtocolParser() = default;
 ParseResult ProtocolParser::parse(std::string_view frame, ClientMessage& out) {
     out = ClientMessage{};
     if (frame.size() > limits_.max_frame_bytes) return fail(ProtocolErrorCode::kTooLarge);
-    std::memcpy(impl_->padded.data(), frame.data(), frame.size());
+    if (!frame.empty()) std::memcpy(impl_->padded.data(), frame.data(), frame.size());
     try {
         simdjson::dom::element root;
         const simdjson::error_code e =

@@ -129,5 +129,11 @@ else
     total_failed=$((total_failed + 1))
 fi
 
+# The fuzz targets (clang, libFuzzer + ASan + UBSan, their own build in build/fuzz/): every
+# committed corpus input once, then a few seconds of fuzzing each:
+# "[fuzz] test cases: N | N passed | N failed".
+parse_fuzz() { parse_unit; }
+run_suite fuzz 900 bash tests/fuzz/smoke.sh
+
 echo "$total_passed passed, $total_failed failed"
 ((total_failed == 0))

@@ -177,7 +177,12 @@ MessageReader::Step MessageReader::finish_message(MessageSink& sink, ProtocolErr
     compressed_ = false;
     fragments_ = 0;
     utf8_.reset();
-    return sink.on_message(op, message, compressed) ? Step::kNext : Step::kStopped;
+    // An empty message (fragments that carried no payload) never allocated: hand the sink a
+    // real pointer anyway, since memcpy and friends may not be given a null one.
+    static std::byte empty[1];
+    std::span<std::byte> payload =
+        message.empty() ? std::span<std::byte>(empty, 0) : std::span<std::byte>(message);
+    return sink.on_message(op, payload, compressed) ? Step::kNext : Step::kStopped;
 }
 
 }  // namespace epws::ws

@@ -608,4 +608,27 @@ TEST_CASE("when the sink returns false, read stops right after that message or c
     CHECK(sink.calls == 3);
 }
 
+TEST_CASE("an empty message made of empty fragments is delivered with a non-null pointer") {
+    // Found by tests/fuzz/chat_protocol_fuzz.cc: a null pointer with size 0 reached memcpy.
+    struct Sink final : epws::ws::MessageSink {
+        const std::byte* data = nullptr;
+        size_t size = 99;
+        bool on_message(epws::ws::Opcode, std::span<std::byte> p, bool) override {
+            data = p.data();
+            size = p.size();
+            return true;
+        }
+        bool on_control(epws::ws::Opcode, std::span<std::byte>) override { return true; }
+    } sink;
+    epws::ws::ReaderLimits limits;
+    epws::ws::MessageReader reader(epws::ws::Role::kServer, &limits);
+    std::byte in[] = {std::byte{0x01}, std::byte{0x80}, std::byte{1}, std::byte{2}, std::byte{3},
+                      std::byte{4}, std::byte{0x80}, std::byte{0x80}, std::byte{1}, std::byte{2},
+                      std::byte{3}, std::byte{4}};
+    epws::ws::ReadResult r = reader.read(in, sink);
+    CHECK(r.error == epws::ws::ProtocolError::kNone);
+    CHECK(sink.size == 0);
+    CHECK(sink.data != nullptr);
+}
+
 }  // TEST_SUITE
