@@ -5,6 +5,13 @@
 #   make layers     check that no layer includes one above it
 #   make format / make tidy
 
+# Build on every core unless the caller chose a -j (the sub-makes share its job slots).
+ifeq ($(MAKELEVEL),0)
+ifeq (,$(filter -j%,$(MAKEFLAGS)))
+MAKEFLAGS += -j$(shell nproc)
+endif
+endif
+
 BUILD ?= release
 CXX ?= g++
 O ?= build/$(BUILD)
