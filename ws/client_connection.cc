@@ -71,11 +71,7 @@ bool read_answer_params(const ExtensionOffer& ext, DeflateParams& out) {
     bool seen[4] = {};
     for (uint8_t i = 0; i < ext.count; ++i) {
         const ExtensionParam& p = ext.params[i];
-        int k = p.name == "server_no_context_takeover"   ? 0
-                : p.name == "client_no_context_takeover" ? 1
-                : p.name == "server_max_window_bits"     ? 2
-                : p.name == "client_max_window_bits"     ? 3
-                                                         : -1;
+        int k = deflate_param_index(p.name);
         // §7.1: an unknown parameter or one given twice fails the connection on the client.
         if (k < 0 || seen[k]) return false;
         seen[k] = true;

@@ -79,17 +79,25 @@ struct Offered {
     uint8_t client_max_window_value = 15; // 15 when offered without a value
 };
 
+}  // namespace
+
+int deflate_param_index(std::string_view name) {
+    if (name == "server_no_context_takeover") return 0;
+    if (name == "client_no_context_takeover") return 1;
+    if (name == "server_max_window_bits") return 2;
+    if (name == "client_max_window_bits") return 3;
+    return -1;
+}
+
+namespace {
+
 // False for a parameter RFC 7692 does not define, a duplicate, or a bad value.
 bool read_params(const ExtensionOffer& offer, Offered& o) {
     if (offer.too_many) return false;
     bool seen[4] = {};
     for (uint8_t i = 0; i < offer.count; ++i) {
         const ExtensionParam& p = offer.params[i];
-        int k = p.name == "server_no_context_takeover"   ? 0
-                : p.name == "client_no_context_takeover" ? 1
-                : p.name == "server_max_window_bits"     ? 2
-                : p.name == "client_max_window_bits"     ? 3
-                                                         : -1;
+        int k = deflate_param_index(p.name);
         // RFC 7692 §7.1: an unknown parameter or one given twice declines the offer.
         if (k < 0 || seen[k]) return false;
         seen[k] = true;

@@ -76,4 +76,9 @@ DeflateParams accept_offer(const ExtensionOffer& offer, const DeflateConfig& con
 DeflateParams negotiate_deflate(std::string_view header, const DeflateConfig& config,
                                 std::string& answer);
 
+// Which RFC 7692 §7.1 parameter `name` is: 0 server_no_context_takeover, 1
+// client_no_context_takeover, 2 server_max_window_bits, 3 client_max_window_bits; -1 none.
+// Shared by the server's offer reading and the client's answer reading.
+int deflate_param_index(std::string_view name);
+
 } // namespace epws::ws
