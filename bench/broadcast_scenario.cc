@@ -147,12 +147,7 @@ Report BroadcastRun::run() {
     return finish();
 }
 
-Report BroadcastRun::finish() {
-    h_.close_all();
-    report_.ok = !h_.failed();
-    report_.error = h_.failure();
-    return report_;
-}
+Report BroadcastRun::finish() { return h_.finish(report_); }
 
 }  // namespace
 

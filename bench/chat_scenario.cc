@@ -241,12 +241,7 @@ Report ChatRun::run() {
     return finish();
 }
 
-Report ChatRun::finish() {
-    h_.close_all();
-    report_.ok = !h_.failed();
-    report_.error = h_.failure();
-    return report_;
-}
+Report ChatRun::finish() { return h_.finish(report_); }
 
 }  // namespace
 

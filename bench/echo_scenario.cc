@@ -130,12 +130,7 @@ double EchoRun::wire_ratio() const {
     return plain ? double(wire) / double(plain) : 0;
 }
 
-Report EchoRun::finish() {
-    h_.close_all();
-    report_.ok = !h_.failed();
-    report_.error = h_.failure();
-    return report_;
-}
+Report EchoRun::finish() { return h_.finish(report_); }
 
 }  // namespace
 

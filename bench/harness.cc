@@ -121,4 +121,11 @@ void Harness::show_progress(uint64_t now) {
     std::fflush(stderr);
 }
 
+Report Harness::finish(Report& report) {
+    close_all();
+    report.ok = !failed();
+    report.error = failure();
+    return report;
+}
+
 }  // namespace epws::bench

@@ -36,6 +36,8 @@ public:
                    const std::function<void()>& tick = {}, int wait_ms = 10);
     // Sends close 1000 to every open connection and waits (bounded) for them to end.
     void close_all();
+    // The end of every scenario: close_all(), then the report says whether the run failed.
+    Report finish(Report& report);
 
     // The measured window: samples the server and our own CPU at both ends.
     void begin_window(Report& report);
