@@ -25,9 +25,7 @@ public:
     void on_message(ws::ClientConnection& c, ws::Opcode op, std::span<std::byte> p) override;
     void on_closed(ws::ClientConnection& c, uint16_t code, ws::ClientFailure f) override {
         conns_[c.tag()].conn = nullptr;
-        if (!h_.stopping())
-            h_.fail("connection " + std::to_string(c.tag()) + " closed during the run (code " +
-                    std::to_string(code) + ", " + std::string(ws::failure_name(f)) + ")");
+        h_.closed(c, code, f);
     }
 
 private:

@@ -121,6 +121,12 @@ void Harness::show_progress(uint64_t now) {
     std::fflush(stderr);
 }
 
+void Harness::closed(const ws::ClientConnection& c, uint16_t code, ws::ClientFailure f) {
+    if (stopping()) return;
+    fail("connection " + std::to_string(c.tag()) + " closed during the run (code " +
+         std::to_string(code) + ", " + std::string(ws::failure_name(f)) + ")");
+}
+
 Report Harness::finish(Report& report) {
     close_all();
     report.ok = !failed();

@@ -36,6 +36,8 @@ public:
                    const std::function<void()>& tick = {}, int wait_ms = 10);
     // Sends close 1000 to every open connection and waits (bounded) for them to end.
     void close_all();
+    // A connection ended: a failure of the run unless close_all() is ending it.
+    void closed(const ws::ClientConnection& c, uint16_t code, ws::ClientFailure f);
     // The end of every scenario: close_all(), then the report says whether the run failed.
     Report finish(Report& report);
 
