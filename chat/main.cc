@@ -50,6 +50,7 @@ bool make_loop(size_t i, const chat::Options& options, chat::Shared& shared, uin
     parts.server = std::make_unique<ws::Server>(*parts.loop, fd, options, *parts.app);
     parts.app->set_server(parts.server.get());
     parts.server->share_connection_count(&shared.connections);
+    parts.server->share_peer_limit(&shared.peers);
     shared.stats[i] = &parts.server->stats();
     shared.hub.attach(i, parts.notifier.get());
     parts.loop->set_before_wait([app = parts.app.get()] { return app->before_wait(); });
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
         break;
     }
     uint64_t nofile = net::raise_nofile_limit();
-    chat::Shared shared(options.threads, options.chat);
+    chat::Shared shared(options.threads, options.chat, options.max_connections_per_ip);
     std::vector<LoopParts> loops(options.threads);
     // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
     if (!make_loop(0, options, shared, options.port, loops[0], err)) return fail(err);

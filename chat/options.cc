@@ -166,6 +166,9 @@ const std::vector<Flag>& flags() {
          "(default 32m)", size_flag(&C::max_output_bytes, 64 << 10, UINT32_MAX)},
         {"--max-connections", "N", "open sockets, over it: 503 (default 100000)",
          size_flag(&C::max_connections, 1, 10000000)},
+        {"--max-connections-per-ip", "N", "open sockets from one IPv4 address or IPv6 /64, over "
+         "it: 503 with Retry-After; 0 = no cap (default 1024)",
+         size_flag(&C::max_connections_per_ip, 0, 10000000)},
         {"--handshake-timeout", "SECONDS", "to receive a complete request head (default 10)",
          seconds_flag(&C::handshake_timeout_ms)},
         {"--idle-timeout", "SECONDS", "no bytes from a WebSocket peer: close 1001; 0 = never "

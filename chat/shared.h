@@ -40,10 +40,11 @@ struct ChatConfig {
 // Shared by the loops of one process. Thread-safe.
 class Shared {
 public:
-    Shared(size_t loops, const ChatConfig& chat_config)
+    // max_per_ip: --max-connections-per-ip (0: no cap).
+    Shared(size_t loops, const ChatConfig& chat_config, uint32_t max_per_ip = 0)
         : config(chat_config), hub(loops, chat_config.ring_capacity),
           rooms(chat_config.history, chat_config.max_rooms),
-          users(chat_config.connections_per_user), stats(loops, nullptr) {}
+          users(chat_config.connections_per_user), stats(loops, nullptr), peers(max_per_ip) {}
 
     const ChatConfig& config;
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
@@ -59,6 +60,8 @@ public:
     std::vector<const ws::ServerStats*> stats;
     // Open connections of every loop, for --max-connections.
     std::atomic<uint32_t> connections{0};
+    // Open connections per peer address of every loop, for --max-connections-per-ip.
+    net::PeerLimit peers;
 };
 
 }  // namespace epws::chat

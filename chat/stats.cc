@@ -24,6 +24,8 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const H
     field("rejected_handshakes", [](const S& s) { return s.rejected_handshakes; });
     field("http_requests", [](const S& s) { return s.http_requests; });
     field("rejected_over_capacity", [](const S& s) { return s.rejected_over_capacity; });
+    field("rejected_per_ip", [](const S& s) { return s.rejected_per_ip; });
+    field("rejected_fd_limit", [](const S& s) { return s.rejected_fd_limit; });
     field("handshake_timeouts", [](const S& s) { return s.handshake_timeouts; });
     field("idle_timeouts", [](const S& s) { return s.idle_timeouts; });
     field("close_timeouts", [](const S& s) { return s.close_timeouts; });

@@ -19,8 +19,9 @@ int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 }  // namespace
 
-Listener::Listener(Loop& loop, int listen_fd, AcceptFn on_accept)
-    : loop_(loop), fd_(listen_fd), reserve_fd_(open_reserve()), on_accept_(std::move(on_accept)) {
+Listener::Listener(Loop& loop, int listen_fd, AcceptFn on_accept, Counter& dropped)
+    : loop_(loop), fd_(listen_fd), reserve_fd_(open_reserve()), on_accept_(std::move(on_accept)),
+      dropped_fd_limit_(dropped) {
     // Edge-triggered like everything else, so accept() must run until EAGAIN.
     loop_.watch(fd_, EPOLLIN | EPOLLET, this);
 }
@@ -68,7 +69,7 @@ bool Listener::shed_one() {
         last_log_ms_ = now;
         std::fprintf(stderr, "epws: out of file descriptors (%s): refusing new connections "
                      "(%llu so far); open ones are still served\n", std::strerror(errno),
-                     static_cast<unsigned long long>(dropped_fd_limit_));
+                     static_cast<unsigned long long>(dropped_fd_limit_.load()));
     }
     if (reserve_fd_ >= 0) {
         ::close(reserve_fd_);

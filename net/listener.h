@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "net/counter.h"
 #include "net/watcher.h"
 
 namespace epws::net {
@@ -22,7 +23,8 @@ public:
     using AcceptFn = std::function<void(int fd, const sockaddr_storage& peer)>;
 
     // Takes ownership of listen_fd and starts watching it.
-    Listener(Loop& loop, int listen_fd, AcceptFn on_accept);
+    // dropped counts the connections closed at once for want of descriptors; not owned.
+    Listener(Loop& loop, int listen_fd, AcceptFn on_accept, Counter& dropped);
     ~Listener() override;
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -31,7 +33,6 @@ public:
     void close();
     bool listening() const { return fd_ >= 0; }
     int fd() const { return fd_; }
-    uint64_t dropped_for_fd_limit() const { return dropped_fd_limit_; }
 
     void on_events(uint32_t events) override;
 
@@ -42,7 +43,7 @@ private:
     int fd_;
     int reserve_fd_;
     AcceptFn on_accept_;
-    uint64_t dropped_fd_limit_ = 0;
+    Counter& dropped_fd_limit_;
     uint64_t last_log_ms_ = 0;
 };
 

@@ -123,7 +123,7 @@ done
 # and the hub's cross-thread wake-ups.
 if [[ -x build/tsan/unit_tests ]]; then
     echo ">>> build tsan"
-    TSAN_OPTIONS=halt_on_error=1 run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub,chat/rooms'
+    TSAN_OPTIONS=halt_on_error=1 run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub,chat/rooms,net/peer_limit'
 else
     echo ">>> tsan: build/tsan/unit_tests is missing"
     total_failed=$((total_failed + 1))

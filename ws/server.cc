@@ -11,37 +11,52 @@ namespace epws::ws {
 namespace {
 
 // Written straight to a socket we will not adopt; small enough to never block.
+// RFC 9110 §15.6.4: 503 with Retry-After, the delay after which the client may try again.
 constexpr std::string_view kBusyResponse =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n"
     "Retry-After: 1\r\nConnection: close\r\n\r\nserver busy, retry later\n";
+constexpr std::string_view kPeerBusyResponse =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 37\r\n"
+    "Retry-After: 5\r\nConnection: close\r\n\r\ntoo many connections from your address\n";
 
 }  // namespace
 
 Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, Application& app)
     : loop_(loop), config_(config), app_(app),
       listener_(loop, listen_fd,
-                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); }),
-      deflate_(config.deflate, stats_.deflate) {
+                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); },
+                stats_.rejected_fd_limit),  // bound now, first counted once stats_ exists
+      deflate_(config.deflate, stats_.deflate), own_peers_(config.max_connections_per_ip) {
     request_.headers.reserve(config.http.max_headers + 1);
 }
 
 Server::~Server() = default;
 
-void Server::on_accept(int fd, const sockaddr_storage&) {
+// Answers 503 on a connection we will not serve, without reading its request: reading would
+// spend on an unwanted peer what the caps are there to save.
+void Server::refuse(int fd, std::string_view response, net::Counter& counter) {
+    ++counter;
+    // Best effort: a fresh socket has an empty send buffer, so this small write fits.
+    ssize_t n = ::write(fd, response.data(), response.size());
+    (void)n;
+    ::close(fd);
+}
+
+void Server::on_accept(int fd, const sockaddr_storage& peer) {
     ++stats_.accepted;
     // relaxed: the cap is a soft bound; loops accepting at the same instant may pass it by
     // at most one connection each.
-    if (shutting_down_ || open_->load(std::memory_order_relaxed) >= config_.max_connections) {
-        ++stats_.rejected_over_capacity;
-        // Best effort: a fresh socket has an empty send buffer, so this small write fits.
-        ssize_t n = ::write(fd, kBusyResponse.data(), kBusyResponse.size());
-        (void)n;
-        ::close(fd);
-        return;
-    }
+    if (shutting_down_ || open_->load(std::memory_order_relaxed) >= config_.max_connections)
+        return refuse(fd, kBusyResponse, stats_.rejected_over_capacity);
+    net::PeerLimit::Slot* slot = nullptr;
+    if (!peers_->acquire(peer, slot)) return refuse(fd, kPeerBusyResponse, stats_.rejected_per_ip);
     auto conn = std::make_unique<ServerConnection>(*this, fd);
     ServerConnection* raw = conn.get();
-    if (!loop_.adopt(std::move(conn))) return;
+    raw->peer_slot_ = slot;
+    if (!loop_.adopt(std::move(conn))) {
+        peers_->release(slot);
+        return;
+    }
     open_->fetch_add(1, std::memory_order_relaxed);  // a count only (see above)
     // Stop reading from a peer once 1 MiB (or half the cap) waits for it: TCP then slows a
     // sender that does not read, before the cap has to close it.
@@ -63,7 +78,8 @@ void Server::shutdown() {
     if (loop_.connection_count() == 0) loop_.stop();
 }
 
-void Server::connection_closed() {
+void Server::connection_closed(net::PeerLimit::Slot* peer) {
+    peers_->release(peer);
     open_->fetch_sub(1, std::memory_order_relaxed);  // a count only
     if (shutting_down_ && loop_.connection_count() <= 1) loop_.stop();
 }

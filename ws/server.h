@@ -13,6 +13,7 @@
 #include "net/counter.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "net/peer_limit.h"
 #include "ws/deflate_engine.h"
 #include "ws/deflate_params.h"
 #include "ws/frame.h"
@@ -38,7 +39,9 @@ struct ServerConfig {
     uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
     uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
     uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
-    uint32_t max_connections = 100000;       // open sockets per loop; over it: 503
+    uint32_t max_connections = 100000;       // open sockets in all; over it: 503
+    uint32_t max_connections_per_ip = 1024;  // open sockets per IPv4 address or IPv6 /64;
+                                             // over it: 503; 0: no cap
 };
 
 // Counters of one server (one loop). Loop thread only.
@@ -47,7 +50,10 @@ struct ServerStats {
     net::Counter handshakes;             // successful upgrades
     net::Counter rejected_handshakes;    // upgrade requests answered with an error status
     net::Counter http_requests;          // plain HTTP requests answered
-    net::Counter rejected_over_capacity; // answered 503 at accept
+    net::Counter rejected_over_capacity; // answered 503 at accept: max_connections reached
+    net::Counter rejected_per_ip;        // answered 503 at accept: the peer's address is at
+                                         // max_connections_per_ip
+    net::Counter rejected_fd_limit;      // closed at accept: the process is out of descriptors
     net::Counter handshake_timeouts;
     net::Counter idle_timeouts;
     net::Counter close_timeouts;
@@ -103,12 +109,16 @@ public:
     // Several loops' servers share one count of open connections, so --max-connections caps
     // the process, not each loop. Not owned; set before the loop runs. Default: our own.
     void share_connection_count(std::atomic<uint32_t>* count) { open_ = count; }
+    // Likewise one count per peer address for --max-connections-per-ip. Not owned; set before
+    // the loop runs. Default: our own, with config.max_connections_per_ip as its cap.
+    void share_peer_limit(net::PeerLimit* peers) { peers_ = peers; }
 
 private:
     friend class ServerConnection;
     friend class Broadcast;
     void on_accept(int fd, const sockaddr_storage& peer);
-    void connection_closed();
+    void connection_closed(net::PeerLimit::Slot* peer);
+    void refuse(int fd, std::string_view response, net::Counter& counter);
 
     net::Loop& loop_;
     const ServerConfig& config_;
@@ -121,6 +131,8 @@ private:
     DeflateEngine deflate_;  // the loop's shared zlib streams and scratch (lazily created)
     std::atomic<uint32_t> own_count_{0};
     std::atomic<uint32_t>* open_ = &own_count_;
+    net::PeerLimit own_peers_;
+    net::PeerLimit* peers_ = &own_peers_;
     bool shutting_down_ = false;
 };
 

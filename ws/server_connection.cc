@@ -322,7 +322,7 @@ void ServerConnection::on_close(net::CloseCause) {
         --server_.stats_.websockets;
         server_.app_.on_close(*this, peer_close_code_);
     }
-    server_.connection_closed();
+    server_.connection_closed(peer_slot_);
 }
 
 }  // namespace epws::ws

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "net/connection.h"
+#include "net/peer_limit.h"
 #include "ws/deflate_engine.h"
 #include "ws/deflate_params.h"
 #include "ws/frame.h"
@@ -48,6 +49,7 @@ public:
 
 private:
     friend class Broadcast;
+    friend class Server;  // sets peer_slot_ at accept
     enum class State : uint8_t { kHttp, kOpen, kClosing, kDone };
 
     size_t on_data(std::span<std::byte> data) override;
@@ -76,6 +78,7 @@ private:
     // Dedicated-mode zlib streams, created on the first message that needs one (never in shared
     // or off mode), freed on close: an idle connection pays one null pointer.
     std::unique_ptr<DeflateStreams> deflate_;
+    net::PeerLimit::Slot* peer_slot_ = nullptr;  // our count in Server's per-address cap
     uint32_t scanned_ = 0;        // how far the request-head search got (slowloris stays O(n))
     uint32_t app_tag_ = 0;
     DeflateParams deflate_params_;  // 3 bytes: fits beside the fields below

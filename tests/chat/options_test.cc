@@ -60,7 +60,7 @@ TEST_SUITE("chat/options") {
         std::string text = chat::usage("epws");
         for (const char* flag : {"--host", "--port", "--threads", "--max-header-bytes", "--max-headers",
                                  "--max-message-bytes", "--max-fragments", "--max-output-bytes",
-                                 "--max-connections", "--handshake-timeout", "--idle-timeout",
+                                 "--max-connections", "--max-connections-per-ip", "--handshake-timeout", "--idle-timeout",
                                  "--close-timeout", "--subprotocols", "--allowed-origins"})
             CHECK_MESSAGE(text.find(flag) != std::string::npos, flag);
         CHECK(text.find("default 8192") != std::string::npos);

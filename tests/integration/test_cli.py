@@ -27,6 +27,7 @@ FLAGS = {
     "--idle-timeout": ["120"],
     "--close-timeout": ["5"],
     "--max-connections": None,
+    "--max-connections-per-ip": ["1024"],
     "--subprotocols": None,
     "--allowed-origins": None,
 }

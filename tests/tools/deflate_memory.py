@@ -56,7 +56,7 @@ def measure(spec):
     # A mode may carry extra flags: "dedicated:--deflate-window-bits=10:--deflate-mem-level=4".
     mode, *extra = spec.split(":")
     assert N <= 15000
-    proc = subprocess.Popen([BIN, "--port", "0", "--deflate", mode, "--max-connections", "20000",
+    proc = subprocess.Popen([BIN, "--port", "0", "--deflate", mode, "--max-connections", "20000", "--max-connections-per-ip", "0",
                              "--idle-timeout", "0", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     port = int(proc.stdout.readline().decode().rsplit(":", 1)[1])
