@@ -23,6 +23,7 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const H
     field("handshakes", [](const S& s) { return s.handshakes; });
     field("rejected_handshakes", [](const S& s) { return s.rejected_handshakes; });
     field("http_requests", [](const S& s) { return s.http_requests; });
+    field("bad_requests", [](const S& s) { return s.bad_requests; });
     field("rejected_over_capacity", [](const S& s) { return s.rejected_over_capacity; });
     field("rejected_per_ip", [](const S& s) { return s.rejected_per_ip; });
     field("rejected_fd_limit", [](const S& s) { return s.rejected_fd_limit; });

@@ -231,6 +231,14 @@ void Connection::close(CloseCause cause) {
     in_.release();
     on_close(cause);
     loop_.retire(this);
+    if (cause == CloseCause::kTimeout) {
+        // The peer let a deadline pass (a head that never completes, a close never answered,
+        // output it never reads): reset rather than FIN, so the kernel drops at once what it
+        // still holds for this peer instead of keeping an orphaned socket that probes a
+        // zero window for minutes (nginx: reset_timedout_connection).
+        linger abort{1, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    }
     ::close(fd_);
     fd_ = -1;
 }

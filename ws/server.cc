@@ -16,7 +16,7 @@ constexpr std::string_view kBusyResponse =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n"
     "Retry-After: 1\r\nConnection: close\r\n\r\nserver busy, retry later\n";
 constexpr std::string_view kPeerBusyResponse =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 37\r\n"
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 39\r\n"
     "Retry-After: 5\r\nConnection: close\r\n\r\ntoo many connections from your address\n";
 
 }  // namespace

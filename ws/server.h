@@ -50,6 +50,8 @@ struct ServerStats {
     net::Counter handshakes;             // successful upgrades
     net::Counter rejected_handshakes;    // upgrade requests answered with an error status
     net::Counter http_requests;          // plain HTTP requests answered
+    net::Counter bad_requests;           // heads refused unparsed: malformed (400) or over a
+                                         // limit (414, 431)
     net::Counter rejected_over_capacity; // answered 503 at accept: max_connections reached
     net::Counter rejected_per_ip;        // answered 503 at accept: the peer's address is at
                                          // max_connections_per_ip

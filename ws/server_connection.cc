@@ -72,6 +72,7 @@ bool ServerConnection::handle_request(size_t) {
     server_.app_.on_http(req, reply);
     const std::string_view* conn_header = req.find("Connection");
     bool keep_alive = req.minor_version == 1 ? !(conn_header && header_has_token(*conn_header, "close"))
+            ++server_.stats_.bad_requests;
                                               : (conn_header && header_has_token(*conn_header, "keep-alive"));
     std::string& out = server_.response_;
     out.clear();

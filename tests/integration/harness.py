@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -59,8 +60,11 @@ class Server:
 
     LISTEN_RE = re.compile(rb"^epws: listening on (\S+):(\d+)\r?\n$")
 
-    def __init__(self, *flags):
+    def __init__(self, *flags, nofile=None):
+        """flags: command-line flags after --port 0. nofile: the process's RLIMIT_NOFILE (soft
+        and hard), to run the server short of descriptors."""
         self.flags = [str(f) for f in flags]
+        self.nofile = nofile
         self.proc = None
         self.host = None
         self.port = None
@@ -76,7 +80,7 @@ class Server:
         self.proc = subprocess.Popen(
             [path, "--port", "0", *self.flags],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
-            preexec_fn=_die_with_parent)
+            preexec_fn=self._preexec)
         line = self._read_first_line(START_DEADLINE)
         m = self.LISTEN_RE.match(line)
         if not m:
@@ -88,6 +92,11 @@ class Server:
         self.host = m.group(1).decode()
         self.port = int(m.group(2))
         return self
+
+    def _preexec(self):
+        _die_with_parent()
+        if self.nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _read_first_line(self, deadline_s):
         fd = self.proc.stdout.fileno()
@@ -312,7 +321,8 @@ class RawClient:
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         status = int(m.group(1))
         body = b""
-        if status != 101:
+        # RFC 9112 §6.3: 1xx, 204 and 304 responses end at their head, whatever they announce.
+        if status >= 200 and status not in (204, 304):
             if "content-length" in headers:
                 body = self._take(int(headers["content-length"]), deadline)
             else:
