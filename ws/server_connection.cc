@@ -49,6 +49,7 @@ size_t ServerConnection::on_http_data(std::span<std::byte> data) {
         scanned_ = static_cast<uint32_t>(scanned);  // < max_header_bytes (64 KiB at most)
         if (r.status == ParseStatus::kNeedMore) return used;
         if (r.status == ParseStatus::kError) {
+            ++server_.stats_.bad_requests;
             reply_error(r.error);
             return data.size();
         }
@@ -72,7 +73,6 @@ bool ServerConnection::handle_request(size_t) {
     server_.app_.on_http(req, reply);
     const std::string_view* conn_header = req.find("Connection");
     bool keep_alive = req.minor_version == 1 ? !(conn_header && header_has_token(*conn_header, "close"))
-            ++server_.stats_.bad_requests;
                                               : (conn_header && header_has_token(*conn_header, "keep-alive"));
     std::string& out = server_.response_;
     out.clear();
