@@ -98,7 +98,7 @@ test: deps
 	@for b in $(TEST_BUILDS); do \
 	    $(MAKE) --no-print-directory BUILD=$$b all build/$$b/unit_tests tools \
 	        build/$$b/bench_tests build/$$b/epws-bench || exit 1; done
-	@$(MAKE) --no-print-directory BUILD=tsan build/tsan/unit_tests
+	@$(MAKE) --no-print-directory BUILD=tsan build/tsan/unit_tests build/tsan/epws
 	@$(MAKE) --no-print-directory layers
 	@BUILDS="$(TEST_BUILDS)" bash tests/run_all.sh
 

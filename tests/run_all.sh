@@ -2,7 +2,8 @@
 # tests/run_all.sh: runs every suite against each build in $BUILDS and ends with one line for CI:
 #     N passed, N failed
 # Suites, per build, in order: doctest units (build/NAME/unit_tests), python, node integration,
-# and for the release build the browser suite (tests/e2e, headless chromium).
+# and for the release build the browser suite (tests/e2e, headless chromium); then the threaded
+# units and both integration suites under ThreadSanitizer (build/tsan); then the fuzz smoke.
 # A suite that crashes, hangs or prints no counts counts as at least 1 failed.
 # Called by `make test` (after `make deps` and the builds).
 set -uo pipefail
@@ -68,10 +69,27 @@ parse_node() {
 # tests/e2e (node --test, TAP): the browser suite; same counts as the node suite.
 parse_e2e() { parse_node; }
 
+# run_integration: the python and node suites against $EPWS_BIN.
+run_integration() {
+    run_suite python $((300 * ${SLOWDOWN:-1})) "$PYTHON" tests/integration/run_python.py
+
+    shopt -s nullglob
+    node_tests=(tests/integration/*.test.mjs)
+    if ((${#node_tests[@]} == 0)); then
+        echo ">>> node: no tests/integration/*.test.mjs found"
+        total_failed=$((total_failed + 1))
+    elif [[ ! -d tests/node_modules/ws ]]; then
+        echo ">>> node: tests/node_modules/ws is missing (run make deps)"
+        total_failed=$((total_failed + 1))
+    else
+        run_suite node $((300 * ${SLOWDOWN:-1})) node --test --test-reporter=tap "${node_tests[@]}"
+    fi
+}
+
 # run_build NAME: every suite against build/NAME.
 run_build() {
     O="build/$1"
-    export EPWS_BIN="$PWD/$O/epws"
+    export EPWS_BIN="$PWD/$O/epws" EPWS_BUILD=$1
     echo ">>> build $1"
     if [[ -x $O/unit_tests ]]; then
         run_suite unit 600 "$O/unit_tests"
@@ -89,19 +107,7 @@ run_build() {
         total_failed=$((total_failed + 1))
     fi
 
-    run_suite python 300 "$PYTHON" tests/integration/run_python.py
-
-    shopt -s nullglob
-    node_tests=(tests/integration/*.test.mjs)
-    if ((${#node_tests[@]} == 0)); then
-        echo ">>> node: no tests/integration/*.test.mjs found"
-        total_failed=$((total_failed + 1))
-    elif [[ ! -d tests/node_modules/ws ]]; then
-        echo ">>> node: tests/node_modules/ws is missing (run make deps)"
-        total_failed=$((total_failed + 1))
-    else
-        run_suite node 300 node --test --test-reporter=tap "${node_tests[@]}"
-    fi
+    run_integration
 
     # The browser suite: headless chromium against the release build only (a sanitizer build
     # adds nothing the browser can see, only minutes).
@@ -119,13 +125,20 @@ for b in $BUILDS; do
     run_build "$b"
 done
 
-# The threaded code under ThreadSanitizer: the ring's multi-producer, multi-consumer stress
-# and the hub's cross-thread wake-ups.
-if [[ -x build/tsan/unit_tests ]]; then
+# ThreadSanitizer: the threaded units (the ring's multi-producer, multi-consumer stress, the
+# hub's cross-thread wake-ups, the per-address connection count, the connection registry read
+# from other loops), then every integration suite against the server built with it, which runs
+# --threads 2 in the cross-loop tests. halt_on_error: a report ends the process with status 66,
+# so the test that caused it fails.
+if [[ -x build/tsan/unit_tests && -x build/tsan/epws ]]; then
     echo ">>> build tsan"
-    TSAN_OPTIONS=halt_on_error=1 run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub,chat/rooms,net/peer_limit'
+    export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+    run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub,chat/rooms,net/peer_limit,chat/connection_registry'
+    export EPWS_BIN="$PWD/build/tsan/epws" EPWS_BUILD=tsan
+    SLOWDOWN=2 run_integration
+    unset TSAN_OPTIONS
 else
-    echo ">>> tsan: build/tsan/unit_tests is missing"
+    echo ">>> tsan: build/tsan/unit_tests or build/tsan/epws is missing"
     total_failed=$((total_failed + 1))
 fi
 

@@ -17,8 +17,8 @@ import time
 import unittest
 import zlib
 
-from harness import (BINARY, CLOSE, CONT, IO_DEADLINE, PING, PONG, TEXT, Closed, RawClient, Server,
-                     ServerTestCase, build_frame, make_key, poll_until)
+from harness import (BINARY, CONT, IO_DEADLINE, MEMORY_BOUNDS, PING, PONG, TEXT, TIME_SCALE, Closed, RawClient,
+                     Server, ServerTestCase, build_frame, poll_until)
 
 
 def rss_kib(pid):
@@ -88,7 +88,7 @@ class Slowloris(Healthy, ServerTestCase):
         sent = 0
         chatted = False
         # One more header byte to every attacker every 50 ms; the head never completes.
-        while len(dropped_at) < len(socks) and time.monotonic() - start < 8:
+        while len(dropped_at) < len(socks) and time.monotonic() - start < 8 * TIME_SCALE:
             for s in socks:
                 if s.fileno() in dropped_at:
                     continue
@@ -116,7 +116,7 @@ class Slowloris(Healthy, ServerTestCase):
         self.assertEqual(len(dropped_at), self.ATTACKERS, "attackers still connected after 8 s")
         # Dropped at the 1 s deadline (the timer wheel ticks every 250 ms), not earlier.
         self.assertGreaterEqual(min(dropped_at.values()), 0.75)
-        self.assertLess(max(dropped_at.values()), 3.0)
+        self.assertLess(max(dropped_at.values()), 3.0 * TIME_SCALE)
         self.assertGreaterEqual(self.stat("handshake_timeouts") - before, self.ATTACKERS)
         print(f"[measure] slowloris: {self.ATTACKERS} attackers dropped between "
               f"{min(dropped_at.values()):.2f} and {max(dropped_at.values()):.2f} s")
@@ -138,7 +138,8 @@ class Slowloris(Healthy, ServerTestCase):
                 if ev["type"] == "message":
                     break
             self.assertEqual((ev["from"], ev["text"]), ("alice", "hello under attack"))
-            self.assertLess(time.monotonic() - t0, 1.0, "chatting under slowloris took over 1 s")
+            self.assertLess(time.monotonic() - t0, 1.0 * TIME_SCALE,
+                            "chatting under slowloris took over 1 s")
         finally:
             for c in users:
                 c.close()
@@ -179,13 +180,14 @@ class SlowReader(Healthy, ServerTestCase):
         t0 = time.monotonic()
         self.assertTrue(slow.is_closed(IO_DEADLINE), "slow reader's socket still open")
         # A reset: at most its 4 KiB receive buffer to read, not megabytes queued in the kernel.
-        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertLess(time.monotonic() - t0, 1.0 * TIME_SCALE)
         slow.close()
         fast.close()
         grew = rss_kib(self.server.proc.pid) - rss0
         print(f"[measure] slow reader: {total} x 4 KB broadcast in {elapsed:.2f} s to the fast "
               f"reader; server RSS grew {grew} KiB")
-        self.assertLess(grew, 16 * 1024)
+        if MEMORY_BOUNDS:
+            self.assertLess(grew, 16 * 1024)
         self.assertHealthy()
 
     @staticmethod
@@ -242,7 +244,8 @@ class Floods(Healthy, ServerTestCase):
         self.assertHealthy()
         # The server stopped reading once ~1 MiB of pongs waited: the flood is held in TCP's
         # buffers, not in the server's memory.
-        self.assertLess(grew, 8 * 1024, f"server RSS grew {grew} KiB during the ping flood")
+        if MEMORY_BOUNDS:
+            self.assertLess(grew, 8 * 1024, f"server RSS grew {grew} KiB during the ping flood")
         # Now read: every ping gets its pong, in order; nothing was dropped.
         pongs = 0
         deadline = time.monotonic() + 30
@@ -281,7 +284,8 @@ class Floods(Healthy, ServerTestCase):
               f"{per_tiny} B of server RSS each, in one frame {per_whole} B each")
         # The fragments are appended into one buffer: the same order of memory as one frame
         # (allow for the buffer's growth by doubling), far from 65,535 separate allocations.
-        self.assertLess(per_tiny, 2 * size + 32 * 1024)
+        if MEMORY_BOUNDS:
+            self.assertLess(per_tiny, 2 * size + 32 * 1024)
         self.assertLess(per_tiny, max(per_whole, size) * 2 + 32 * 1024)
         # Finishing the message delivers it whole (Autobahn 9.* style).
         c = held_tiny[0]
@@ -315,7 +319,8 @@ class Floods(Healthy, ServerTestCase):
             self.assertClose(c, code, f"claimed length {length}")
             c.close()
         self.assertEqual(self.stat("protocol_errors") - before, len(cases))
-        self.assertLess(rss_kib(self.server.proc.pid) - rss0, 4 * 1024)
+        if MEMORY_BOUNDS:
+            self.assertLess(rss_kib(self.server.proc.pid) - rss0, 4 * 1024)
         self.assertHealthy()
 
 
@@ -339,7 +344,8 @@ class DecompressionBomb(Healthy, ServerTestCase):
         grew = rss_kib(self.server.proc.pid) - rss0
         print(f"[measure] decompression bomb: {len(bomb)} B -> 256 MiB claimed; server RSS grew "
               f"{grew} KiB")
-        self.assertLess(grew, 8 * 1024)
+        if MEMORY_BOUNDS:
+            self.assertLess(grew, 8 * 1024)
         self.assertEqual(self.stat("protocol_errors") - before, 1)
         self.assertHealthy()
 

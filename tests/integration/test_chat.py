@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -742,12 +743,14 @@ class SlowConsumer(ChatTestCase):
 
 def discard_until(c, stop):
     """Reads and drops everything c receives until stop is set or the connection ends."""
-    c.sock.settimeout(0.1)
+    # select(), not a socket timeout: the timeout is shared with the thread that writes to the
+    # same socket, whose sendall must be free to wait for a slow server.
     while not stop.is_set():
         try:
-            if not c.sock.recv(1 << 16):
+            ready, _, _ = select.select([c.sock], [], [], 0.1)
+            if ready and not c.sock.recv(1 << 16, socket.MSG_DONTWAIT):
                 return
-        except socket.timeout:
+        except BlockingIOError:
             continue
         except OSError:
             return
