@@ -98,7 +98,8 @@ std::string_view choose_subprotocol(const HttpRequest& req, const HandshakeConfi
     return {};
 }
 
-// Status line, Content-Type (if any), Content-Length, extra headers, Connection and the blank line.
+// Status line, Content-Type (if any), Content-Length (where the status allows a body), extra
+// headers, Connection and the blank line.
 void append_head(std::string& out, int status, std::string_view content_type, size_t body_size,
                  std::string_view connection, std::string_view extra_headers) {
     out += "HTTP/1.1 ";
@@ -111,9 +112,11 @@ void append_head(std::string& out, int status, std::string_view content_type, si
         out += content_type;
         out += "\r\n";
     }
-    out += "Content-Length: ";
-    append_number(out, body_size);
-    out += "\r\n";
+    if (status_has_content(status)) {
+        out += "Content-Length: ";
+        append_number(out, body_size);
+        out += "\r\n";
+    }
     out += extra_headers;
     out += "Connection: ";
     out += connection;

@@ -62,9 +62,17 @@ bool append_upgrade_response(std::string& out, std::string_view key, std::string
 // Standard reason phrase for an HTTP status ("Switching Protocols", "Not Found"), or "Unknown".
 std::string_view status_text(int status);
 
+// Whether a response with this status carries content (RFC 9110 §6.4.1: 1xx, 204 and 304 never
+// do). Responses that do not get no Content-Length either: §8.6 forbids it in 1xx and 204, and
+// in a 304 it would have to be the length the 200 would have had (§15.4.5), so it is left out.
+constexpr bool status_has_content(int status) {
+    return status >= 200 && status != 204 && status != 304;
+}
+
 // Appends a complete HTTP/1.1 response: status line, Content-Type (left out if empty),
-// Content-Length, `extra_headers` (each a full "Name: value\r\n"), Connection: keep-alive or close,
-// blank line, body.
+// Content-Length (left out when !status_has_content(status); body must then be empty),
+// `extra_headers` (each a full "Name: value\r\n"), Connection: keep-alive or close, blank line,
+// body.
 void append_http_response(std::string& out, int status, std::string_view content_type,
                           std::string_view body, bool keep_alive,
                           std::string_view extra_headers = {});

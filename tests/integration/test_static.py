@@ -73,8 +73,19 @@ class StaticFilesTest(ServerTestCase):
         self.assertEqual(status, 304)
         self.assertEqual(body, b"")
         self.assertEqual(h2["etag"], h["etag"])
-        status, _, _ = self.get("/app.js", [f"If-Modified-Since: {h['last-modified']}"])
+        # RFC 9110 §15.4.5: a 304 has no content; a Content-Length there would have to be the
+        # 200's length, so none is sent (and certainly not "0").
+        self.assertNotIn("content-length", h2)
+        self.assertNotIn("content-type", h2)
+        status, h3, _ = self.get("/app.js", [f"If-Modified-Since: {h['last-modified']}"])
         self.assertEqual(status, 304)
+        self.assertNotIn("content-length", h3)
+        # Framing: on a kept-alive connection the next response follows the 304's head at once.
+        with self.server.raw() as c:
+            c.send(f"GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: {h['etag']}\r\n\r\n"
+                   "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            self.assertEqual(c.read_response()[0], 304)
+            self.assertEqual(c.read_response()[:3:2], (200, b"ok\n"))
         status, _, _ = self.get("/app.js", ['If-None-Match: "stale"'])
         self.assertEqual(status, 200)
 
@@ -125,6 +136,7 @@ class StaticFilesTest(ServerTestCase):
         doc = json.loads(body)
         self.assertIn("loops", doc)
         self.assertEqual(doc["connections"], [])
+        self.assertEqual(doc["connections_total"], 0)
 
 
 class WhoamiJwtTest(ServerTestCase):

@@ -404,11 +404,26 @@ TEST_CASE("append_http_response writes status, length, extra headers and connect
     CHECK(out == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
                  "Connection: keep-alive\r\n\r\nok\n");
     out.clear();
+    // RFC 9110 §8.6: no Content-Length in a 204; §15.4.5: a 304 has no content either.
     append_http_response(out, 204, {}, {}, false, "Cache-Control: no-store\r\n");
-    CHECK(out == "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nCache-Control: no-store\r\n"
+    CHECK(out == "HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n"
                  "Connection: close\r\n\r\n");
+    out.clear();
+    append_http_response(out, 304, {}, {}, true, "ETag: \"1-2\"\r\n");
+    CHECK(out == "HTTP/1.1 304 Not Modified\r\nETag: \"1-2\"\r\nConnection: keep-alive\r\n\r\n");
     CHECK(status_text(431) == "Request Header Fields Too Large");
     CHECK(status_text(599) == "Unknown");
+}
+
+TEST_CASE("only 1xx, 204 and 304 responses go without content and Content-Length") {
+    for (int status = 100; status <= 599; ++status) {
+        CAPTURE(status);
+        bool none = status < 200 || status == 204 || status == 304;
+        CHECK(status_has_content(status) == !none);
+        std::string out;
+        append_http_response(out, status, {}, {}, true);
+        CHECK((out.find("Content-Length:") == std::string::npos) == none);
+    }
 }
 
 }  // TEST_SUITE
