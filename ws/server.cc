@@ -97,7 +97,7 @@ net::SendStatus Broadcast::send_to(ServerConnection& to) {
     if (!DeflateEngine::output_is_shareable(p)) return to.send_message(op_, payload_);
     Variant& v = variant(server, p.server_window_bits);
     if (!v.compressed) return to.send_frame({plain_header_, plain_size_}, payload_);
-    return to.send_frame({v.header, v.header_size}, v.body);
+    return to.send_frame_of({v.header, v.header_size}, v.body, payload_.size());
 }
 
 Broadcast::Variant& Broadcast::variant(Server& server, uint8_t window_bits) {

@@ -2,6 +2,8 @@
 // Layer: ws/ (the one glue file between the codecs and net::Connection on this side).
 #include "ws/server_connection.h"
 
+#include <time.h>
+
 #include <string_view>
 
 #include "ws/handshake.h"
@@ -17,6 +19,27 @@ std::string_view as_text(std::span<std::byte> data) {
 
 std::span<const std::byte> as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+// Microseconds on CLOCK_MONOTONIC: the loop's millisecond clock is too coarse for a round trip
+// on a LAN. Read once per ping and once per pong, never per message.
+uint64_t monotonic_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+constexpr size_t kPingPayload = 8;  // a server ping carries its send time, big-endian
+
+void put_u64(std::byte* out, uint64_t v) {
+    for (size_t i = 0; i < kPingPayload; ++i)
+        out[i] = static_cast<std::byte>(v >> (8 * (kPingPayload - 1 - i)));
+}
+
+uint64_t get_u64(const std::byte* in) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < kPingPayload; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+    return v;
 }
 
 }  // namespace
@@ -138,6 +161,9 @@ size_t ServerConnection::on_frames(std::span<std::byte> data) {
     if (server_.config().idle_timeout_ms && state_ == State::kOpen)
         set_timeout(server_.config().idle_timeout_ms);  // traffic: push the idle deadline out
     ReadResult r = reader_.read(data, *this);
+    // Each byte is consumed once (a partial header is offered again, unconsumed), so the sum is
+    // exactly the frame bytes read. stats_ may have been detached during the read.
+    if (stats_) stats_->wire_bytes_in += r.consumed;
     if (r.error != ProtocolError::kNone) {
         fail(r.error);
         return data.size();
@@ -151,6 +177,11 @@ bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool 
     // that were already in flight from the peer are dropped.
     if (state_ != State::kOpen) return true;
     ++server_.stats_.messages_in;
+    if (stats_) {
+        ++stats_->messages_in;
+        stats_->compressed_bytes_in += payload.size();  // as it travelled
+        if (!compressed) stats_->payload_bytes_in += payload.size();
+    }
     if (compressed) return on_compressed_message(op, payload);
     server_.app_.on_message(*this, op, payload);
     return !closed();
@@ -167,7 +198,10 @@ bool ServerConnection::on_compressed_message(Opcode op, std::span<std::byte> pay
     // RFC 6455 §8.1: text is UTF-8; compressed text can only be checked once inflated.
     if (e == ProtocolError::kNone && op == Opcode::kText && !is_valid_utf8(plain.data(), plain.size()))
         e = ProtocolError::kInvalidUtf8;
-    if (e == ProtocolError::kNone) server_.app_.on_message(*this, op, plain);
+    if (e == ProtocolError::kNone) {
+        if (stats_) stats_->payload_bytes_in += plain.size();
+        server_.app_.on_message(*this, op, plain);
+    }
     DeflateEngine::trim(plain);  // nothing views it any more
     if (e != ProtocolError::kNone) {
         fail(e);
@@ -182,7 +216,10 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
         if (state_ == State::kOpen) send_message(Opcode::kPong, payload);
         return !closed();
     }
-    if (op == Opcode::kPong) return true;  // §5.5.3: an unsolicited pong needs no answer
+    if (op == Opcode::kPong) {
+        on_pong(payload);
+        return true;
+    }
     // Close. The reader has checked the payload (§7.4: code and UTF-8 reason).
     peer_close_code_ = payload.size() >= 2 ? close_payload_code(payload) : 1005;
     if (state_ == State::kOpen) {
@@ -192,11 +229,32 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
         } else {
             std::byte header[kMaxFrameHeader];
             size_t n = encode_frame_header(header, Opcode::kClose, 0);
-            send({header, n}, {}, true);
+            if (send({header, n}, {}, true) != net::SendStatus::kDropped)
+                count_out({header, n}, 0, 0);
         }
     }
     finish();
     return false;  // nothing after a close frame is read (§5.5.1)
+}
+
+// §5.5.3: a pong echoes its ping's payload; one that echoes our outstanding ping ends the
+// round trip. Any other pong (unsolicited, a heartbeat, or an older ping's) measures nothing.
+void ServerConnection::on_pong(std::span<const std::byte> payload) {
+    if (stats_ == nullptr || payload.size() != kPingPayload) return;
+    uint64_t sent = stats_->ping_sent_us;
+    if (sent == 0 || get_u64(payload.data()) != sent) return;
+    stats_->ping_rtt_us = monotonic_us() - sent;
+    stats_->ping_sent_us = 0;  // answered: a repeated pong measures nothing more
+}
+
+net::SendStatus ServerConnection::send_ping() {
+    uint64_t now = monotonic_us();
+    std::byte payload[kPingPayload];
+    put_u64(payload, now);
+    net::SendStatus s = send_message(Opcode::kPing, payload);
+    // A newer ping replaces an unanswered one: a peer may answer only the latest (§5.5.3).
+    if (stats_ && s != net::SendStatus::kDropped) stats_->ping_sent_us = now;
+    return s;
 }
 
 void ServerConnection::send_close(uint16_t code, std::string_view reason) {
@@ -205,7 +263,8 @@ void ServerConnection::send_close(uint16_t code, std::string_view reason) {
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, Opcode::kClose, n);
     // force: a close frame still goes out when the output is over its cap.
-    send({header, h}, {payload, n}, true);
+    if (send({header, h}, {payload, n}, true) != net::SendStatus::kDropped)
+        count_out({header, h}, n, n);
 }
 
 net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
@@ -236,7 +295,8 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
         // RFC 7692 §6: RSV1 on the first frame (our only one) marks the message compressed.
         std::byte header[kMaxFrameHeader];
         size_t h = encode_frame_header(header, op, body.size(), true, true);
-        s = send_frame({header, h}, body);  // send() copies what it cannot write now
+        // send() copies what it cannot write now.
+        s = send_frame_of({header, h}, body, payload.size());
     }
     DeflateEngine::trim(body);
     return s;
@@ -244,13 +304,43 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
 
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
                                              std::span<const std::byte> payload) {
+    return send_frame_of(header, payload, payload.size());
+}
+
+net::SendStatus ServerConnection::send_frame_of(std::span<const std::byte> header,
+                                                std::span<const std::byte> payload,
+                                                size_t plain_bytes) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    return after_send(send(header, payload), 1);
+    net::SendStatus s = send(header, payload);
+    if (s != net::SendStatus::kDropped) count_out(header, payload.size(), plain_bytes);
+    return after_send(s, 1);
 }
 
 net::SendStatus ServerConnection::send_frames(const iovec* frames, int n) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    return after_send(sendv(frames, n), static_cast<uint32_t>(n));
+    net::SendStatus s = sendv(frames, n);
+    if (stats_ && s != net::SendStatus::kDropped) {
+        // Each piece is one whole uncompressed frame: its header says where the payload starts.
+        for (int i = 0; i < n; ++i) {
+            std::span<const std::byte> frame(static_cast<const std::byte*>(frames[i].iov_base),
+                                             frames[i].iov_len);
+            size_t h = header_size_from(frame[1]);
+            count_out(frame.first(h), frame.size() - h, frame.size() - h);
+        }
+    }
+    return after_send(s, static_cast<uint32_t>(n));
+}
+
+// One frame the socket accepted (sent or queued): header, then payload_bytes as framed, which
+// are plain_bytes before compression.
+void ServerConnection::count_out(std::span<const std::byte> header, size_t payload_bytes,
+                                 size_t plain_bytes) {
+    if (stats_ == nullptr) return;
+    stats_->wire_bytes_out += header.size() + payload_bytes;
+    if (is_control(static_cast<Opcode>(static_cast<uint8_t>(header[0]) & 0x0Fu))) return;
+    ++stats_->messages_out;
+    stats_->compressed_bytes_out += payload_bytes;
+    stats_->payload_bytes_out += plain_bytes;
 }
 
 net::SendStatus ServerConnection::after_send(net::SendStatus s, uint32_t messages) {

@@ -9,6 +9,7 @@
 
 #include "net/connection.h"
 #include "net/peer_limit.h"
+#include "ws/connection_stats.h"
 #include "ws/deflate_engine.h"
 #include "ws/deflate_params.h"
 #include "ws/frame.h"
@@ -43,6 +44,15 @@ public:
     // What permessage-deflate parameters this connection agreed (enabled == false: none).
     const DeflateParams& deflate_params() const { return deflate_params_; }
 
+    // Counts this connection's traffic into `stats` from now on (null: stop counting, the
+    // default). Not owned: the caller keeps it alive until it detaches it or on_close() returns
+    // (the application's on_close is the last call that may still count).
+    void set_stats(ConnectionStats* stats) { stats_ = stats; }
+    // Sends a ping whose payload is the moment it leaves (8 bytes, CLOCK_MONOTONIC microseconds,
+    // big-endian). With stats attached, the pong that echoes it (RFC 6455 §5.5.3) records the
+    // round trip in stats->ping_rtt_us. Same outcomes as send_message.
+    net::SendStatus send_ping();
+
     // One word for the application's own use (an index into its tables); 0 until set.
     uint32_t app_tag() const { return app_tag_; }
     void set_app_tag(uint32_t tag) { app_tag_ = tag; }
@@ -69,12 +79,18 @@ private:
     net::SendStatus send_compressed(Opcode op, std::span<const std::byte> payload);
     net::SendStatus send_plain(Opcode op, std::span<const std::byte> payload);
     net::SendStatus after_send(net::SendStatus s, uint32_t messages);
+    // send_frame for a payload that is plain_bytes long before compression (for the counters).
+    net::SendStatus send_frame_of(std::span<const std::byte> header,
+                                  std::span<const std::byte> payload, size_t plain_bytes);
+    void count_out(std::span<const std::byte> header, size_t payload_bytes, size_t plain_bytes);
+    void on_pong(std::span<const std::byte> payload);
     void send_close(uint16_t code, std::string_view reason);
     void fail(ProtocolError e);
     void finish();
 
     Server& server_;
     MessageReader reader_;
+    ConnectionStats* stats_ = nullptr;  // not owned; null: nothing is counted per connection
     // Dedicated-mode zlib streams, created on the first message that needs one (never in shared
     // or off mode), freed on close: an idle connection pays one null pointer.
     std::unique_ptr<DeflateStreams> deflate_;
