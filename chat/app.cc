@@ -83,24 +83,10 @@ void App::on_http(const ws::HttpRequest& req, ws::HttpReply& reply) {
     } else if (req.path == "/api/whoami") {
         whoami(shared_.config, req.query, reply);
     } else if (req.path == "/api/connections") {
-        // This loop's /chat connections (read on their own thread; ?user= filters), and
-        // every loop's counters.
+        // Every loop's /chat connections, through the shared registry (?id=N: one of them).
         static const ws::ServerConfig kDefaults;
-        reply.content_type = "application/json";
-        reply.extra_headers = "Cache-Control: no-store\r\n";
-        append_server_view(reply.body, loop_, server_ ? server_->config() : kDefaults,
-                           shared_.config, shared_.stats);
-        auto user = ws::query_param(req.query, "user");
-        std::string want;
-        bool filter = user && ws::percent_decode(*user, want);
-        reply.body += ",\"connections\":[";
-        for (const Client& c : clients_) {
-            if (c.ws == nullptr || !c.ws->is_open() || (filter && c.user != want)) continue;
-            if (reply.body.back() != '[') reply.body += ',';
-            append_connection(reply.body, c.user, c.rooms.size(), c.ws->deflate_params(),
-                              c.ws->queued_bytes());
-        }
-        reply.body += "]}\n";
+        api_connections(req.query, loop_, server_ ? server_->config() : kDefaults,
+                        shared_.config, shared_.stats, shared_.registry, reply);
     } else {
         serve_static(shared_.config.web_root, req, reply);  // the browser client, or 404
     }
@@ -152,6 +138,10 @@ void App::on_close(ws::ServerConnection& ws, uint16_t) {
     }
     uint32_t slot = tag - 1;
     Client& c = clients_[slot];
+    // Detach the counters before the registry frees them (ConnectionRegistry explains why no
+    // other loop can be reading them then).
+    ws.set_stats(nullptr);
+    shared_.registry.remove(c.conn_id);
     while (!c.rooms.empty()) leave(c, c.rooms.back().room, true);
     auto it = user_slots_.find(c.user_id);
     if (it != user_slots_.end()) {
@@ -315,10 +305,11 @@ void App::retry_pending() {
 
 void App::send_pings() {
     // RFC 6455 §5.5.2: a ping the browser answers by itself, keeping proxies and the idle
-    // timeout from closing a quiet but live /chat connection.
+    // timeout from closing a quiet but live /chat connection; its pong gives the round trip
+    // that GET /api/connections shows.
     for (Client& c : clients_)
         if (c.ws != nullptr && c.ws->is_open())  // clients_ holds /chat connections only
-            c.ws->send_message(ws::Opcode::kPing, {});
+            c.ws->send_ping();
 }
 
 }  // namespace epws::chat

@@ -57,6 +57,7 @@ private:
     };
     struct Client {
         ws::ServerConnection* ws = nullptr;
+        uint64_t conn_id = 0;  // in shared_.registry, which holds its counters
         uint32_t user_id = 0;
         std::string user;
         std::vector<Membership> rooms;

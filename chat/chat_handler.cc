@@ -70,9 +70,15 @@ void App::open_chat(ws::ServerConnection& ws, Client& c) {
     c.tokens = shared_.config.rate_burst;
     c.refilled_ms = server_ ? server_->loop().now_ms() : 0;
     user_slots_[c.user_id].push_back(ws.app_tag() - 1);
+    // Registered before anything is sent, so the welcome below is counted too.
+    ws::ConnectionStats* stats = nullptr;
+    uint64_t now = wall_ms();
+    c.conn_id = shared_.registry.add(static_cast<uint32_t>(loop_), c.user, ws.deflate_params(),
+                                     now, stats);
+    ws.set_stats(stats);
     std::string_view rooms[] = {kDefaultRoom};
     out_.clear();
-    encode_welcome(out_, c.user, rooms, wall_ms());
+    encode_welcome(out_, c.user, rooms, now, c.conn_id);
     reply(ws);
     ClientMessage lobby;
     lobby.type = MessageType::kJoin;
@@ -164,7 +170,10 @@ void App::leave(Client& c, uint32_t room_id, bool announce) {
     c.rooms.erase(it);
     auto members = room_members_.find(room_id);
     if (members != room_members_.end()) {
-        std::erase(members->second, c.ws->app_tag() - 1);
+        // The slot is c's place in clients_, not its connection's tag: on_close clears the tag
+        // before it leaves every room, and a stale slot would hand this room's messages to the
+        // next connection given the slot.
+        std::erase(members->second, static_cast<uint32_t>(&c - clients_.data()));
         if (members->second.empty()) room_members_.erase(members);
     }
     Room* room = shared_.rooms.by_id(room_id);

@@ -402,11 +402,13 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void encode_welcome(std::string& out, std::string_view user,
-                    std::span<const std::string_view> rooms, uint64_t server_time) {
+                    std::span<const std::string_view> rooms, uint64_t server_time,
+                    uint64_t connection_id) {
     begin(out, "welcome");
     str_field(out, "user", user);
     string_array(out, "rooms", rooms);
     uint_field(out, "server_time", server_time);
+    uint_field(out, "connection_id", connection_id);
     out += '}';
 }
 

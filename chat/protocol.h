@@ -143,8 +143,10 @@ private:
 // included, copied as is. Appends the surrounding quotes.
 void append_json_string(std::string& out, std::string_view s);
 
+// connection_id: this connection's id for GET /api/connections?id= (unique in the process).
 void encode_welcome(std::string& out, std::string_view user,
-                    std::span<const std::string_view> rooms, uint64_t server_time);
+                    std::span<const std::string_view> rooms, uint64_t server_time,
+                    uint64_t connection_id);
 void encode_message(std::string& out, std::string_view room, uint64_t seq, std::string_view from,
                     std::string_view text, uint64_t ts);
 void encode_dm(std::string& out, std::string_view from, std::string_view to, std::string_view text,

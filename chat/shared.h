@@ -1,5 +1,5 @@
 // chat/shared.h: the chat's settings and the state all loops share: the hub (ring), rooms,
-// users and each loop's published counters. Layer: chat/.
+// users, each loop's published counters and the registry of /chat connections. Layer: chat/.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/connection_registry.h"
 #include "chat/hub.h"
 #include "chat/protocol.h"
 #include "chat/rooms.h"
@@ -62,6 +63,8 @@ public:
     std::atomic<uint32_t> connections{0};
     // Open connections per peer address of every loop, for --max-connections-per-ip.
     net::PeerLimit peers;
+    // Every loop's /chat connections by id, with their counters, for GET /api/connections.
+    ConnectionRegistry registry;
 };
 
 }  // namespace epws::chat

@@ -495,10 +495,9 @@ TEST_SUITE("chat/protocol") {
     TEST_CASE("encoders write the exact documented JSON") {
         std::string out;
         const std::string_view rooms[] = {"lobby", "dev"};
-        encode_welcome(out, "alice", rooms, 1700000000000);
-        CHECK(
-            out ==
-            R"({"type":"welcome","user":"alice","rooms":["lobby","dev"],"server_time":1700000000000})");
+        encode_welcome(out, "alice", rooms, 1700000000000, 7);
+        CHECK(out == R"({"type":"welcome","user":"alice","rooms":["lobby","dev"],)"
+                     R"("server_time":1700000000000,"connection_id":7})");
         out.clear();
         encode_message(out, "lobby", 42, "alice", "hi \"bob\"", 1700000000123);
         CHECK(
