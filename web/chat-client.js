@@ -51,6 +51,7 @@ export class ChatClient extends EventTarget {
     this.username = options.username || '';
     this.token = options.token || '';
     this.user = null;                // the server's name for us, from welcome
+    this.connectionId = null;        // the server's id for this connection, from welcome
     this.rooms = new Map();          // room -> { lastSeq, syncing, held: [] }
     this.queue = [];                 // {type,...} objects waiting for an open connection
     this.state = { status: 'idle', attempt: 0, retryAt: 0, reason: '' };
@@ -297,6 +298,8 @@ export class ChatClient extends EventTarget {
 
   _welcome(m) {
     this.user = m.user;
+    // For GET /api/connections?id= (the /inspect page); a new one on every reconnect.
+    this.connectionId = m.connection_id ?? null;
     this._emit('message', m);
     // The server put us in its rooms (lobby); rejoin every room we had, with since.
     for (const room of m.rooms) if (!this.rooms.has(room)) this.rooms.set(room, { lastSeq: 0, syncing: false, held: [] });

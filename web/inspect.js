@@ -1,5 +1,5 @@
 // web/inspect.js: the /inspect page: a live frame inspector for one /chat connection of its own,
-// and the server's view of it from GET /api/connections. Text only (textContent), never HTML.
+// and the server's view of it from GET /api/connections?id=. Text only (textContent), never HTML.
 import { ChatClient } from './chat-client.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +39,7 @@ function renderClient() {
   kv($('client-view'), [
     ['state', client.state.status],
     ['user', client.user || '—'],
+    ['connection id', client.connectionId == null ? '—' : String(client.connectionId)],
     ['extensions', client.extensions() || '(none)'],
     ['sent', `${sentCount} messages, ${sentBytes} bytes`],
     ['received', `${recvCount} messages, ${recvBytes} bytes`],
@@ -50,29 +51,45 @@ function renderClient() {
     ? `reconnecting in ${Math.ceil(client.retryInMs() / 1000)} s` : client.state.status;
 }
 
+// "29% (492 → 141 B)": compressed size over original size, as the server counted them.
+function ratio(r, original, compressed) {
+  return r == null ? '— (nothing yet)' : `${Math.round(r * 100)}% (${original} → ${compressed} B)`;
+}
+
+function negotiated(d) {
+  if (!d) return 'none';
+  return `permessage-deflate; server_max_window_bits=${d.server_max_window_bits}; ` +
+    `client_max_window_bits=${d.client_max_window_bits}` +
+    (d.server_no_context_takeover ? '; server_no_context_takeover' : '') +
+    (d.client_no_context_takeover ? '; client_no_context_takeover' : '');
+}
+
+// The server's view of this page's own connection, from whichever loop answers the request
+// (the connection lives on one loop; the server finds it on any).
 async function pollServer() {
-  if (!client || !client.user) return;
+  if (!client || client.connectionId == null) return;
+  const id = client.connectionId;
   try {
-    const r = await fetch(`/api/connections?user=${encodeURIComponent(client.user)}`, { cache: 'no-store' });
+    const r = await fetch(`/api/connections?id=${encodeURIComponent(id)}`, { cache: 'no-store' });
     const v = await r.json();
-    const mine = v.connections[0];
-    const pairs = [['answered by loop', `${v.loop} of ${v.loops.length}`],
-      ['deflate mode', `${v.config.deflate}, level ${v.config.deflate_level}, threshold ${v.config.deflate_threshold} B`]];
-    if (mine) {
-      const d = mine.permessage_deflate;
-      pairs.push(['negotiated', d ? `permessage-deflate; server_max_window_bits=${d.server_max_window_bits}; ` +
-        `client_max_window_bits=${d.client_max_window_bits}` +
-        (d.server_no_context_takeover ? '; server_no_context_takeover' : '') +
-        (d.client_no_context_takeover ? '; client_no_context_takeover' : '') : 'none']);
-      pairs.push(['rooms', String(mine.rooms)], ['queued at server', `${mine.queued_bytes} bytes`]);
-    } else {
-      pairs.push(['negotiated', 'this connection lives on another loop; the figures below are per loop']);
+    if (r.status === 404) {
+      kv($('server-view'), [['connection', `${id}: closed, the server no longer has it`]]);
+      return;
     }
-    for (const l of v.loops) {
-      pairs.push([`loop ${l.loop}`, `${l.websockets} open, ${l.messages_in} in / ${l.messages_out} out, ` +
-        `compressed to ${(l.deflate_ratio * 100).toFixed(0)}% (${l.deflate_in_bytes} → ${l.deflate_out_bytes} B)`]);
-    }
-    pairs.push(['server ping interval', `${v.config.ping_interval_ms / 1000} s`]);
+    if (!r.ok) throw new Error(v.reason || `HTTP ${r.status}`);
+    const c = v.connection;
+    const pairs = [
+      ['connection', `${c.id} (${c.user}), on loop ${c.loop}; this answer from loop ${v.loop} of ${v.loops.length}`],
+      ['negotiated', negotiated(c.permessage_deflate)],
+      ['messages in / out', `${c.messages.in} / ${c.messages.out}`],
+      ['payload bytes in / out', `${c.payload_bytes.in} / ${c.payload_bytes.out}`],
+      ['wire bytes in / out', `${c.wire_bytes.in} / ${c.wire_bytes.out}`],
+      ['compressed in', ratio(c.compression_ratio.in, c.payload_bytes.in, c.compressed_bytes.in)],
+      ['compressed out', ratio(c.compression_ratio.out, c.payload_bytes.out, c.compressed_bytes.out)],
+      ['ping RTT (server)', c.ping_rtt_us == null ? '— (no pong yet)' : `${(c.ping_rtt_us / 1000).toFixed(3)} ms`],
+      ['server ping interval', `${v.config.ping_interval_ms / 1000} s`],
+      ['deflate mode', `${v.config.deflate}, level ${v.config.deflate_level}, threshold ${v.config.deflate_threshold} B`],
+    ];
     kv($('server-view'), pairs);
   } catch (e) {
     kv($('server-view'), [['error', String(e)]]);
@@ -97,6 +114,6 @@ $('send').addEventListener('submit', (e) => {
 });
 $('ping').addEventListener('click', () => client && client.ping());
 $('clear').addEventListener('click', () => $('frames').replaceChildren());
-setInterval(pollServer, 2000);
+setInterval(pollServer, 1000);
 setInterval(renderClient, 500);
 $('connect').requestSubmit();

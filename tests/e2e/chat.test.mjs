@@ -255,10 +255,13 @@ test('the page reconnects by itself after the server restarts', T, async () => {
 });
 
 test('/inspect shows each frame with its size and the server\'s view', T, async () => {
+  // A server of its own on two loops that pings every half second, so the server's round trip
+  // shows, and the page's connection and its HTTP polls may land on different loops.
+  const pinging = await startServer(['--threads', '2', '--ping-interval', '0.5']);
   const context = await browser.newContext();
   const page = await context.newPage();
   try {
-    await page.goto(`${server.url}/inspect?username=inspector`);
+    await page.goto(`${pinging.url}/inspect?username=inspector`);
     await page.waitForSelector('#status[data-status="open"]', { timeout: 10000 });
     await page.waitForSelector('#frames tr.in td.data:text("welcome")', { timeout: 5000 });
     await page.click('#send button[type=submit]');
@@ -267,7 +270,33 @@ test('/inspect shows each frame with its size and the server\'s view', T, async 
     assert.equal(Number(bytes), Buffer.byteLength('{"type":"say","room":"lobby","text":"hello"}'));
     await page.waitForSelector('#server-view dd[data-key="deflate mode"]', { timeout: 5000 });
     assert.match(await page.textContent('#client-view dd[data-key="extensions"]'), /permessage-deflate/);
+
+    // The server's counts of this very connection equal the page's own, message for message
+    // and byte for byte (payload bytes: the messages as the page sees them).
+    const dd = (view, key) => page.textContent(`#${view} dd[data-key="${key}"]`, { timeout: 1000 })
+      .catch(() => '');
+    let seen = {};
+    await until(async () => {
+      const sent = (await dd('client-view', 'sent')).match(/^(\d+) messages, (\d+) bytes$/);
+      const recv = (await dd('client-view', 'received')).match(/^(\d+) messages, (\d+) bytes$/);
+      seen = { sent, recv, messages: await dd('server-view', 'messages in / out'),
+        payload: await dd('server-view', 'payload bytes in / out') };
+      return sent && recv && Number(sent[1]) >= 2 &&
+        seen.messages === `${sent[1]} / ${recv[1]}` && seen.payload === `${sent[2]} / ${recv[2]}`;
+    }, `the server's counts to equal the page's (last seen ${JSON.stringify(seen)})`, 10000);
+    const id = await page.evaluate(() => window.chat.connectionId);
+    assert.equal(typeof id, 'number');
+    assert.match(await dd('server-view', 'connection'), new RegExp(`^${id} \\(inspector\\), on loop [01]; `));
+    assert.match(await dd('server-view', 'negotiated'), /^permessage-deflate; /);
+    const wire = (await dd('server-view', 'wire bytes in / out')).split(' / ').map(Number);
+    assert.ok(wire[0] > 0 && wire[1] > 0, `wire bytes ${wire}`);
+    // Chromium compresses what it sends, so the ratio in is a real one.
+    assert.match(await dd('server-view', 'compressed in'), /^\d+% \(\d+ → \d+ B\)$/);
+    // The browser answers the server's WebSocket pings by itself: the round trip shows.
+    await until(async () => /^\d+\.\d{3} ms$/.test(await dd('server-view', 'ping RTT (server)')),
+      'the server-measured ping round trip', 10000);
   } finally {
     await context.close();
+    await pinging.stop();
   }
 });
