@@ -1077,6 +1077,35 @@ class MalformedInput(ChatTestCase):
 
 # -- non-ASCII ---------------------------------------------------------------------------------
 
+class RoomLimits(ChatTestCase):
+    # Everyone starts in lobby, which counts: 3 rooms per connection is lobby + 2.
+    FLAGS = FAST + ("--rooms-per-connection", "3", "--max-rooms", "4")
+
+    def join_reply(self, c, room):
+        raw_send(c, type="join", room=room, id=room)
+        return raw_reply(c)
+
+    def test_joins_over_the_per_connection_and_server_room_limits_get_too_many_rooms(self):
+        a, b = raw_chat(self.server, "alice"), raw_chat(self.server, "bob")
+        try:
+            for room in ("r1", "r2"):
+                self.assertEqual(self.join_reply(a, room)["type"], "presence")
+            ev = self.join_reply(a, "r3")
+            self.assertEqual((ev["type"], ev["code"], ev.get("id")),
+                             ("error", "too_many_rooms", "r3"))
+            # The server has lobby, r1, r2: one more room may be created, then none.
+            self.assertEqual(self.join_reply(b, "r3")["type"], "presence")
+            ev = self.join_reply(b, "r4")
+            self.assertEqual((ev["type"], ev["code"]), ("error", "too_many_rooms"))
+            # Existing rooms can still be joined, and the refused connection still works.
+            self.assertEqual(self.join_reply(b, "r1")["type"], "presence")
+            raw_send(a, type="say", room="r1", text="still here")
+            self.assertEqual(raw_reply(a)["text"], "still here")
+        finally:
+            a.close()
+            b.close()
+
+
 class NonAscii(ChatTestCase):
     FLAGS = FAST
 
