@@ -432,6 +432,35 @@ class Presence(ChatTestCase):
         await bob.close()
 
 
+class SlotReuse(ChatTestCase):
+    """A loop gives a closed connection's place to its next connection (found by the soak: the
+    place stayed listed in the closed one's rooms, so the newcomer got their messages)."""
+
+    def setUp(self):
+        # One loop, so the next connection surely takes the closed one's place.
+        self.server = Server("--threads", "1", "--close-timeout", "1", *FAST).start()
+
+    @async_test
+    async def test_a_connection_in_a_closed_ones_place_gets_none_of_its_rooms(self):
+        s = self.server
+        alice, _ = await connect(s, "alice")
+        await join(alice, "secret")
+        await alice.close()
+        poll_until(lambda: s.stats()["connections"] == 0, IO_DEADLINE, "alice's close")
+        bob, _ = await connect(s, "bob")  # in alice's place
+        carol, _ = await connect(s, "carol")
+        await join(carol, "secret")
+        await carol.send(type="say", room="secret", text="members only")
+        await carol.messages("secret", 1)
+        # Whatever carol's join and message sent bob went out in the round carol got hers, so
+        # before the pong to a ping bob sends now.
+        await bob.send(type="ping", id=1)
+        got = await bob.until(lambda e: e["type"] == "pong", "bob's pong")
+        self.assertEqual([e for e in got if e.get("room") == "secret"], [],
+                         "bob never joined 'secret'")
+        await close_all([bob, carol])
+
+
 # -- direct messages ---------------------------------------------------------------------------
 
 class DirectMessages(ChatTestCase):
