@@ -125,5 +125,6 @@ clean:
 # The load generator and peer comparisons, and the fuzz targets, keep their rules beside them.
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
+-include tests/soak/soak.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
