@@ -17,8 +17,8 @@ import time
 import unittest
 import zlib
 
-from harness import (BINARY, CONT, IO_DEADLINE, MEMORY_BOUNDS, PING, PONG, TEXT, TIME_SCALE, Closed, RawClient,
-                     Server, ServerTestCase, build_frame, poll_until)
+from harness import (BINARY, BUILD, CONT, IO_DEADLINE, MEMORY_BOUNDS, PING, PONG, TEXT, TIME_SCALE,
+                     Closed, RawClient, Server, ServerTestCase, build_frame, poll_until)
 
 
 def rss_kib(pid):
@@ -452,6 +452,10 @@ class GlobalCap(Healthy, unittest.TestCase):
 # -- out of file descriptors ---------------------------------------------------------------------
 
 class OutOfDescriptors(Healthy, unittest.TestCase):
+    # UBSan's vptr check tests whether memory is readable by writing it into a pipe(); with no
+    # descriptor left, pipe() fails and every virtual call on a cold path is reported as an
+    # "invalid vptr" (a false report that aborts the server). Release and TSan builds run it.
+    @unittest.skipIf(BUILD == "asan", "UBSan's vptr check needs free descriptors of its own")
     def test_the_server_keeps_its_connections_and_recovers_when_descriptors_free_up(self):
         # 40 descriptors: about 10 for the loop and stdio, the rest for connections.
         with Server("--threads", "1", nofile=40) as s:
