@@ -45,17 +45,13 @@ std::string describe(const chat::ParseResult& r, const ClientMessage& m) {
 }
 
 // Parses the one text message of the stream straight from the reader's payload, as
-// chat/chat_handler.cc App::on_chat does (the view may be {nullptr, 0} for an empty message).
+// chat/chat_handler.cc App::on_chat does (fuzz finding 1 in docs/security.md: an empty message
+// once arrived as {nullptr, 0}).
 struct OneMessage : ws::MessageSink {
     explicit OneMessage(chat::ProtocolParser& p) : parser(p) {}
     bool on_message(ws::Opcode op, std::span<std::byte> payload, bool) override {
         FUZZ_CHECK(op == ws::Opcode::kText && !got);
         std::string_view view(reinterpret_cast<const char*>(payload.data()), payload.size());
-        // EPWS_FUZZ_SKIP_KNOWN=1 steps around the open finding in docs/security.md (an empty
-        // message arrives as {nullptr, 0} and parse() memcpy()s from it) so that a long run can
-        // go deeper; smoke runs and CI leave it unset.
-        static const bool skip_known = std::getenv("EPWS_FUZZ_SKIP_KNOWN") != nullptr;
-        if (skip_known && view.data() == nullptr) view = std::string_view("", 0);
         ClientMessage m;
         result = describe(parser.parse(view, m), m);
         text.assign(view);
