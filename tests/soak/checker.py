@@ -88,6 +88,7 @@ class ConnChecker:
         self.pending = {}        # own message number -> room, sent on this connection, no ack yet
         self.join_ids = {}       # request id -> room
         self.leave_marks = {}    # ping id sent right after a leave -> room
+        self.history_ids = {}    # history request id -> room, until its reply
         self.welcomed = False
         self.next_id = 0
 
@@ -110,6 +111,15 @@ class ConnChecker:
         return (json.dumps({"type": "leave", "room": room}),
                 json.dumps({"type": "ping", "id": mark}))
 
+    def history_request(self, room, first):
+        """Returns a history request for a room this connection is not in (so its replies, a
+        gap included, cannot be mistaken for a join's). Every message in the reply must be the
+        one everybody else got for that seq."""
+        self.next_id += 1
+        self.history_ids[self.next_id] = room
+        return json.dumps({"type": "history", "room": room, "from": first, "limit": 100,
+                           "id": self.next_id})
+
     def say(self, room, n, text):
         self.pending[n] = room
         self.c["sent"] += 1
@@ -131,6 +141,8 @@ class ConnChecker:
         a join or leave in flight, or a room where it has not seen the newest seq anyone saw."""
         if self.pending:
             return f"{len(self.pending)} own messages without an ack"
+        if self.history_ids:
+            return f"{len(self.history_ids)} history requests without a reply"
         for room, t in self.tracks.items():
             if t.state != JOINED:
                 return f"room {room} still {t.state}"
@@ -207,6 +219,9 @@ class ConnChecker:
     def _gap(self, ev):
         room, lo, hi, reason = ev["room"], ev["from"], ev["to"], ev["reason"]
         t = self.tracks.get(room)
+        if t is None and reason == "history" and room in self.history_ids.values():
+            self.c["history_request_gaps"] += 1  # part of a history request's answer
+            return
         if t is None:
             return self.bad("not_member", room, f"gap {lo}..{hi} for a room not joined")
         t.recent.append(("gap", lo, hi, reason))
@@ -232,6 +247,8 @@ class ConnChecker:
 
     def _history(self, ev):
         room = ev["room"]
+        if ev.get("id") in self.history_ids:
+            return self._history_reply(room, self.history_ids.pop(ev["id"]), ev)
         t = self.tracks.get(room)
         if t is None or t.state != REPLAYING or ev.get("id") != t.join_id:
             return self.bad("history", room, f"history {ev.get('from')}..{ev.get('to')} id "
@@ -255,6 +272,18 @@ class ConnChecker:
         self.c["replayed"] += len(msgs)
         t.last = expect - 1
         t.state = JOINED
+
+    def _history_reply(self, room, asked, ev):
+        msgs = ev["messages"]
+        seqs = [m.get("seq") for m in msgs]
+        if room != asked or any(m.get("room") != room for m in msgs) or \
+                seqs != list(range(seqs[0], seqs[0] + len(seqs)) if seqs else []) or \
+                (ev["from"], ev["to"]) != ((seqs[0], seqs[-1]) if seqs else (0, 0)):
+            return self.ledger.violation("history_reply", f"{self.user} asked {asked}: {str(ev)[:200]}")
+        for m in msgs:
+            self.ledger.record(room, m["seq"], m["from"], m["text"], self.user)
+        self.c["history_replies"] += 1
+        self.c["history_reply_messages"] += len(msgs)
 
     def _presence(self, ev):
         room = self.join_ids.pop(ev.get("id"), None) if "id" in ev else None

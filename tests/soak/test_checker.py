@@ -151,6 +151,20 @@ class CheckerTest(unittest.TestCase):
                   msg("dev", 11, text="11 bob dev another"), c=other)
         self.assertEqual(self.kinds(), {"content": 1})
 
+    def test_a_history_request_is_answered_with_what_everybody_got(self):
+        self.ledger.record("far", 5, "bob", "5 bob far hello", "someone else")
+        req = json.loads(self.c.history_request("far", 4))
+        self.assertEqual((req["room"], req["from"], req["limit"]), ("far", 4, 100))
+        self.assertEqual(self.c.lagging(), "1 history requests without a reply")
+        self.feed({"type": "gap", "room": "far", "from": 4, "to": 4, "reason": "history"},
+                  {"type": "history", "room": "far", "messages": [msg("far", 5), msg("far", 6)],
+                   "from": 5, "to": 6, "id": req["id"]})
+        self.assertEqual((self.kinds(), self.c.lagging()), ({}, None))
+        req = json.loads(self.c.history_request("far", 5))
+        self.feed({"type": "history", "room": "far", "messages": [msg("far", 5, text="5 bob far bye")],
+                   "from": 5, "to": 5, "id": req["id"]})
+        self.assertEqual(self.kinds(), {"content": 1})
+
     def test_a_client_behind_the_newest_seq_anyone_saw_is_not_settled(self):
         self.joined("dev", since=10)
         self.ledger.record("dev", 12, "bob", "12 bob dev x", "someone else")

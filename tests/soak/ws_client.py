@@ -271,3 +271,25 @@ async def connect(host, port, path, source_ip=None, deflate=False, rcvbuf=None, 
     if failure is not None:
         raise failure
     return conn
+
+
+async def blip(host, port, path, source_ip=None):
+    """A connection that sends its upgrade request and resets at once (SO_LINGER 0), before the
+    server's answer: a client that dies while connecting. Returns nothing; errors are ignored."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if source_ip:
+            sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            sock.bind((source_ip, 0))
+        await asyncio.wait_for(loop.sock_connect(sock, (host, port)), 10.0)
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.send((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                   f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except (OSError, asyncio.TimeoutError):
+        pass
+    finally:
+        sock.close()
