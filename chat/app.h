@@ -63,6 +63,7 @@ private:
         std::vector<Membership> rooms;
         double tokens = 0;
         uint64_t refilled_ms = 0;
+        uint32_t refused = 0;  // messages refused for the rate since the last one accepted
     };
     // A publication the ring refused for now; retried before the loop sleeps.
     struct Pending {

@@ -99,9 +99,17 @@ bool App::take_token(Client& c) {
 void App::on_chat(ws::ServerConnection& ws, Client& c, std::span<const std::byte> payload) {
     ClientMessage m;
     ParseResult r = parser_.parse({reinterpret_cast<const char*>(payload.data()), payload.size()}, m);
+    // Every message takes a token, malformed ones too: each costs the server a reply.
+    if (!take_token(c)) {
+        // Over the rate: an error event and the message dropped; a client that keeps on
+        // sending regardless is closed, rather than answered with errors for ever.
+        uint32_t limit = shared_.config.rate_close_after;
+        if (limit != 0 && c.refused++ >= limit)
+            return ws.close_websocket(1008, "rate limit exceeded");  // RFC 6455 §7.4.1: policy
+        return error(ws, ProtocolErrorCode::kRateLimited, m.id);
+    }
+    c.refused = 0;
     if (!r.ok()) return error(ws, r.error, m.id, r.field);
-    // Over the rate: an error event, not a disconnect; the message is dropped.
-    if (!take_token(c)) return error(ws, ProtocolErrorCode::kRateLimited, m.id);
     switch (m.type) {
     case MessageType::kJoin: return join(ws, c, m);
     case MessageType::kLeave: {

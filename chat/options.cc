@@ -228,6 +228,9 @@ const std::vector<Flag>& flags() {
          [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_per_second); }},
         {"--burst", "N", "the token bucket's size (default 20)",
          [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_burst); }},
+        {"--rate-close-after", "N", "messages refused for the rate in a row, after which the "
+         "next one refused closes the connection with 1008; 0 = never (default 100)",
+         chat_size(&ChatConfig::rate_close_after, 0, 1000000)},
         {"--slow-consumer-bytes", "N", "unsent output past which a /chat connection is skipped "
          "and later sent a gap event (default 1m)",
          chat_size(&ChatConfig::slow_consumer_bytes, 1024, UINT32_MAX)},

@@ -31,6 +31,7 @@ struct ChatConfig {
     uint32_t connections_per_user = 16;      // beyond it: 429 at the handshake
     double rate_per_second = 5;              // token bucket refill, messages per second
     double rate_burst = 20;                  // token bucket size
+    uint32_t rate_close_after = 100;         // refused in a row before close 1008; 0 = never
     uint32_t slow_consumer_bytes = 1u << 20; // unsent output past it: room messages skipped, gap
     uint32_t ping_interval_ms = 25000;       // server pings to /chat connections; 0 = none
     size_t ring_capacity = 1u << 16;         // entries in the broadcast ring (a power of two)

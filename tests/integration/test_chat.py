@@ -17,6 +17,7 @@ import json
 import os
 import select
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -806,6 +807,50 @@ def summarize(order):
 
 
 # -- rate limit --------------------------------------------------------------------------------
+
+class RateLimitAbuse(ChatTestCase):
+    FLAGS = ("--rate", "1", "--burst", "3", "--rate-close-after", "5")
+
+    def test_a_client_that_keeps_sending_over_the_limit_is_closed_with_1008(self):
+        watcher = raw_chat(self.server, "watcher")
+        c = raw_chat(self.server, "flood")
+        try:
+            c.send(b"".join(build_frame(TEXT, json.dumps({"type": "say", "room": "lobby",
+                                                          "text": f"m{i}", "id": i}).encode())
+                            for i in range(20)))
+            # Five refusals (ids 3..7), then the sixth closes; the three accepted messages
+            # travel through the ring and may not reach the closing sender itself.
+            errors = []
+            while True:
+                fin, rsv, op, data = c.read_frame()
+                if op == CLOSE:
+                    break
+                ev = json.loads(data)
+                if ev["type"] == "error":
+                    errors.append((ev["code"], ev["id"]))
+            self.assertEqual(errors, [("rate_limited", i) for i in range(3, 8)])
+            self.assertEqual(struct.unpack("!H", data[:2])[0], 1008)
+            self.assertEqual(data[2:], b"rate limit exceeded")
+            c.reply_close_and_expect_eof(1008)
+            # The room got exactly the three accepted messages.
+            texts = [raw_reply(watcher)["text"] for _ in range(3)]
+            self.assertEqual(texts, ["m0", "m1", "m2"])
+        finally:
+            c.close()
+            watcher.close()
+
+    def test_malformed_messages_take_tokens_too(self):
+        c = raw_chat(self.server, "sloppy")
+        try:
+            c.send(b"".join(build_frame(TEXT, b"{not json") for _ in range(3)))
+            for _ in range(3):
+                self.assertEqual(raw_reply(c)["code"], "bad_json")
+            raw_send(c, type="say", room="lobby", text="now", id="late")
+            ev = raw_reply(c)
+            self.assertEqual((ev["type"], ev["code"], ev["id"]), ("error", "rate_limited", "late"))
+        finally:
+            c.close()
+
 
 class RateLimit(ChatTestCase):
     FLAGS = ("--rate", "1", "--burst", "3")

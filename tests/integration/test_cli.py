@@ -28,6 +28,7 @@ FLAGS = {
     "--close-timeout": ["5"],
     "--max-connections": None,
     "--max-connections-per-ip": ["1024"],
+    "--rate-close-after": ["100"],
     "--subprotocols": None,
     "--allowed-origins": None,
 }
