@@ -102,6 +102,21 @@ def get_json(server, path):
     return status, json.loads(body)
 
 
+def settled(server, cid, k):
+    """GET /api/connections?id=cid once the counters have caught up with the frames k counted.
+
+    The owning loop counts a frame just after writing it, so a client that reads the frame and
+    asks at once can be answered (by another loop) between the two. Polls with a deadline; after
+    it, returns the last answer, for the caller's assertions to show the difference."""
+    end = time.monotonic() + IO_DEADLINE
+    while True:
+        status, doc = get_json(server, f"/api/connections?id={cid}")
+        want = {"in": k.sent["wire"], "out": k.got["wire"]}
+        if status != 200 or doc["connection"]["wire_bytes"] == want or time.monotonic() > end:
+            return status, doc
+        time.sleep(0.01)  # a short pause between polls of the endpoint
+
+
 class ConnectionCountersTest(ServerTestCase):
     """No server pings here (--ping-interval 0), so every frame is one the test caused."""
 
@@ -130,7 +145,7 @@ class ConnectionCountersTest(ServerTestCase):
 
             def check_once():
                 nonlocal owner
-                status, doc = get_json(self.server, f"/api/connections?id={cid}")
+                status, doc = settled(self.server, cid, k)
                 self.assertEqual(status, 200, doc)
                 conn = doc["connection"]
                 self.assertEqual(conn["id"], cid)
@@ -209,7 +224,7 @@ class ConnectionCountersTest(ServerTestCase):
             cid = k.events[0]["connection_id"]
             k.send({"type": "say", "room": "lobby", "text": "no compression " * 20})
             k.until(lambda: k.count("message") == 1, "our message back")
-            status, doc = get_json(self.server, f"/api/connections?id={cid}")
+            status, doc = settled(self.server, cid, k)
             conn = doc["connection"]
             self.assertIsNone(conn["permessage_deflate"])
             self.assertEqual(conn["payload_bytes"], conn["compressed_bytes"])
