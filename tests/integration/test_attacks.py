@@ -324,6 +324,28 @@ class Floods(Healthy, ServerTestCase):
         self.assertHealthy()
 
 
+class LargeFragmentedMessages(Healthy, ServerTestCase):
+    """Autobahn 9.3.1 and 9.4.1: a 4 MiB message in 65,536 fragments of 64 bytes, echoed whole
+    under the default limits (what the fragment limits must leave working)."""
+    FLAGS = ("--threads", "1")
+
+    def test_4_mib_in_64_byte_fragments_is_echoed_as_one_message(self):
+        size, frag = 4 << 20, 64
+        for op, byte in ((TEXT, b"*"), (BINARY, b"\xfe")):
+            with self.subTest(opcode=op):
+                c = self.server.ws()
+                piece = byte * frag
+                middle = build_frame(CONT, piece, fin=False, mask_key=b"9.31")
+                c.send(build_frame(op, piece, fin=False, mask_key=b"9.31")
+                       + middle * (size // frag - 2)
+                       + build_frame(CONT, piece, fin=True, mask_key=b"9.31"))
+                got_op, data = c.read_message(30 * TIME_SCALE)
+                self.assertEqual((got_op, len(data)), (op, size))
+                self.assertEqual(data, byte * size)
+                c.close()
+        self.assertHealthy()
+
+
 class DecompressionBomb(Healthy, ServerTestCase):
     FLAGS = ("--threads", "1", "--max-message-bytes", "1m")
 
