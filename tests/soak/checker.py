@@ -32,6 +32,7 @@ class Ledger:
         self.details_per_kind = details_per_kind
         self.records = {}    # room -> {seq: (from, text)}: the first copy anyone saw
         self.room_max = {}   # room -> the highest seq anyone saw
+        self.placed = {}     # (sender, own message number) -> (room, seq), as anyone saw it
 
     def violation(self, kind, detail):
         self.kinds[kind] += 1
@@ -50,6 +51,7 @@ class Ledger:
         old = recs.get(seq)
         if old is None:
             recs[seq] = (sender, text)
+            self.placed[(sender, text.split(" ", 1)[0])] = (room, seq)
             if seq > self.room_max.get(room, 0):
                 self.room_max[room] = seq
         elif old != (sender, text):
@@ -58,11 +60,12 @@ class Ledger:
 
 
 class Track:
-    __slots__ = ("state", "last", "since", "join_id", "gapped", "recent")
+    __slots__ = ("state", "last", "since", "join_id", "gapped", "recent", "skipped")
 
     def __init__(self, state, last, since=None, join_id=None):
         self.state, self.last, self.since, self.join_id = state, last, since, join_id
         self.gapped = False                      # a gap (history) came for this join
+        self.skipped = []                        # (from, to) of each slow_consumer gap
         self.recent = collections.deque(maxlen=6)  # the last events, for a violation's detail
 
 
@@ -132,6 +135,19 @@ class ConnChecker:
         self.c["unacked_at_disconnect"] += len(self.pending)
         self.pending.clear()
 
+    def settle_skipped(self):
+        """An own message the server skipped for us (we were a slow consumer) comes back to us
+        only inside a gap: once some other client saw it, and its seq lies in a slow_consumer
+        gap we were sent, it is accounted for."""
+        for n, room in list(self.pending.items()):
+            where = self.ledger.placed.get((self.user, str(n)))
+            t = self.tracks.get(room)
+            if where is not None and t is not None and where[0] == room and \
+                    any(lo <= where[1] <= hi for lo, hi in t.skipped):
+                del self.pending[n]
+                self.owner.acked.add(n)
+                self.c["own_in_slow_gap"] += 1
+
     def resume_points(self):
         """room -> since for a reconnect: every room joined or being joined, at its last seq."""
         return {r: t.last for r, t in self.tracks.items() if t.state != LEAVING and t.last is not None}
@@ -139,6 +155,7 @@ class ConnChecker:
     def lagging(self):
         """Why this connection is not settled yet (None when it is): own messages without an ack,
         a join or leave in flight, or a room where it has not seen the newest seq anyone saw."""
+        self.settle_skipped()
         if self.pending:
             return f"{len(self.pending)} own messages without an ack"
         if self.history_ids:
@@ -241,6 +258,7 @@ class ConnChecker:
                 return self.bad("gap_slow", room, f"gap {lo}..{hi} after seq {t.last}")
             self.c["gap_slow_events"] += 1
             self.c["gap_slow_seqs"] += hi - lo + 1
+            t.skipped.append((lo, hi))
         else:
             return self.bad("gap_reason", room, f"gap reason {reason!r}")
         t.last = hi

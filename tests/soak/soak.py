@@ -372,7 +372,8 @@ class Soak:
             f"  refused/errors    {dict((k, v) for k, v in c.items() if k.startswith('refused_'))} "
             f"{dict(self.connect_errors)}",
             f"  messages          {c['sent']} sent, {c['own_acked']} acknowledged to their sender "
-            f"(+{c['own_acked_after_reconnect']} seen after a reconnect, "
+            f"(+{c['own_acked_after_reconnect']} seen after a reconnect, {c['own_in_slow_gap']} "
+            f"inside a slow_consumer gap to their sender, "
             f"{c['unacked_at_disconnect']} in flight at a disconnect)",
             f"  deliveries        {delivered} verified in order ({c['verified']} live, {c['replayed']} "
             f"replayed by since), {c['baseline']} unverifiable (lobby before leaving), "

@@ -99,6 +99,15 @@ class CheckerTest(unittest.TestCase):
         self.feed({"type": "gap", "room": "dev", "from": 11, "to": 12, "reason": "history"})
         self.assertEqual(self.kinds(), {"gap_history": 1})
 
+    def test_an_own_message_skipped_for_a_slow_consumer_is_settled_by_its_gap(self):
+        self.joined("dev", since=10)
+        self.c.say("dev", 1, "1 ann dev hi")
+        self.feed({"type": "gap", "room": "dev", "from": 11, "to": 12, "reason": "slow_consumer"})
+        self.assertEqual(self.c.lagging(), "1 own messages without an ack")  # where is it?
+        self.ledger.record("dev", 12, "ann", "1 ann dev hi", "bob")  # bob saw it as seq 12
+        self.assertEqual((self.c.lagging(), self.kinds()), (None, {}))
+        self.assertEqual(self.ledger.counts["own_in_slow_gap"], 1)
+
     def test_a_live_message_before_the_joins_history_is_a_violation(self):
         jid = json.loads(self.c.join("dev", 10))["id"]
         self.feed({"type": "presence", "room": "dev", "users": ["ann"], "id": jid}, msg("dev", 11))
