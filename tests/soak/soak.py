@@ -51,7 +51,7 @@ def parse_args(argv):
     p.add_argument("--deflate-share", type=float, default=0.25,
                    help="share of clients that offer permessage-deflate (default 0.25)")
     p.add_argument("--staller-share", type=float, default=0.05,
-                   help="share of clients with a 4 KiB receive buffer that sometimes stop reading")
+                   help="share of clients that sometimes stop reading (default 0.05)")
     p.add_argument("--rss-slack-mb", type=float, default=None,
                    help="allowed RSS growth over baseline + history at the end (default: 24 for "
                         "release, 320 under ASan, 640 under TSan; see docs/soak.md)")
@@ -122,8 +122,7 @@ class Client:
         s = self.soak
         try:
             self.conn = await ws_client.connect(
-                s.host, s.port, f"/chat?username={self.user}", self.source_ip, self.deflate,
-                rcvbuf=4096 if self.staller else None)
+                s.host, s.port, f"/chat?username={self.user}", self.source_ip, self.deflate)
         except ws_client.HandshakeError as e:
             s.ledger.counts[f"refused_{e.status}"] += 1
             return False

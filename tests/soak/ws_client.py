@@ -2,8 +2,8 @@
 connection that a real network produces: close handshake, FIN without a close frame, half-close
 (shutdown SHUT_WR) and reset (SO_LINGER 0). Layer: tests/.
 
-Why not python-websockets: the soak needs raw control of the socket (RST, half-close, a small
-receive buffer, the source address) for thousands of connections; a protocol object per socket
+Why not python-websockets: the soak needs raw control of the socket (RST, half-close, the source
+address) for thousands of connections; a protocol object per socket
 with its own frame parser is also several times cheaper per message than a library's task per
 connection. Server frames go to on_text(str); everything else is handled here.
 """
@@ -242,7 +242,7 @@ class WsConnection(asyncio.Protocol):
             self.transport.resume_reading()
 
 
-async def connect(host, port, path, source_ip=None, deflate=False, rcvbuf=None, timeout=10.0):
+async def connect(host, port, path, source_ip=None, deflate=False, timeout=10.0):
     """Opens a TCP connection from source_ip (any 127.x address) and upgrades it; returns the
     WsConnection. Raises HandshakeError, OSError or asyncio.TimeoutError."""
     loop = asyncio.get_running_loop()
@@ -250,8 +250,6 @@ async def connect(host, port, path, source_ip=None, deflate=False, rcvbuf=None, 
     try:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if rcvbuf:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         if source_ip:
             sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
             sock.bind((source_ip, 0))
