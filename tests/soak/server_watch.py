@@ -142,10 +142,9 @@ class ServerWatch:
               f"{proc_status(self.pid, 'VmRSS') / 1024:.0f} MiB, fds {fd_count(self.pid)}, "
               f"CPU {proc_cpu(self.pid):.0f} s, client lag {self.lag_max:.2f} s", flush=True)
 
-    async def finish(self, ledger):
-        """After every client closed: descriptors, counters, RSS, SIGTERM, stderr."""
-        pid, end = self.pid, {}
-        end["client_cpu"] = sum(os.times()[:2])
+    async def idle_checks(self, ledger, end):
+        """The live server once every client is gone: descriptors, counters, RSS, CPU."""
+        pid = self.pid
 
         def fds_back():
             return fd_count(pid) == self.fd_base
@@ -181,8 +180,17 @@ class ServerWatch:
         end["rss_end"] = proc_status(pid, "VmRSS")
         end["rss_peak"] = proc_status(pid, "VmHWM")
         end["cpu"] = proc_cpu(pid)
-        end["wall"] = time.monotonic() - self.started
         end["stats"] = stats
+
+    async def finish(self, ledger):
+        """After every client closed: descriptors, counters, RSS, SIGTERM, stderr."""
+        end = {"client_cpu": sum(os.times()[:2]), "wall": time.monotonic() - self.started,
+               "stats": {}, "fd_base": self.fd_base, "fd_end": "-", "rss_base": self.rss_base,
+               "rss_peak": 0, "rss_end": 0, "rss_bound": 0, "rss_why": "not measured", "cpu": 0.0}
+        if self.server.alive():
+            await self.idle_checks(ledger, end)
+        elif not ledger.kinds["server_died"]:
+            ledger.violation("server_died", f"exit status {self.server.proc.poll()} before the end")
         end["exit"] = self.server.stop(deadline_s=30.0)
         if end["exit"] != 0:
             ledger.violation("exit", f"SIGTERM ended the server with status {end['exit']}")
