@@ -154,7 +154,7 @@ void App::on_close(ws::ServerConnection& ws, uint16_t) {
 }
 
 bool App::publish_frame(Topic topic, uint32_t target, uint8_t opcode, std::string_view payload,
-                        uint64_t room_seq) {
+                        uint64_t room_seq, uint64_t presence) {
     std::byte header[ws::kMaxFrameHeader];
     size_t h = ws::encode_frame_header(header, static_cast<ws::Opcode>(opcode), payload.size());
     auto loops = static_cast<uint32_t>(shared_.hub.loops());
@@ -166,6 +166,7 @@ bool App::publish_frame(Topic topic, uint32_t target, uint8_t opcode, std::strin
     e->opcode = opcode;
     e->target = target;
     e->room_seq = room_seq;
+    e->presence = presence;
     e->origin = static_cast<uint32_t>(loop_);
     if (shared_.hub.publish(e)) return true;
     for (uint32_t i = 0; i < loops; ++i) e->release();  // never published: free it
@@ -238,14 +239,24 @@ void App::deliver_group(size_t begin, size_t end) {
     }
 }
 
+// Whether a member is to get a room entry: not what it already has, a message replayed from
+// history when it joined with since, or a message or presence notice from before its join
+// (published before it, but drained by this loop after: the presence reply covered it).
+bool App::wanted(const RingEntry& e, const Membership& m) {
+    if (e.room_seq != 0) return e.room_seq > m.delivered;
+    return e.presence == 0 || e.presence > m.presence;
+}
+
 void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool room) {
     Membership* m = room ? membership(*client_of(to), batch_[begin]->target) : nullptr;
     size_t first = begin;
+    bool all = true;  // every entry in [first, end) is wanted
+    Membership before;
     if (m != nullptr) {
-        // Skip what this client already has (replayed from history when it joined with since).
-        while (first < end && batch_[first]->room_seq != 0 && batch_[first]->room_seq <= m->delivered)
-            ++first;
+        before = *m;
+        while (first < end && !wanted(*batch_[first], before)) ++first;
         if (first == end) return;
+        for (size_t i = first; i < end && all; ++i) all = wanted(*batch_[i], before);
         // The newest numbered message of the group (presence notices carry no number and
         // may come last).
         uint64_t last = 0;
@@ -266,6 +277,7 @@ void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool ro
         // Compressed recipients go frame by frame through ws::Broadcast, which compresses
         // each message once per window size for all shared-mode recipients of this loop.
         for (size_t i = first; i < end; ++i) {
+            if (!all && !wanted(*batch_[i], before)) continue;
             auto& b = bcast_[i - begin];
             if (!b) {
                 const RingEntry& e = *batch_[i];
@@ -275,16 +287,28 @@ void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool ro
         }
         return;
     }
-    for (size_t i = first - begin; i < end - begin; i += kMaxIov) {
-        int n = static_cast<int>(std::min<size_t>(kMaxIov, end - begin - i));
-        if (to.send_frames(iov_.data() + i, n) == net::SendStatus::kDropped) return;
+    const iovec* frames = iov_.data() + (first - begin);
+    size_t count = end - first;
+    if (!all) {
+        // Rare (an entry from before a join drained after one that follows it): this
+        // recipient's own list, in a scratch vector reused across rounds.
+        some_.clear();
+        for (size_t i = first; i < end; ++i)
+            if (wanted(*batch_[i], before)) some_.push_back(iov_[i - begin]);
+        frames = some_.data();
+        count = some_.size();
+    }
+    for (size_t i = 0; i < count; i += kMaxIov) {
+        int n = static_cast<int>(std::min<size_t>(kMaxIov, count - i));
+        if (to.send_frames(frames + i, n) == net::SendStatus::kDropped) return;
     }
 }
 
-bool App::publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body) {
+bool App::publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body,
+                          uint64_t presence) {
     // Only when the ring refuses is the message copied (to be retried in order).
-    if (pending_.empty() && publish_frame(topic, target, opcode, body)) return true;
-    return keep({topic, target, opcode, false, std::string(body), {}, {}});
+    if (pending_.empty() && publish_frame(topic, target, opcode, body, 0, presence)) return true;
+    return keep({topic, target, opcode, false, std::string(body), {}, {}, presence});
 }
 
 bool App::keep(Pending p) {
@@ -297,7 +321,7 @@ void App::retry_pending() {
     while (!pending_.empty()) {
         Pending& p = pending_.front();
         bool ok = p.say ? publish_say(p.room, p.from, p.body)
-                        : publish_frame(p.topic, p.target, p.opcode, p.body);
+                        : publish_frame(p.topic, p.target, p.opcode, p.body, 0, p.presence);
         if (!ok) return;
         pending_.pop_front();
     }

@@ -54,6 +54,8 @@ private:
         uint64_t delivered = 0;  // highest sequence number sent (or replayed) to this client
         uint64_t gap_from = 0;   // first sequence skipped while it was slow (0: none)
         uint64_t gap_to = 0;
+        uint64_t presence = 0;   // the room's presence change number when it joined: notices
+                                 // up to it came before (the presence reply covers them)
     };
     struct Client {
         ws::ServerConnection* ws = nullptr;
@@ -73,6 +75,7 @@ private:
         bool say;          // a chat message: numbered when it is finally published
         std::string body;  // the frame payload, or for say the text
         std::string from, room;
+        uint64_t presence = 0;  // a room notice's presence change number
     };
 
     Client* client_of(ws::ServerConnection& ws);
@@ -82,12 +85,14 @@ private:
     size_t drain_ring();
     void deliver_group(size_t begin, size_t end);
     void send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool room);
+    static bool wanted(const RingEntry& e, const Membership& m);
     std::vector<uint32_t>* recipients(const RingEntry& e);
     bool publish_frame(Topic topic, uint32_t target, uint8_t opcode, std::string_view payload,
-                       uint64_t room_seq = 0);
+                       uint64_t room_seq = 0, uint64_t presence = 0);
     // Publishes a message now, or keeps a copy for retry when the ring is full; false when
-    // even the retry queue is full.
-    bool publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body);
+    // even the retry queue is full. presence: a room notice's presence change number.
+    bool publish_or_keep(Topic topic, uint32_t target, uint8_t opcode, std::string_view body,
+                         uint64_t presence = 0);
     bool keep(Pending p);
     void retry_pending();
     void send_pings();
@@ -107,7 +112,8 @@ private:
     void replay(ws::ServerConnection& ws, Room& room, Membership& mem, uint64_t since,
                 const RequestId& id);
     bool publish_say(const std::string& room, const std::string& from, std::string_view text);
-    void notice(Room& room, std::string_view user, bool joined);
+    // change: the room's presence change number of this join or leave (Room::add_member).
+    void notice(Room& room, std::string_view user, bool joined, uint64_t change);
     void reply(ws::ServerConnection& ws);  // sends out_ as a text frame
     void error(ws::ServerConnection& ws, ProtocolErrorCode code, const RequestId& id,
                std::string_view field = {});
@@ -125,6 +131,7 @@ private:
     std::deque<Pending> pending_;
     std::vector<RingEntry*> batch_;       // entries drained this round, released after sending
     std::vector<iovec> iov_;              // their frames, for one writev per recipient
+    std::vector<iovec> some_;             // a recipient's subset of iov_ (rarely needed)
     std::vector<std::unique_ptr<ws::Broadcast>> bcast_;  // the group's compressed variants
     std::string out_;                     // JSON scratch
     std::string pending_user_;            // the user check_websocket accepted, for on_open

@@ -148,9 +148,14 @@ void App::join(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {
         if (c.rooms.size() >= shared_.config.rooms_per_connection)
             return error(ws, ProtocolErrorCode::kTooManyRooms, m.id, "room");
         // New messages only, unless since asks for a replay below.
-        c.rooms.push_back({room->id(), room->last_seq(), 0, 0});
+        c.rooms.push_back({room->id(), room->last_seq(), 0, 0, 0});
         room_members_[room->id()].push_back(ws.app_tag() - 1);
-        if (room->add_member(c.user)) notice(*room, c.user, true);
+        uint64_t change = 0;
+        bool first = room->add_member(c.user, &change);
+        // Its own join notice (number `change`) is the first it gets; older ones are in the
+        // presence reply.
+        c.rooms.back().presence = first ? change - 1 : change;
+        if (first) notice(*room, c.user, true, change);
         mem = &c.rooms.back();
     }
     who(ws, c, m);  // the presence reply comes first (docs/chat-protocol.md, Resume)
@@ -185,18 +190,21 @@ void App::leave(Client& c, uint32_t room_id, bool announce) {
         if (members->second.empty()) room_members_.erase(members);
     }
     Room* room = shared_.rooms.by_id(room_id);
-    if (room != nullptr && room->remove_member(c.user) && announce) notice(*room, c.user, false);
+    uint64_t change = 0;
+    if (room != nullptr && room->remove_member(c.user, &change) && announce)
+        notice(*room, c.user, false, change);
 }
 
-void App::notice(Room& room, std::string_view user, bool joined) {
+void App::notice(Room& room, std::string_view user, bool joined, uint64_t change) {
     out_.clear();
     if (joined) {
         encode_join(out_, room.name(), user, wall_ms());
     } else {
         encode_leave(out_, room.name(), user, wall_ms());
     }
-    // Presence notices are not numbered: the room's sequence is for messages only.
-    publish_or_keep(Topic::kRoom, room.id(), 1, out_);
+    // Presence notices carry no seq (the room's sequence is for messages only), but their own
+    // change number, so a member joining meanwhile on another loop skips the older ones.
+    publish_or_keep(Topic::kRoom, room.id(), 1, out_, change);
 }
 
 void App::say(ws::ServerConnection& ws, Client& c, const ClientMessage& m) {

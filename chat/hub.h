@@ -32,7 +32,8 @@ struct RingEntry {
     std::atomic<uint32_t> refs;
     Topic topic;
     uint32_t target = 0;     // room or user id, by topic
-    uint64_t room_seq = 0;   // the room's sequence number, for kRoom
+    uint64_t room_seq = 0;   // the room's sequence number, for kRoom messages
+    uint64_t presence = 0;   // the room's presence change number, for kRoom join/leave notices
     uint32_t origin = 0;     // the loop that published it
     uint8_t opcode = 1;      // the WebSocket opcode of the frame (text)
     uint32_t frame_len = 0;

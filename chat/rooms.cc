@@ -47,17 +47,22 @@ Room::Span Room::read_history(uint64_t from, uint64_t to,
     return {oldest, last_seq_};
 }
 
-bool Room::add_member(const std::string& user) {
+bool Room::add_member(const std::string& user, uint64_t* change) {
     std::lock_guard<std::mutex> lock(mu_);
-    return ++members_[user] == 1;
+    bool first = ++members_[user] == 1;
+    if (first) ++presence_changes_;
+    if (change) *change = presence_changes_;
+    return first;
 }
 
-bool Room::remove_member(const std::string& user) {
+bool Room::remove_member(const std::string& user, uint64_t* change) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (change) *change = presence_changes_;
     auto it = members_.find(user);
     if (it == members_.end()) return false;
     if (--it->second > 0) return false;
     members_.erase(it);
+    if (change) *change = ++presence_changes_;
     return true;
 }
 

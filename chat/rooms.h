@@ -42,11 +42,14 @@ public:
     };
     Span read_history(uint64_t from, uint64_t to, const std::function<void(const RingEntry&)>& f);
 
-    // Presence: connections of each user in the room, across loops.
+    // Presence: connections of each user in the room, across loops. Each join or leave to
+    // announce is numbered (1, 2, ... per room, under the room's lock): *change, if given, gets
+    // the room's latest number after the call, so a new member can tell the notices from before
+    // its join (number <= its own join's - 1) from those after.
     // Returns true if this is the user's first connection in the room (a join to announce).
-    bool add_member(const std::string& user);
+    bool add_member(const std::string& user, uint64_t* change = nullptr);
     // Returns true if it was the user's last connection in the room (a leave to announce).
-    bool remove_member(const std::string& user);
+    bool remove_member(const std::string& user, uint64_t* change = nullptr);
     std::vector<std::string> members();
     size_t member_count();
 
@@ -56,6 +59,7 @@ private:
     const size_t cap_;
     std::mutex mu_;
     uint64_t last_seq_ = 0;
+    uint64_t presence_changes_ = 0;  // joins and leaves announced so far
     std::vector<RingEntry*> history_;  // circular, cap_ slots; entry seq s at (s - 1) % cap_
     std::map<std::string, uint32_t, std::less<>> members_;
 };

@@ -1151,6 +1151,37 @@ class MalformedInput(ChatTestCase):
 
 # -- non-ASCII ---------------------------------------------------------------------------------
 
+class RejoinInOneWrite(ChatTestCase):
+    """One loop, one write: the loop handles every message of it before it drains the ring, so
+    the ring batch it then delivers holds entries from before the last join."""
+    FLAGS = FAST + ("--threads", "1")
+
+    def test_what_came_before_a_rejoin_is_not_delivered_again_after_it(self):
+        c = raw_chat(self.server, "carol")
+        try:
+            c.send(b"".join(build_frame(TEXT, json.dumps(m).encode()) for m in (
+                {"type": "join", "room": "dev"}, {"type": "say", "room": "dev", "text": "hello"},
+                {"type": "leave", "room": "dev"},
+                {"type": "join", "room": "dev", "since": 0, "id": 1})))
+            got = []
+            while not (got and got[-1][0] == "join" and got[-1][1] == "dev"):
+                ev = raw_event(c)
+                if ev.get("room") != "lobby":
+                    got.append((ev["type"], ev.get("room"),
+                                [m["seq"] for m in ev.get("messages", [])] or ev.get("seq")))
+            # The replayed seq 1 is not sent again live, and neither are the join and leave
+            # notices from before the rejoin (the second presence reply covers them): only the
+            # rejoin's own notice follows the history.
+            self.assertEqual(got, [("presence", "dev", None), ("leave", "dev", None),
+                                   ("presence", "dev", None), ("history", "dev", [1]),
+                                   ("join", "dev", None)])
+            raw_send(c, type="say", room="dev", text="live")
+            ev = raw_reply(c)
+            self.assertEqual((ev["type"], ev["seq"], ev["text"]), ("message", 2, "live"))
+        finally:
+            c.close()
+
+
 class RoomLimits(ChatTestCase):
     # Everyone starts in lobby, which counts: 3 rooms per connection is lobby + 2.
     FLAGS = FAST + ("--rooms-per-connection", "3", "--max-rooms", "4")
