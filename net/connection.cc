@@ -80,7 +80,7 @@ void Connection::handle_readable(bool peer_closed) {
             if (state_ == State::kDraining) {
                 close(CloseCause::kLocal);  // the peer finished its half too: a clean end
             } else {
-                on_eof();
+                call_owner([this] { on_eof(); });
             }
             return;
         }
@@ -95,7 +95,8 @@ void Connection::handle_readable(bool peer_closed) {
 }
 
 bool Connection::deliver(std::byte* data, size_t len) {
-    size_t used = on_data({data, len});
+    size_t used = 0;
+    call_owner([&] { used = on_data({data, len}); });
     if (state_ == State::kClosed) return false;
     if (used < len) {
         if (state_ == State::kDraining) return true;
@@ -115,7 +116,8 @@ void Connection::handle_writable() {
         finish_draining();
         return;
     }
-    on_drain();
+    call_owner([this] { on_drain(); });
+    if (state_ == State::kClosed) return;
     if (read_pending_ && state_ == State::kOpen) {
         read_pending_ = false;
         loop_.cork(this);
@@ -229,6 +231,15 @@ void Connection::close(CloseCause cause) {
     }
     out_.release();
     in_.release();
+    if (in_callback_ > 0) {
+        close_deferred_ = true;
+        deferred_cause_ = cause;
+        return;
+    }
+    finish_close(cause);
+}
+
+void Connection::finish_close(CloseCause cause) {
     on_close(cause);
     loop_.retire(this);
     if (cause == CloseCause::kTimeout) {

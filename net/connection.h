@@ -51,8 +51,11 @@ public:
     // connections share is sent to each without being copied.
     SendStatus sendv(const iovec* iov, int n, bool force = false);
 
-    // Closes at once: unsent output is discarded, on_close() runs, the fd is closed now and
-    // the object deleted after the event batch.
+    // Closes at once: unsent output is discarded, nothing more is read or sent, on_close()
+    // runs, the fd is closed now and the object deleted after the event batch. Called while
+    // one of this connection's callbacks (on_data, on_eof, on_drain, on_timeout) runs, say by
+    // a send that meets a reset peer, on_close() and the fd's close wait until that callback
+    // returns, so a handler never has its own state torn down under it.
     void close(CloseCause cause = CloseCause::kLocal);
     // Graceful end: once output is flushed, half-close (FIN), then drain and discard input
     // until the peer closes too or the timeout set with set_timeout() fires.
@@ -92,6 +95,17 @@ private:
     bool deliver(std::byte* data, size_t len);
     bool write_out();
     void finish_draining();
+    void finish_close(CloseCause cause);
+    // Runs one of the owner's callbacks (f), then a close() it asked for.
+    template <class F>
+    void call_owner(F&& f) {
+        ++in_callback_;
+        f();
+        if (--in_callback_ == 0 && close_deferred_) {
+            close_deferred_ = false;
+            finish_close(deferred_cause_);
+        }
+    }
 
     Loop& loop_;
     Transport& transport_;
@@ -104,6 +118,9 @@ private:
     State state_ = State::kOpen;
     bool read_pending_ = false;  // paused with input possibly left in the kernel
     bool shut_wr_ = false;
+    uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)
+    bool close_deferred_ = false; // close() ran inside a callback: finish it on return
+    CloseCause deferred_cause_ = CloseCause::kLocal;
 };
 
 }  // namespace epws::net

@@ -112,7 +112,7 @@ void Loop::on_tick() {
     auto now_tick = static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs);
     timers_.advance(now_tick, [](TimerNode* node) {
         auto* c = static_cast<Connection*>(node->owner);
-        if (!c->closed()) c->on_timeout();
+        if (!c->closed()) c->call_owner([c] { c->on_timeout(); });
     });
 }
 

@@ -229,4 +229,20 @@ TEST_SUITE("net/connection") {
         CHECK(f.probe->timeouts == 1);
         f.probe->set_timeout(0);
     }
+
+    TEST_CASE("a close inside a callback reaches on_close only after the callback returns") {
+        Fixture f;
+        bool closed_during = true, sent_after_close = true;
+        f.probe->handler = [&](Probe& p, std::span<std::byte> d) {
+            p.close(CloseCause::kPeerReset);  // as a send that meets a reset peer does
+            closed_during = f.closed;         // the owner's state is still whole here
+            sent_after_close = p.send(bytes("late")) != SendStatus::kDropped;
+            return d.size();
+        };
+        f.write_peer("x");
+        REQUIRE(f.run_until([&] { return f.closed; }));
+        CHECK_FALSE(closed_during);
+        CHECK_FALSE(sent_after_close);  // closed for I/O at once
+        CHECK(f.read_peer().empty());
+    }
 }
