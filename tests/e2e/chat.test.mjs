@@ -145,9 +145,18 @@ test('a page that loses its connection shows it, comes back by itself, and misse
   try {
     await say(b.page, 'before the cut');
     await waitText(a.page, 'before the cut');
+    // Every text the status line shows, recorded as it changes: with a short backoff the
+    // countdown may be replaced by "connecting…" before the test could read it.
+    await a.page.evaluate(() => {
+      window.statusTexts = [];
+      const el = document.querySelector('#status');
+      new MutationObserver(() => window.statusTexts.push(el.textContent))
+        .observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
+    });
     proxy.cut();
     await status(a.page, 'reconnecting');
-    assert.match(await a.page.textContent('#status'), /reconnecting in \d+ s/);
+    await until(() => a.page.evaluate(() => window.statusTexts.some((t) => /reconnecting in \d+ s/.test(t))),
+      'the status line counting down to the next attempt');
     // Typed while offline: queued, sent after the reconnect.
     await say(a.page, 'typed while offline');
     await a.page.waitForSelector('#queued:not([hidden])');
