@@ -66,6 +66,14 @@ class Healthy:
     def stat(self, name, server=None):
         return (server or self.server).stats()[name]
 
+    def assertGrewLess(self, rss0, bound_kib, what):
+        """Returns the server's RSS growth since rss0 in KiB, asserted below bound_kib where
+        absolute memory bounds hold (the release build)."""
+        grew = rss_kib(self.server.proc.pid) - rss0
+        if MEMORY_BOUNDS:
+            self.assertLess(grew, bound_kib, f"{what}: server RSS grew {grew} KiB")
+        return grew
+
 
 # -- slowloris -----------------------------------------------------------------------------------
 
@@ -183,11 +191,9 @@ class SlowReader(Healthy, ServerTestCase):
         self.assertLess(time.monotonic() - t0, 1.0 * TIME_SCALE)
         slow.close()
         fast.close()
-        grew = rss_kib(self.server.proc.pid) - rss0
+        grew = self.assertGrewLess(rss0, 16 * 1024, "slow reader")
         print(f"[measure] slow reader: {total} x 4 KB broadcast in {elapsed:.2f} s to the fast "
               f"reader; server RSS grew {grew} KiB")
-        if MEMORY_BOUNDS:
-            self.assertLess(grew, 16 * 1024)
         self.assertHealthy()
 
     @staticmethod
@@ -239,13 +245,11 @@ class Floods(Healthy, ServerTestCase):
         # Whole pings only: finish a partial one.
         c.send(ping[:len(ping) - sent_bytes % len(ping)] if sent_bytes % len(ping) else b"")
         pings += 1 if sent_bytes % len(ping) else 0
-        grew = rss_kib(self.server.proc.pid) - rss0
-        # Other clients are served while the flooder reads nothing.
-        self.assertHealthy()
         # The server stopped reading once ~1 MiB of pongs waited: the flood is held in TCP's
         # buffers, not in the server's memory.
-        if MEMORY_BOUNDS:
-            self.assertLess(grew, 8 * 1024, f"server RSS grew {grew} KiB during the ping flood")
+        grew = self.assertGrewLess(rss0, 8 * 1024, "ping flood")
+        # Other clients are served while the flooder reads nothing.
+        self.assertHealthy()
         # Now read: every ping gets its pong, in order; nothing was dropped.
         pongs = 0
         deadline = time.monotonic() + 30
@@ -363,11 +367,9 @@ class DecompressionBomb(Healthy, ServerTestCase):
         c.send_frame(BINARY, bomb, rsv=4)
         self.assertClose(c, 1009, f"a {len(bomb)} B frame inflating to 256 MiB")
         c.close()
-        grew = rss_kib(self.server.proc.pid) - rss0
+        grew = self.assertGrewLess(rss0, 8 * 1024, "decompression bomb")
         print(f"[measure] decompression bomb: {len(bomb)} B -> 256 MiB claimed; server RSS grew "
               f"{grew} KiB")
-        if MEMORY_BOUNDS:
-            self.assertLess(grew, 8 * 1024)
         self.assertEqual(self.stat("protocol_errors") - before, 1)
         self.assertHealthy()
 
