@@ -256,11 +256,13 @@ void App::send_batch(ws::ServerConnection& to, size_t begin, size_t end, bool ro
         before = *m;
         while (first < end && !wanted(*batch_[first], before)) ++first;
         if (first == end) return;
-        for (size_t i = first; i < end && all; ++i) all = wanted(*batch_[i], before);
-        // The newest numbered message of the group (presence notices carry no number and
-        // may come last).
+        // One pass: whether any later entry is unwanted too, and the newest numbered message
+        // of the group (presence notices carry no number and may come last).
         uint64_t last = 0;
-        for (size_t i = first; i < end; ++i) last = std::max(last, batch_[i]->room_seq);
+        for (size_t i = first; i < end; ++i) {
+            all = all && wanted(*batch_[i], before);
+            last = std::max(last, batch_[i]->room_seq);
+        }
         if (to.queued_bytes() > shared_.config.slow_consumer_bytes) {
             // A slow consumer gets no more room messages queued; it is told what it missed
             // (a gap event) once its output drains.

@@ -10,17 +10,6 @@ namespace epws::ws {
 namespace {
 
 constexpr std::byte to_byte(uint64_t v) { return static_cast<std::byte>(v & 0xFFu); }
-constexpr uint64_t to_u64(std::byte b) { return static_cast<uint64_t>(b); }
-
-void put_be(std::byte* out, uint64_t v, size_t n) {
-    for (size_t i = 0; i < n; ++i) out[i] = to_byte(v >> (8 * (n - 1 - i)));
-}
-
-uint64_t get_be(const std::byte* p, size_t n) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v = (v << 8) | to_u64(p[i]);
-    return v;
-}
 
 }  // namespace
 

@@ -35,6 +35,17 @@ constexpr size_t kMaxControlPayload = 125;
 // A close reason fits after the 2-byte code within a control payload.
 constexpr size_t kMaxCloseReason = kMaxControlPayload - 2;
 
+// Network byte order (RFC 6455 §5.2: multibyte lengths are big-endian): the low n bytes of v
+// into out, most significant first, and back.
+inline void put_be(std::byte* out, uint64_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<std::byte>((v >> (8 * (n - 1 - i))) & 0xFFu);
+}
+inline uint64_t get_be(const std::byte* p, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint64_t>(p[i]);
+    return v;
+}
+
 // Size in bytes of the header encode_frame_header writes for this length (2..14).
 constexpr size_t header_size_for(uint64_t payload_len, bool masked) {
     const size_t ext = payload_len <= 125 ? 0 : payload_len <= 0xFFFF ? 2 : 8;

@@ -31,17 +31,6 @@ uint64_t monotonic_us() {
 
 constexpr size_t kPingPayload = 8;  // a server ping carries its send time, big-endian
 
-void put_u64(std::byte* out, uint64_t v) {
-    for (size_t i = 0; i < kPingPayload; ++i)
-        out[i] = static_cast<std::byte>(v >> (8 * (kPingPayload - 1 - i)));
-}
-
-uint64_t get_u64(const std::byte* in) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < kPingPayload; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-    return v;
-}
-
 }  // namespace
 
 ServerConnection::ServerConnection(Server& server, int fd)
@@ -242,7 +231,7 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
 void ServerConnection::on_pong(std::span<const std::byte> payload) {
     if (stats_ == nullptr || payload.size() != kPingPayload) return;
     uint64_t sent = stats_->ping_sent_us;
-    if (sent == 0 || get_u64(payload.data()) != sent) return;
+    if (sent == 0 || get_be(payload.data(), kPingPayload) != sent) return;
     stats_->ping_rtt_us = monotonic_us() - sent;
     stats_->ping_sent_us = 0;  // answered: a repeated pong measures nothing more
 }
@@ -250,7 +239,7 @@ void ServerConnection::on_pong(std::span<const std::byte> payload) {
 net::SendStatus ServerConnection::send_ping() {
     uint64_t now = monotonic_us();
     std::byte payload[kPingPayload];
-    put_u64(payload, now);
+    put_be(payload, now, kPingPayload);
     net::SendStatus s = send_message(Opcode::kPing, payload);
     // A newer ping replaces an unanswered one: a peer may answer only the latest (§5.5.3).
     if (stats_ && s != net::SendStatus::kDropped) stats_->ping_sent_us = now;

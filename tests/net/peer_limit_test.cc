@@ -15,23 +15,20 @@
 using epws::net::PeerLimit;
 
 namespace {
-sockaddr_storage v4(const char* ip, uint16_t port = 1234) {
+// A peer address as accept4 reports it (the port never matters to the count).
+sockaddr_storage peer(int family, const char* ip, uint16_t port) {
     sockaddr_storage ss{};
+    ss.ss_family = static_cast<sa_family_t>(family);
     auto& sin = reinterpret_cast<sockaddr_in&>(ss);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    REQUIRE(inet_pton(AF_INET, ip, &sin.sin_addr) == 1);
+    auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
+    (family == AF_INET ? sin.sin_port : sin6.sin6_port) = htons(port);
+    void* dst = family == AF_INET ? static_cast<void*>(&sin.sin_addr) : &sin6.sin6_addr;
+    REQUIRE(inet_pton(family, ip, dst) == 1);
     return ss;
 }
 
-sockaddr_storage v6(const char* ip, uint16_t port = 1234) {
-    sockaddr_storage ss{};
-    auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(port);
-    REQUIRE(inet_pton(AF_INET6, ip, &sin6.sin6_addr) == 1);
-    return ss;
-}
+sockaddr_storage v4(const char* ip, uint16_t port = 1234) { return peer(AF_INET, ip, port); }
+sockaddr_storage v6(const char* ip, uint16_t port = 1234) { return peer(AF_INET6, ip, port); }
 
 // Takes as many slots for addr as the limit gives; returns them.
 std::vector<PeerLimit::Slot*> fill(PeerLimit& limit, const sockaddr_storage& addr) {
