@@ -42,9 +42,14 @@ CXXFLAGS += -std=c++20 $(WARN) $(MODE) -I. $(PKG_CFLAGS) -MMD -MP -pthread -DEPW
 LDFLAGS += $(filter -fsanitize=%,$(MODE)) -pthread
 LDLIBS += $(PKG_LIBS)
 
-LIB_SRCS := $(wildcard net/*.cc ws/*.cc) $(filter-out chat/main.cc,$(wildcard chat/*.cc))
-SERVER_SRCS := chat/main.cc
-UNIT_SRCS := tests/unit_main.cc $(wildcard tests/net/*_test.cc tests/ws/*_test.cc tests/chat/*_test.cc)
+# The folders of each layer (docs/architecture.md): net/; ws/ and its HTTP; chat/ (the domain),
+# chat/endpoints/ and chat/program/ (the server binary around them).
+NET_DIRS := net
+WS_DIRS := ws ws/http
+CHAT_DIRS := chat chat/endpoints chat/program
+LIB_SRCS := $(filter-out chat/program/main.cc,$(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard $(d)/*.cc)))
+SERVER_SRCS := chat/program/main.cc
+UNIT_SRCS := tests/unit_main.cc $(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard tests/$(d)/*_test.cc))
 TOOL_SRCS := $(wildcard tests/tools/*.cc)
 
 LIB_OBJS := $(LIB_SRCS:%.cc=$(O)/%.o)
@@ -65,7 +70,7 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SERVER): $(O)/chat/main.o $(LIB)
+$(SERVER): $(O)/chat/program/main.o $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(UNIT): $(UNIT_OBJS) $(LIB)
@@ -127,4 +132,4 @@ clean:
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/program/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)

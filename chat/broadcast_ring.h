@@ -24,7 +24,7 @@ namespace epws::chat {
 //
 // Full ring: try_publish() returns false instead of waiting. A producer that is itself a
 // consumer (every loop is) could otherwise wait forever on its own cursor; the caller keeps
-// the item and retries after consuming (see chat/hub.h), so no thread ever blocks on another.
+// the item and retries after consuming (see chat/memory_bus.h), so no thread ever blocks on another.
 //
 // The ring does not own items: T* values are handed from producer to consumers; reclaiming
 // them is the caller's business (RingEntry counts the consumers that have yet to pass it).
@@ -51,7 +51,7 @@ public:
         s.item = item;
         // seq_cst (release would do for consumers: one that reads seq == q + 1 also sees
         // item): the hub's sleep/wake handshake needs this store ordered before its
-        // following seq_cst load of the sleeping flags (see chat/hub.cc).
+        // following seq_cst load of the sleeping flags (see chat/memory_bus.cc).
         s.seq.store(q + 1, std::memory_order_seq_cst);
         return true;
     }

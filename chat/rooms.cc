@@ -1,51 +1,7 @@
-// chat/rooms.cc: rooms, history and users shared by every loop. Layer: chat/.
+// chat/rooms.cc: rooms and users shared by every loop. Layer: chat/.
 #include "chat/rooms.h"
 
 namespace epws::chat {
-
-Room::~Room() {
-    for (RingEntry* e : history_)
-        if (e) e->release();
-}
-
-uint64_t Room::publish(Bus& bus, const std::function<RingEntry*(uint64_t)>& make) {
-    std::lock_guard<std::mutex> lock(mu_);
-    uint64_t seq = last_seq_ + 1;
-    RingEntry* e = make(seq);
-    if (e == nullptr) return 0;
-    if (!bus.publish(e)) {
-        // Nobody saw it: drop every reference at once.
-        uint32_t refs = e->refs.load(std::memory_order_relaxed);  // still private to us
-        for (uint32_t i = 0; i < refs; ++i) e->release();
-        return 0;
-    }
-    last_seq_ = seq;
-    if (cap_ == 0) {
-        e->release();  // no history kept: give back the history's reference
-        return seq;
-    }
-    if (history_.size() < cap_) history_.resize(cap_, nullptr);
-    RingEntry*& slot = history_[(seq - 1) % cap_];
-    if (slot) slot->release();  // the oldest message leaves the history
-    slot = e;
-    return seq;
-}
-
-uint64_t Room::last_seq() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_seq_;
-}
-
-Room::Span Room::read_history(uint64_t from, uint64_t to,
-                              const std::function<void(const RingEntry&)>& f) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (last_seq_ == 0 || cap_ == 0) return {last_seq_ + 1, last_seq_};
-    uint64_t oldest = last_seq_ >= cap_ ? last_seq_ - cap_ + 1 : 1;
-    if (from < oldest) from = oldest;
-    if (to > last_seq_) to = last_seq_;
-    for (uint64_t s = from; s <= to; ++s) f(*history_[(s - 1) % cap_]);
-    return {oldest, last_seq_};
-}
 
 bool Room::add_member(const std::string& user, uint64_t* change) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -85,7 +41,7 @@ Room* RoomRegistry::find(std::string_view name, bool create) {
     if (it != by_name_.end()) return it->second.get();
     if (!create || by_name_.size() >= max_rooms_) return nullptr;
     auto id = static_cast<uint32_t>(by_id_.size() + 1);
-    auto room = std::make_unique<Room>(id, std::string(name), history_);
+    auto room = std::make_unique<Room>(id, std::string(name));
     Room* raw = room.get();
     by_name_.emplace(std::string(name), std::move(room));
     by_id_.push_back(raw);

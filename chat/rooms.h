@@ -1,5 +1,5 @@
-// chat/rooms.h: the state every loop shares: rooms (sequence numbers, history, presence)
-// and users (connection counts). Layer: chat/. Thread-safe; each room has its own lock.
+// chat/rooms.h: the state every loop shares: rooms (names, ids, presence) and users (connection
+// counts). Layer: chat/. Thread-safe; each room has its own lock.
 #pragma once
 
 #include <cstddef>
@@ -12,35 +12,16 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/hub.h"
 
 namespace epws::chat {
 
-// One room. Its lock orders everything that must agree across loops: the next sequence
-// number, the ring publication of that message, and the history. Holding it while
-// publishing means sequence numbers enter the ring in order, so every loop sees a room's
-// messages in sequence order with no gaps.
+// One room's presence: who is in it, across loops. Its messages, their order and history
+// belong to the bus (chat/bus.h), keyed by the room's id.
 class Room {
 public:
-    Room(uint32_t id, std::string name, size_t history) : id_(id), name_(std::move(name)), cap_(history) {}
-    ~Room();
+    Room(uint32_t id, std::string name) : id_(id), name_(std::move(name)) {}
     uint32_t id() const { return id_; }
     const std::string& name() const { return name_; }
-
-    // Builds the message with the next sequence number (make(seq) returns a RingEntry with
-    // consumers + 1 references, the extra one for the history), publishes it on bus and keeps
-    // it in the history. Returns the sequence number, or 0 when the bus refused it (ring
-    // full: nothing was published or kept, and make's entry was freed).
-    uint64_t publish(Bus& bus, const std::function<RingEntry*(uint64_t seq)>& make);
-
-    // The last sequence number given out (0: none yet).
-    uint64_t last_seq();
-    // Calls f(entry) for each kept message with seq in [from, to], in order, under the lock.
-    struct Span {
-        uint64_t oldest;  // the oldest sequence number still kept (last + 1 if none is)
-        uint64_t last;    // the last sequence number given out, at the time of the read
-    };
-    Span read_history(uint64_t from, uint64_t to, const std::function<void(const RingEntry&)>& f);
 
     // Presence: connections of each user in the room, across loops. Each join or leave to
     // announce is numbered (1, 2, ... per room, under the room's lock): *change, if given, gets
@@ -56,11 +37,8 @@ public:
 private:
     const uint32_t id_;
     const std::string name_;
-    const size_t cap_;
     std::mutex mu_;
-    uint64_t last_seq_ = 0;
     uint64_t presence_changes_ = 0;  // joins and leaves announced so far
-    std::vector<RingEntry*> history_;  // circular, cap_ slots; entry seq s at (s - 1) % cap_
     std::map<std::string, uint32_t, std::less<>> members_;
 };
 
@@ -68,7 +46,7 @@ private:
 // Room* stays valid for the life of the registry (bounded by max_rooms).
 class RoomRegistry {
 public:
-    RoomRegistry(size_t history, size_t max_rooms) : history_(history), max_rooms_(max_rooms) {}
+    explicit RoomRegistry(size_t max_rooms) : max_rooms_(max_rooms) {}
     // nullptr when the room does not exist and create is false or max_rooms is reached.
     Room* find(std::string_view name, bool create);
     Room* by_id(uint32_t id);
@@ -79,7 +57,6 @@ public:
     std::vector<Info> list();
 
 private:
-    const size_t history_;
     const size_t max_rooms_;
     std::mutex mu_;
     std::map<std::string, std::unique_ptr<Room>, std::less<>> by_name_;

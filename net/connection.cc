@@ -13,15 +13,39 @@
 namespace epws::net {
 namespace {
 
-// A protocol leaves at most a partial header unconsumed (STYLE.md: codecs stream the rest),
-// so a remainder this large means a bug or an unbounded protocol limit: refuse to hold it.
+// A protocol leaves at most a partial header unconsumed (its codec streams the rest), so a
+// remainder this large means a bug or an unbounded protocol limit: refuse to hold it.
 constexpr size_t kMaxLeftover = Loop::kScratchBytes / 2;
+
+// A failed read or write, as the cause the connection closes with.
+CloseCause cause_of(IoStatus s, CloseCause otherwise) {
+    return s == IoStatus::kReset ? CloseCause::kPeerReset : otherwise;
+}
 
 }  // namespace
 
-Connection::Connection(Loop& loop, int fd, Transport& transport)
-    : loop_(loop), transport_(transport), fd_(fd) {
+const char* close_cause_name(CloseCause cause) {
+    switch (cause) {
+    case CloseCause::kLocal: return "local";
+    case CloseCause::kPeerEof: return "peer_eof";
+    case CloseCause::kPeerReset: return "peer_reset";
+    case CloseCause::kReadError: return "read_error";
+    case CloseCause::kWriteError: return "write_error";
+    case CloseCause::kPollError: return "poll_error";
+    case CloseCause::kTimeout: return "timeout";
+    case CloseCause::kLeftoverOverflow: return "leftover_overflow";
+    case CloseCause::kOutOfMemory: return "out_of_memory";
+    case CloseCause::kHandshakeFailed: return "handshake_failed";
+    }
+    return "unknown";
+}
+
+Connection::Connection(Loop& loop, int fd, TransportPtr transport)
+    : loop_(loop), transport_(std::move(transport)), fd_(fd) {
     timer_.owner = this;
+    // Plain TCP is ready at once; a TLS transport starts its handshake and goes on from the
+    // connection's events (a failure now shows again, and closes, at the first event).
+    if (transport_->handshake(fd_) == HandshakeStatus::kDone) state_ = State::kOpen;
 }
 
 Connection::~Connection() {
@@ -35,26 +59,50 @@ void Connection::set_output_limits(uint32_t cap, uint32_t pause_reading_at) {
 
 void Connection::set_timeout(uint32_t ms) {
     if (ms == 0) {
-        loop_.timers_.cancel(&timer_);
+        loop_.timers().cancel(&timer_);
         return;
     }
     // +1 tick: the wheel's clock lags real time by up to one tick, never fire early.
     uint32_t ticks = (ms + Loop::kTickMs - 1) / Loop::kTickMs + 1;
-    loop_.timers_.schedule(&timer_, loop_.timers_.now() + ticks);
+    loop_.timers().schedule(&timer_, loop_.timers().now() + ticks);
+}
+
+void Connection::expire() {
+    if (state_ != State::kClosed) call_owner([this] { on_timeout(); });
 }
 
 void Connection::on_events(uint32_t events) {
     if (state_ == State::kClosed) return;  // a stale event from earlier in this batch
     if (events & EPOLLERR) {
-        close(CloseCause::kIoError);
+        close(CloseCause::kPollError);
         return;
     }
+    if (state_ == State::kHandshaking && !advance_handshake()) return;
     if (events & EPOLLOUT) handle_writable();
     if (state_ != State::kClosed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
-        loop_.cork(this);
+        loop_.cork().begin(this);
         handle_readable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
-        loop_.uncork();
+        loop_.cork().end();
     }
+}
+
+// Drives the transport's handshake on any event (under EPOLLET both directions are watched
+// all along, so whichever it waits for will be reported). True once bytes may flow.
+bool Connection::advance_handshake() {
+    switch (transport_->handshake(fd_)) {
+    case HandshakeStatus::kDone:
+        state_ = State::kOpen;
+        // Anything sent meanwhile waits in out_; EPOLLOUT may not come again, so write it now.
+        if (!out_.empty() && !write_out()) return false;
+        return true;
+    case HandshakeStatus::kWantRead:
+    case HandshakeStatus::kWantWrite:
+        return false;
+    case HandshakeStatus::kFailed:
+        close(CloseCause::kHandshakeFailed);
+        return false;
+    }
+    return false;
 }
 
 void Connection::handle_readable(bool peer_closed) {
@@ -70,10 +118,10 @@ void Connection::handle_readable(bool peer_closed) {
         size_t have = in_.size();
         if (have) std::memcpy(buf, in_.readable().data(), have);
         size_t room = Loop::kScratchBytes - have;
-        IoResult r = transport_.read(fd_, buf + have, room);
+        IoResult r = transport_->read(fd_, buf + have, room);
         if (r.status == IoStatus::kWouldBlock) return;
-        if (r.status == IoStatus::kError) {
-            close(CloseCause::kPeerReset);
+        if (r.status == IoStatus::kError || r.status == IoStatus::kReset) {
+            close(cause_of(r.status, CloseCause::kReadError));
             return;
         }
         if (r.status == IoStatus::kEof) {
@@ -90,7 +138,7 @@ void Connection::handle_readable(bool peer_closed) {
         // A short read drained the socket: under EPOLLET any byte arriving after it raises a
         // new event, so the EAGAIN read is skipped (as nginx does). A FIN that came with these
         // bytes raised no new edge, so keep reading when the peer may have closed.
-        if (r.bytes < room && !peer_closed && !transport_.has_buffered_input()) return;
+        if (r.bytes < room && !peer_closed && !transport_->has_buffered_input()) return;
     }
 }
 
@@ -101,8 +149,12 @@ bool Connection::deliver(std::byte* data, size_t len) {
     if (used < len) {
         if (state_ == State::kDraining) return true;
         size_t rest = len - used;
-        if (rest > kMaxLeftover || !in_.append(data + used, rest)) {
-            close(CloseCause::kIoError);
+        if (rest > kMaxLeftover) {
+            close(CloseCause::kLeftoverOverflow);
+            return false;
+        }
+        if (!in_.append(data + used, rest)) {
+            close(CloseCause::kOutOfMemory);
             return false;
         }
     }
@@ -120,9 +172,9 @@ void Connection::handle_writable() {
     if (state_ == State::kClosed) return;
     if (read_pending_ && state_ == State::kOpen) {
         read_pending_ = false;
-        loop_.cork(this);
+        loop_.cork().begin(this);
         handle_readable(true);  // read until EAGAIN: the edge was consumed while paused
-        loop_.uncork();
+        loop_.cork().end();
     }
 }
 
@@ -131,10 +183,10 @@ bool Connection::write_out() {
     while (!out_.empty()) {
         auto pending = out_.readable();
         iovec iov{pending.data(), pending.size()};
-        IoResult r = transport_.writev(fd_, &iov, 1);
+        IoResult r = transport_->writev(fd_, &iov, 1);
         if (r.status == IoStatus::kWouldBlock) return true;
         if (r.status != IoStatus::kOk) {
-            close(CloseCause::kPeerReset);
+            close(cause_of(r.status, CloseCause::kWriteError));
             return false;
         }
         out_.consume(r.bytes);
@@ -175,40 +227,42 @@ bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
 }  // namespace
 
 SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
-    if (state_ != State::kOpen) return SendStatus::kDropped;
+    if (state_ != State::kOpen && state_ != State::kHandshaking) return SendStatus::kDropped;
     size_t total = iov_total(iov, n);
-    if (loop_.corked_ == this) {
-        if (out_.empty() && total <= Loop::kCorkBytes - loop_.cork_len_) {
-            for (int i = 0; i < n; ++i) {
-                std::memcpy(loop_.cork_.get() + loop_.cork_len_, iov[i].iov_base, iov[i].iov_len);
-                loop_.cork_len_ += iov[i].iov_len;
-            }
-            return SendStatus::kSent;
-        }
-        loop_.uncork();  // keep order: what was corked goes first
-        loop_.corked_ = this;
+    Cork& cork = loop_.cork();
+    if (cork.holds(this)) {
+        if (out_.empty() && cork.append(iov, n, total)) return SendStatus::kSent;
+        cork.flush();  // keep order: what was corked goes first
         if (state_ != State::kOpen) return SendStatus::kDropped;
+        cork.begin(this);  // and go on gathering what follows
     }
-    if (!out_.empty()) {
+    if (!out_.empty() || state_ == State::kHandshaking) {
         if (!force && out_.size() + total > out_cap_) return SendStatus::kDropped;
-        return append_iov(out_, iov, n, 0) ? SendStatus::kQueued : SendStatus::kDropped;
+        return queue(iov, n, 0) ? SendStatus::kQueued : SendStatus::kDropped;
     }
     // One writev for all of it (the kernel takes at most IOV_MAX pieces: callers pass fewer).
-    IoResult r = transport_.writev(fd_, iov, n);
-    if (r.status == IoStatus::kError) {
-        close(CloseCause::kPeerReset);
+    IoResult r = transport_->writev(fd_, iov, n);
+    if (r.status == IoStatus::kError || r.status == IoStatus::kReset) {
+        close(cause_of(r.status, CloseCause::kWriteError));
         return SendStatus::kDropped;
     }
     size_t sent = r.status == IoStatus::kOk ? r.bytes : 0;
     if (sent == total) return SendStatus::kSent;
     // Keep what the kernel refused; EPOLLOUT (edge-triggered) tells us when to go on.
-    append_iov(out_, iov, n, sent);
-    return SendStatus::kQueued;
+    return queue(iov, n, sent) ? SendStatus::kQueued : SendStatus::kDropped;
+}
+
+// Appends iov (less its first `skip` bytes) to the output buffer. A buffer that cannot grow
+// would leave a frame cut in two on the wire: the connection is closed instead.
+bool Connection::queue(const iovec* iov, int n, size_t skip) {
+    if (append_iov(out_, iov, n, skip)) return true;
+    close(CloseCause::kOutOfMemory);
+    return false;
 }
 
 void Connection::close_after_flush() {
     if (state_ != State::kOpen) return;
-    if (loop_.corked_ == this) loop_.uncork();
+    if (loop_.cork().holds(this)) loop_.cork().flush();
     if (state_ != State::kOpen) return;
     state_ = State::kDraining;
     read_pending_ = false;
@@ -218,17 +272,15 @@ void Connection::close_after_flush() {
 // Output is flushed: send our FIN and wait for the peer's (or the timeout).
 void Connection::finish_draining() {
     shut_wr_ = true;
+    transport_->shutdown(fd_);
     ::shutdown(fd_, SHUT_WR);
 }
 
 void Connection::close(CloseCause cause) {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    loop_.timers_.cancel(&timer_);
-    if (loop_.corked_ == this) {
-        loop_.corked_ = nullptr;
-        loop_.cork_len_ = 0;
-    }
+    loop_.timers().cancel(&timer_);
+    loop_.cork().drop(this);
     out_.release();
     in_.release();
     if (in_callback_ > 0) {

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "net/buffer.h"
+#include "net/cork.h"
 #include "net/timer_wheel.h"
 #include "net/transport.h"
 #include "net/watcher.h"
@@ -22,16 +23,31 @@ enum class SendStatus : unsigned char {
     kDropped,  // not accepted: the connection is closed, or its output buffer is over its cap
 };
 
-// Why a connection ended, as seen by the transport.
-enum class CloseCause : unsigned char { kLocal, kPeerReset, kIoError, kTimeout, kShutdown };
+// Why a connection ended: one value per cause (close_cause_name() gives each its word for
+// /stats and logs).
+enum class CloseCause : unsigned char {
+    kLocal,             // this side ended it (at once, or after its graceful close)
+    kPeerEof,           // the peer closed its half (read 0) and the protocol ended there
+    kPeerReset,         // the peer reset the connection (ECONNRESET, EPIPE)
+    kReadError,         // read failed otherwise
+    kWriteError,        // write failed otherwise
+    kPollError,         // epoll reported EPOLLERR
+    kTimeout,           // the deadline of set_timeout() passed
+    kLeftoverOverflow,  // the protocol left more input unconsumed than it may (a bug)
+    kOutOfMemory,       // a buffer could not grow
+    kHandshakeFailed,   // the transport's handshake failed (TLS)
+};
+inline constexpr size_t kCloseCauseCount = 10;
+const char* close_cause_name(CloseCause cause);
 
 // Lifecycle: created by the owner's accept callback, adopted by Loop::adopt() (which
 // registers it with epoll once: EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP), closed by
 // close(), and deleted by the loop after the current event batch, so a pointer seen earlier
-// in the same batch stays valid. Loop thread only.
+// in the same batch stays valid. It owns its fd and its transport; bytes flow once the
+// transport's handshake is done (at once for plain TCP). Loop thread only.
 class Connection : public Watcher {
 public:
-    Connection(Loop& loop, int fd, Transport& transport = PlainTransport::instance());
+    Connection(Loop& loop, int fd, TransportPtr transport = PlainTransport::make());
     virtual ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -39,6 +55,7 @@ public:
     int fd() const { return fd_; }
     Loop& loop() const { return loop_; }
     bool closed() const { return state_ == State::kClosed; }
+    const Transport& transport() const { return *transport_; }
     size_t queued_bytes() const { return out_.size(); }
 
     // Sends a then b (b may be empty: header + payload without copying the payload into a
@@ -71,6 +88,9 @@ public:
     // our buffer; it resumes once the output has drained.
     void set_output_limits(uint32_t cap, uint32_t pause_reading_at);
 
+    // The loop's timer wheel calls this when the deadline passes: on_timeout() runs.
+    void expire();
+
 protected:
     // Bytes arrived: data holds what was left unconsumed last time followed by the new
     // bytes. It is mutable (a codec may unmask in place) and valid only during the call.
@@ -86,14 +106,15 @@ protected:
     virtual void on_close(CloseCause) {}
 
 private:
-    friend class Loop;
-    enum class State : unsigned char { kOpen, kDraining, kClosed };
+    enum class State : unsigned char { kHandshaking, kOpen, kDraining, kClosed };
 
     void on_events(uint32_t events) final;
+    bool advance_handshake();
     void handle_readable(bool peer_closed);
     void handle_writable();
     bool deliver(std::byte* data, size_t len);
     bool write_out();
+    bool queue(const iovec* iov, int n, size_t skip);
     void finish_draining();
     void finish_close(CloseCause cause);
     // Runs one of the owner's callbacks (f), then a close() it asked for.
@@ -108,14 +129,14 @@ private:
     }
 
     Loop& loop_;
-    Transport& transport_;
+    TransportPtr transport_;
     Buffer in_;   // bytes on_data() left unconsumed
     Buffer out_;  // bytes the kernel refused
     TimerNode timer_;
     int fd_;
     uint32_t out_cap_ = UINT32_MAX;
     uint32_t pause_reading_at_ = UINT32_MAX;
-    State state_ = State::kOpen;
+    State state_ = State::kHandshaking;
     bool read_pending_ = false;  // paused with input possibly left in the kernel
     bool shut_wr_ = false;
     uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)

@@ -21,9 +21,13 @@ int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 Listener::Listener(Loop& loop, int listen_fd, AcceptFn on_accept, Counter& dropped)
     : loop_(loop), fd_(listen_fd), reserve_fd_(open_reserve()), on_accept_(std::move(on_accept)),
-      dropped_fd_limit_(dropped) {
+      dropped_fd_limit_(dropped) {}
+
+bool Listener::start(std::string& err) {
     // Edge-triggered like everything else, so accept() must run until EAGAIN.
-    loop_.watch(fd_, EPOLLIN | EPOLLET, this);
+    if (loop_.watch(fd_, EPOLLIN | EPOLLET, this)) return true;
+    err = std::string("epoll_ctl(listening socket): ") + std::strerror(errno);
+    return false;
 }
 
 Listener::~Listener() {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "net/counter.h"
 #include "net/watcher.h"
@@ -22,9 +23,11 @@ class Listener final : public Watcher {
 public:
     using AcceptFn = std::function<void(int fd, const sockaddr_storage& peer)>;
 
-    // Takes ownership of listen_fd and starts watching it.
+    // Takes ownership of listen_fd; start() begins accepting.
     // dropped counts the connections closed at once for want of descriptors; not owned.
     Listener(Loop& loop, int listen_fd, AcceptFn on_accept, Counter& dropped);
+    // Starts watching the socket; false (with err) if epoll refused it.
+    bool start(std::string& err);
     ~Listener() override;
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;

@@ -9,16 +9,9 @@
 #include <cstring>
 #include <ctime>
 
+#include "net/clock.h"
+
 namespace epws::net {
-namespace {
-
-uint64_t monotonic_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
-}  // namespace
 
 std::unique_ptr<Loop> Loop::create(std::string& err) {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -44,8 +37,7 @@ std::unique_ptr<Loop> Loop::create(std::string& err) {
 }
 
 Loop::Loop(int epfd, int timerfd)
-    : epfd_(epfd), timerfd_(timerfd), scratch_(new std::byte[kScratchBytes]),
-      cork_(new std::byte[kCorkBytes]) {
+    : epfd_(epfd), timerfd_(timerfd), scratch_(new std::byte[kScratchBytes]) {
     now_ms_ = start_ms_ = monotonic_ms();
 }
 
@@ -63,7 +55,7 @@ bool Loop::adopt(std::unique_ptr<Connection> conn) {
     int fd = conn->fd();
     epoll_event ev{};
     // Registered once for both directions; readiness is tracked by the connection, never by
-    // flipping the interest mask on every write (STYLE.md, after nginx).
+    // flipping the interest mask on every write (as nginx does).
     ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
     ev.data.ptr = static_cast<Watcher*>(conn.get());
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return false;
@@ -110,30 +102,13 @@ void Loop::on_tick() {
     if (::read(timerfd_, &expirations, sizeof(expirations)) != sizeof(expirations)) return;
     now_ms_ = monotonic_ms();
     auto now_tick = static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs);
-    timers_.advance(now_tick, [](TimerNode* node) {
-        auto* c = static_cast<Connection*>(node->owner);
-        if (!c->closed()) c->call_owner([c] { c->on_timeout(); });
-    });
+    timers_.advance(now_tick, [](TimerNode* node) { static_cast<Connection*>(node->owner)->expire(); });
 }
 
 void Loop::retire(Connection* c) {
     auto index = static_cast<size_t>(c->fd());
     --count_;
     closed_.push_back(std::move(conns_[index]));
-}
-
-void Loop::cork(Connection* c) {
-    if (corked_ != c) uncork();
-    corked_ = c;
-}
-
-void Loop::uncork() {
-    Connection* c = corked_;
-    corked_ = nullptr;
-    if (c == nullptr || cork_len_ == 0) return;
-    size_t len = cork_len_;
-    cork_len_ = 0;
-    c->send({cork_.get(), len});
 }
 
 }  // namespace epws::net

@@ -1,5 +1,5 @@
 // net/loop.h: the edge-triggered epoll reactor, one per thread. Layer: net/.
-// It owns its connections, a timer wheel, one scratch receive buffer and one cork buffer.
+// It owns its connections, a timer wheel, one scratch receive buffer and one cork.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/connection.h"
+#include "net/cork.h"
 #include "net/timer_wheel.h"
 #include "net/watcher.h"
 
@@ -18,7 +19,6 @@ namespace epws::net {
 class Loop {
 public:
     static constexpr size_t kScratchBytes = 256 * 1024;  // one receive buffer for all reads
-    static constexpr size_t kCorkBytes = 64 * 1024;       // replies gathered per readable event
     static constexpr uint32_t kTickMs = 250;               // timer resolution
 
     // Creates the epoll instance and the tick timer; returns nullptr and fills err on failure.
@@ -55,16 +55,20 @@ public:
         for (size_t i = 0; i < conns_.size(); ++i)
             if (conns_[i] && !conns_[i]->closed()) f(*conns_[i]);
     }
+    // The monotonic clock as of the last wake-up (CLOCK_MONOTONIC milliseconds).
     uint64_t now_ms() const { return now_ms_; }
 
+    // What the loop lends its connections: the one receive buffer (kScratchBytes, valid until
+    // the next read), the cork and the timer wheel. Loop thread only.
+    std::byte* scratch() { return scratch_.get(); }
+    Cork& cork() { return cork_; }
+    TimerWheel& timers() { return timers_; }
+
 private:
-    friend class Connection;
+    friend class Connection;  // retire() only: a closed connection hands itself back
     Loop(int epfd, int timerfd);
     void on_tick();
     void retire(Connection* c);
-    void cork(Connection* c);
-    void uncork();
-    std::byte* scratch() { return scratch_.get(); }
 
     class TickWatcher final : public Watcher {
     public:
@@ -87,9 +91,7 @@ private:
     std::vector<std::unique_ptr<Connection>> conns_;  // indexed by fd
     std::vector<std::unique_ptr<Connection>> closed_;  // deleted after each event batch
     std::unique_ptr<std::byte[]> scratch_;
-    std::unique_ptr<std::byte[]> cork_;
-    size_t cork_len_ = 0;
-    Connection* corked_ = nullptr;  // whose replies the cork buffer holds
+    Cork cork_;
 };
 
 }  // namespace epws::net

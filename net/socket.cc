@@ -112,19 +112,4 @@ uint64_t raise_nofile_limit() {
     return rl.rlim_cur;
 }
 
-std::string format_address(const sockaddr_storage& addr) {
-    char text[INET6_ADDRSTRLEN] = "?";
-    if (addr.ss_family == AF_INET) {
-        auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
-        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-        return std::string(text) + ":" + std::to_string(ntohs(v4->sin_port));
-    }
-    if (addr.ss_family == AF_INET6) {
-        auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-        inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-        return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6->sin6_port));
-    }
-    return "?";
-}
-
 }  // namespace epws::net

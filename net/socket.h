@@ -23,7 +23,5 @@ uint16_t local_port(int fd);
 void set_nodelay(int fd);
 // Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
 uint64_t raise_nofile_limit();
-// "a.b.c.d:port" or "[v6]:port" of a peer address, for logs.
-std::string format_address(const sockaddr_storage& addr);
 
 }  // namespace epws::net

@@ -363,7 +363,7 @@ void ClientConnection::fail(ClientFailure why) {
 void ClientConnection::on_eof() {
     // The server ended TCP without finishing the close handshake.
     if (failure_ == ClientFailure::kNone) failure_ = ClientFailure::kReset;
-    close(net::CloseCause::kPeerReset);
+    close(net::CloseCause::kPeerEof);
 }
 
 void ClientConnection::on_timeout() {

@@ -12,7 +12,7 @@
 #include "net/connection.h"
 #include "ws/deflate_params.h"
 #include "ws/frame.h"
-#include "ws/handshake.h"
+#include "ws/client_handshake.h"
 #include "ws/message_reader.h"
 
 namespace epws::ws {

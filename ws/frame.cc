@@ -38,6 +38,12 @@ size_t encode_frame_header(std::byte* out, Opcode op, uint64_t payload_len, bool
     return n;
 }
 
+size_t encode_shared_frame(std::byte* out, Opcode op, std::span<const std::byte> payload) {
+    size_t h = encode_frame_header(out, op, payload.size());
+    if (!payload.empty()) std::memcpy(out + h, payload.data(), payload.size());
+    return h;
+}
+
 ProtocolError decode_frame_header(const std::byte* p, FrameHeader* out) {
     const auto b0 = static_cast<uint8_t>(p[0]);
     const auto b1 = static_cast<uint8_t>(p[1]);

@@ -68,6 +68,15 @@ constexpr size_t header_size_from(std::byte second_byte) {
 size_t encode_frame_header(std::byte* out, Opcode op, uint64_t payload_len, bool fin = true,
                            bool rsv1 = false, const std::byte* mask = nullptr);
 
+// A message framed once for many recipients (a broadcast, a room message): an unmasked final
+// frame, header and payload in one buffer, so every recipient is sent the same bytes.
+// shared_frame_size() is the buffer's size; encode_shared_frame() fills out (that many bytes)
+// and returns the header's length, where the payload starts.
+constexpr size_t shared_frame_size(size_t payload_len) {
+    return header_size_for(payload_len, false) + payload_len;
+}
+size_t encode_shared_frame(std::byte* out, Opcode op, std::span<const std::byte> payload);
+
 // A received frame header, as decode_frame_header read it. Field values are not yet judged
 // against the connection's state (role, extensions, fragmentation): MessageReader does that.
 struct FrameHeader {

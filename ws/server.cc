@@ -1,4 +1,4 @@
-// ws/server.cc: accepting, the connection cap and graceful shutdown. Layer: ws/.
+// ws/server.cc: accepting, admission (the connection caps) and graceful shutdown. Layer: ws/.
 #include "ws/server.h"
 
 #include <unistd.h>
@@ -21,16 +21,11 @@ constexpr std::string_view kPeerBusyResponse =
 
 }  // namespace
 
-Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, Application& app)
-    : loop_(loop), config_(config), app_(app),
+Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, const Routes& routes)
+    : ctx_(loop, config, routes),
       listener_(loop, listen_fd,
                 [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); },
-                stats_.rejected_fd_limit),  // bound now, first counted once stats_ exists
-      deflate_(config.deflate, stats_.deflate), own_peers_(config.max_connections_per_ip) {
-    request_.headers.reserve(config.http.max_headers + 1);
-}
-
-Server::~Server() = default;
+                ctx_.stats.rejected_fd_limit) {}
 
 // Answers 503 on a connection we will not serve, without reading its request: reading would
 // spend on an unwanted peer what the caps are there to save.
@@ -43,85 +38,43 @@ void Server::refuse(int fd, std::string_view response, net::Counter& counter) {
 }
 
 void Server::on_accept(int fd, const sockaddr_storage& peer) {
-    ++stats_.accepted;
+    ++ctx_.stats.accepted;
+    const ServerConfig& config = ctx_.config;
     // relaxed: the cap is a soft bound; loops accepting at the same instant may pass it by
     // at most one connection each.
-    if (shutting_down_ || open_->load(std::memory_order_relaxed) >= config_.max_connections)
-        return refuse(fd, kBusyResponse, stats_.rejected_over_capacity);
+    if (ctx_.shutting_down || ctx_.open->load(std::memory_order_relaxed) >= config.max_connections)
+        return refuse(fd, kBusyResponse, ctx_.stats.rejected_over_capacity);
     net::PeerLimit::Slot* slot = nullptr;
-    if (!peers_->acquire(peer, slot)) return refuse(fd, kPeerBusyResponse, stats_.rejected_per_ip);
-    auto conn = std::make_unique<ServerConnection>(*this, fd);
+    if (!ctx_.peers->acquire(peer, slot))
+        return refuse(fd, kPeerBusyResponse, ctx_.stats.rejected_per_ip);
+    auto conn = std::make_unique<ServerConnection>(ctx_, fd, slot);
     ServerConnection* raw = conn.get();
-    raw->peer_slot_ = slot;
-    if (!loop_.adopt(std::move(conn))) {
-        peers_->release(slot);
+    // adopt() deletes the connection if epoll refuses it; its destructor closes the fd, and
+    // the slot is ours to give back, since it never opened.
+    if (!ctx_.loop.adopt(std::move(conn))) {
+        ctx_.peers->release(slot);
         return;
     }
-    open_->fetch_add(1, std::memory_order_relaxed);  // a count only (see above)
+    ctx_.open->fetch_add(1, std::memory_order_relaxed);  // a count only (see above)
     // Stop reading from a peer once 1 MiB (or half the cap) waits for it: TCP then slows a
     // sender that does not read, before the cap has to close it.
-    raw->set_output_limits(config_.max_output_bytes, std::min(1u << 20, config_.max_output_bytes / 2));
-    raw->set_timeout(config_.handshake_timeout_ms);
+    raw->set_output_limits(config.max_output_bytes, std::min(1u << 20, config.max_output_bytes / 2));
+    raw->set_timeout(config.handshake_timeout_ms);
 }
 
 void Server::shutdown() {
-    shutting_down_ = true;
+    ctx_.shutting_down = true;
     listener_.close();
-    loop_.for_each_connection([](net::Connection& c) {
+    ctx_.loop.for_each_connection([](net::Connection& c) {
         auto& sc = static_cast<ServerConnection&>(c);
         if (sc.is_open()) {
-            sc.close_websocket(1001, "server shutting down");  // RFC 6455 §7.4.1: going away
+            // RFC 6455 §7.4.1: 1001, the endpoint is going away.
+            sc.close_websocket(CloseCode::kGoingAway, "server shutting down");
         } else if (!sc.closing()) {
             sc.close();
         }
     });
-    if (loop_.connection_count() == 0) loop_.stop();
-}
-
-void Server::connection_closed(net::PeerLimit::Slot* peer) {
-    peers_->release(peer);
-    open_->fetch_sub(1, std::memory_order_relaxed);  // a count only
-    if (shutting_down_ && loop_.connection_count() <= 1) loop_.stop();
-}
-
-Broadcast::Broadcast(Opcode op, std::span<const std::byte> payload) : payload_(payload), op_(op) {
-    plain_size_ = static_cast<uint8_t>(encode_frame_header(plain_header_, op, payload.size()));
-}
-
-net::SendStatus Broadcast::send_to(ServerConnection& to) {
-    Server& server = to.server_;
-    const DeflateParams& p = to.deflate_params();
-    if (!server.deflate_.should_compress(p, payload_.size()))
-        return to.send_frame({plain_header_, plain_size_}, payload_);
-    // A compressor that keeps context makes bytes valid for its own peer only.
-    if (!DeflateEngine::output_is_shareable(p)) return to.send_message(op_, payload_);
-    Variant& v = variant(server, p.server_window_bits);
-    if (!v.compressed) return to.send_frame({plain_header_, plain_size_}, payload_);
-    return to.send_frame_of({v.header, v.header_size}, v.body, payload_.size());
-}
-
-Broadcast::Variant& Broadcast::variant(Server& server, uint8_t window_bits) {
-    Variant& v = variants_[window_bits - 8];
-    if (v.ready) {
-        if (v.compressed) ++server.stats_.deflate.frames_reused;
-        return v;
-    }
-    v.ready = true;
-    DeflateParams p;
-    p.enabled = true;
-    p.server_no_context_takeover = true;
-    p.server_window_bits = window_bits;
-    std::unique_ptr<DeflateStreams> none;  // a shareable compressor is the loop's own
-    // RFC 7692 §6: any message may go uncompressed, so a zlib failure or a message that does
-    // not shrink (its receivers keep no context from us) is sent plain.
-    v.compressed = server.deflate_.compress(p, none, payload_, v.body) &&
-                   v.body.size() < payload_.size();
-    if (v.compressed) {
-        // RFC 7692 §6: RSV1 on the first (here the only) frame marks the message compressed.
-        v.header_size = static_cast<uint8_t>(
-            encode_frame_header(v.header, op_, v.body.size(), true, true));
-    }
-    return v;
+    if (ctx_.loop.connection_count() == 0) ctx_.loop.stop();
 }
 
 }  // namespace epws::ws

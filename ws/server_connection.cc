@@ -2,12 +2,11 @@
 // Layer: ws/ (the one glue file between the codecs and net::Connection on this side).
 #include "ws/server_connection.h"
 
-#include <time.h>
-
 #include <string_view>
 
+#include "net/clock.h"
 #include "ws/handshake.h"
-#include "ws/server.h"
+#include "ws/http/response.h"
 #include "ws/utf8.h"
 
 namespace epws::ws {
@@ -21,21 +20,21 @@ std::span<const std::byte> as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-// Microseconds on CLOCK_MONOTONIC: the loop's millisecond clock is too coarse for a round trip
-// on a LAN. Read once per ping and once per pong, never per message.
-uint64_t monotonic_us() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-constexpr size_t kPingPayload = 8;  // a server ping carries its send time, big-endian
+// A server ping carries its send time, big-endian CLOCK_MONOTONIC microseconds (the loop's
+// millisecond clock is too coarse for a round trip on a LAN); read once per ping and pong.
+constexpr size_t kPingPayload = 8;
 
 }  // namespace
 
-ServerConnection::ServerConnection(Server& server, int fd)
-    : net::Connection(server.loop(), fd), server_(server),
-      reader_(Role::kServer, &server.config().reader) {}
+ServerConnection::ServerConnection(ServerContext& ctx, int fd, net::PeerLimit::Slot* peer,
+                                   net::TransportPtr transport)
+    : net::Connection(ctx.loop, fd, std::move(transport)), ctx_(ctx),
+      reader_(Role::kServer, &ctx.config.reader), peer_slot_(peer) {}
+
+std::string_view ServerConnection::subprotocol() const {
+    if (subprotocol_ == 0) return {};
+    return ctx_.config.handshake.subprotocols[subprotocol_ - 1u];
+}
 
 size_t ServerConnection::on_data(std::span<std::byte> data) {
     switch (state_) {
@@ -56,18 +55,17 @@ size_t ServerConnection::on_http_data(std::span<std::byte> data) {
     while (state_ == State::kHttp && !closing() && !closed() && used < data.size()) {
         auto rest = data.subspan(used);
         size_t scanned = scanned_;
-        ParseResult r = parse_request(as_text(rest), scanned, server_.config().http,
-                                      server_.request_);
+        ParseResult r = parse_request(as_text(rest), scanned, ctx_.config.http, ctx_.request);
         scanned_ = static_cast<uint32_t>(scanned);  // < max_header_bytes (64 KiB at most)
         if (r.status == ParseStatus::kNeedMore) return used;
         if (r.status == ParseStatus::kError) {
-            ++server_.stats_.bad_requests;
+            ++ctx_.stats.bad_requests;
             reply_error(r.error);
             return data.size();
         }
         scanned_ = 0;
         used += r.consumed;
-        if (!handle_request(r.consumed)) return data.size();
+        if (!handle_request()) return data.size();
     }
     if (state_ == State::kOpen && used < data.size()) {
         // The client's first frames may travel in the same segment as its request: keep them.
@@ -77,16 +75,16 @@ size_t ServerConnection::on_http_data(std::span<std::byte> data) {
 }
 
 // Answers one parsed request. False when the connection is closing after it.
-bool ServerConnection::handle_request(size_t) {
-    const HttpRequest& req = server_.request_;
+bool ServerConnection::handle_request() {
+    const HttpRequest& req = ctx_.request;
     if (is_upgrade_request(req)) return upgrade();
-    ++server_.stats_.http_requests;
+    ++ctx_.stats.http_requests;
     HttpReply reply;
-    server_.app_.on_http(req, reply);
+    ctx_.routes.serve_http(req, reply);
     const std::string_view* conn_header = req.find("Connection");
     bool keep_alive = req.minor_version == 1 ? !(conn_header && header_has_token(*conn_header, "close"))
                                               : (conn_header && header_has_token(*conn_header, "keep-alive"));
-    std::string& out = server_.response_;
+    std::string& out = ctx_.response;
     out.clear();
     append_http_response(out, reply.status, reply.content_type, reply.body, keep_alive,
                          reply.extra_headers);
@@ -94,61 +92,66 @@ bool ServerConnection::handle_request(size_t) {
     send(as_bytes(out));
     if (!keep_alive) {
         state_ = State::kDone;
-        set_timeout(server_.config().close_timeout_ms);
+        set_timeout(ctx_.config.close_timeout_ms);
         close_after_flush();
         return false;
     }
-    set_timeout(server_.config().handshake_timeout_ms);  // the next request's deadline
+    set_timeout(ctx_.config.handshake_timeout_ms);  // the next request's deadline
     return true;
 }
 
 bool ServerConnection::upgrade() {
-    const HttpRequest& req = server_.request_;
-    UpgradeRequest up = check_upgrade(req, server_.config().handshake);
+    const HttpRequest& req = ctx_.request;
+    UpgradeRequest up = check_upgrade(req, ctx_.config.handshake);
+    uint8_t route = ctx_.routes.find_websocket(req.path);
+    if (up.error == HttpError::kNone && route == Routes::kNoEndpoint) up.error = HttpError::kNotFound;
     // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or none.
-    std::string& answer = server_.extensions_answer_;
-    std::string& out = server_.response_;
+    std::string& answer = ctx_.extensions_answer;
+    std::string& out = ctx_.response;
     out.clear();
     if (up.error == HttpError::kNone) {
-        deflate_params_ = negotiate_deflate(up.extensions, server_.config().deflate, answer);
+        deflate_params_ = negotiate_deflate(up.extensions, ctx_.config.deflate, answer);
         // OpenSSL could not hash the key: our failure.
         if (!append_upgrade_response(out, up.key, up.subprotocol, answer)) up.error = HttpError::kInternal;
     }
-    // The application decides last, so that once it accepts (and perhaps counts the
-    // connection) nothing can fail before on_open().
-    if (up.error == HttpError::kNone) up.error = server_.app_.check_websocket(req);
+    // The endpoint decides last, so that once it accepts (and perhaps counts the connection)
+    // nothing can fail before on_open().
+    if (up.error == HttpError::kNone) up.error = ctx_.routes.endpoint(route).accept(*this, req);
     if (up.error != HttpError::kNone) {
-        ++server_.stats_.rejected_handshakes;
+        ++ctx_.stats.rejected_handshakes;
         reply_error(up.error);
         return false;
     }
+    endpoint_ = route;
+    const auto& offered = ctx_.config.handshake.subprotocols;
+    for (size_t i = 0; i < offered.size(); ++i)
+        if (up.subprotocol.data() == offered[i].data()) subprotocol_ = static_cast<uint8_t>(i + 1);
     send(as_bytes(out));
     state_ = State::kOpen;
-    upgraded_ = true;
     if (deflate_params_.enabled) {
         reader_.set_rsv1_allowed(true);  // RFC 7692 §6: RSV1 now marks a compressed message
-        ++server_.stats_.deflate.negotiated;
+        ++ctx_.stats.deflate.negotiated;
     }
-    ++server_.stats_.handshakes;
-    ++server_.stats_.websockets;
-    set_timeout(server_.config().idle_timeout_ms);
-    server_.app_.on_open(*this, req);
+    ++ctx_.stats.handshakes;
+    ++ctx_.stats.websockets;
+    set_timeout(ctx_.config.idle_timeout_ms);
+    endpoint().on_open(*this);
     return state_ == State::kOpen;
 }
 
 void ServerConnection::reply_error(HttpError e) {
-    std::string& out = server_.response_;
+    std::string& out = ctx_.response;
     out.clear();
     append_http_error(out, e);
     send(as_bytes(out));
     state_ = State::kDone;
-    set_timeout(server_.config().close_timeout_ms);
+    set_timeout(ctx_.config.close_timeout_ms);
     close_after_flush();
 }
 
 size_t ServerConnection::on_frames(std::span<std::byte> data) {
-    if (server_.config().idle_timeout_ms && state_ == State::kOpen)
-        set_timeout(server_.config().idle_timeout_ms);  // traffic: push the idle deadline out
+    if (ctx_.config.idle_timeout_ms && state_ == State::kOpen)
+        set_timeout(ctx_.config.idle_timeout_ms);  // traffic: push the idle deadline out
     ReadResult r = reader_.read(data, *this);
     // Each byte is consumed once (a partial header is offered again, unconsumed), so the sum is
     // exactly the frame bytes read. stats_ may have been detached during the read.
@@ -165,31 +168,31 @@ bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool 
     // RFC 6455 §5.5.1: after sending a close frame, an endpoint sends no more data; messages
     // that were already in flight from the peer are dropped.
     if (state_ != State::kOpen) return true;
-    ++server_.stats_.messages_in;
+    ++ctx_.stats.messages_in;
     if (stats_) {
         ++stats_->messages_in;
         stats_->compressed_bytes_in += payload.size();  // as it travelled
         if (!compressed) stats_->payload_bytes_in += payload.size();
     }
     if (compressed) return on_compressed_message(op, payload);
-    server_.app_.on_message(*this, op, payload);
+    endpoint().on_message(*this, op, payload);
     return !closed();
 }
 
 // RSV1 was set (only possible once permessage-deflate was agreed: the reader rejects it
 // otherwise with 1002, RFC 7692 §6).
 bool ServerConnection::on_compressed_message(Opcode op, std::span<std::byte> payload) {
-    DeflateEngine& engine = server_.deflate_;
+    DeflateEngine& engine = ctx_.deflate;
     std::vector<std::byte>& plain = engine.inflate_scratch();
     // RFC 7692 §7.2.2 inflate; §8.1 / RFC 6455 §10.4: bounded by the message limit as it goes.
     ProtocolError e = engine.inflate(deflate_params_, deflate_, payload,
-                                     server_.config().reader.max_message_bytes, plain);
+                                     ctx_.config.reader.max_message_bytes, plain);
     // RFC 6455 §8.1: text is UTF-8; compressed text can only be checked once inflated.
     if (e == ProtocolError::kNone && op == Opcode::kText && !is_valid_utf8(plain.data(), plain.size()))
         e = ProtocolError::kInvalidUtf8;
     if (e == ProtocolError::kNone) {
         if (stats_) stats_->payload_bytes_in += plain.size();
-        server_.app_.on_message(*this, op, plain);
+        endpoint().on_message(*this, op, plain);
     }
     DeflateEngine::trim(plain);  // nothing views it any more
     if (e != ProtocolError::kNone) {
@@ -210,7 +213,8 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
         return true;
     }
     // Close. The reader has checked the payload (§7.4: code and UTF-8 reason).
-    peer_close_code_ = payload.size() >= 2 ? close_payload_code(payload) : 1005;
+    peer_close_code_ = payload.size() >= 2 ? close_payload_code(payload)
+                                           : static_cast<uint16_t>(CloseCode::kNoStatus);
     if (state_ == State::kOpen) {
         // §5.5.1: echo the status code (Autobahn 7.7.x accepts the same code or 1000).
         if (payload.size() >= 2) {
@@ -218,8 +222,7 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
         } else {
             std::byte header[kMaxFrameHeader];
             size_t n = encode_frame_header(header, Opcode::kClose, 0);
-            if (send({header, n}, {}, true) != net::SendStatus::kDropped)
-                count_out({header, n}, 0, 0);
+            if (send({header, n}, {}, true) != net::SendStatus::kDropped) count_out(n, 0, 0, true);
         }
     }
     finish();
@@ -232,12 +235,12 @@ void ServerConnection::on_pong(std::span<const std::byte> payload) {
     if (stats_ == nullptr || payload.size() != kPingPayload) return;
     uint64_t sent = stats_->ping_sent_us;
     if (sent == 0 || get_be(payload.data(), kPingPayload) != sent) return;
-    stats_->ping_rtt_us = monotonic_us() - sent;
+    stats_->ping_rtt_us = net::monotonic_us() - sent;
     stats_->ping_sent_us = 0;  // answered: a repeated pong measures nothing more
 }
 
 net::SendStatus ServerConnection::send_ping() {
-    uint64_t now = monotonic_us();
+    uint64_t now = net::monotonic_us();
     std::byte payload[kPingPayload];
     put_be(payload, now, kPingPayload);
     net::SendStatus s = send_message(Opcode::kPing, payload);
@@ -252,13 +255,12 @@ void ServerConnection::send_close(uint16_t code, std::string_view reason) {
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, Opcode::kClose, n);
     // force: a close frame still goes out when the output is over its cap.
-    if (send({header, h}, {payload, n}, true) != net::SendStatus::kDropped)
-        count_out({header, h}, n, n);
+    if (send({header, h}, {payload, n}, true) != net::SendStatus::kDropped) count_out(h, n, n, true);
 }
 
 net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
     // RFC 7692 §6.1: control frames are never compressed.
-    if (!is_control(op) && server_.deflate_.should_compress(deflate_params_, payload.size()))
+    if (!is_control(op) && ctx_.deflate.should_compress(deflate_params_, payload.size()))
         return send_compressed(op, payload);
     return send_plain(op, payload);
 }
@@ -266,13 +268,13 @@ net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::b
 net::SendStatus ServerConnection::send_plain(Opcode op, std::span<const std::byte> payload) {
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, op, payload.size());
-    return send_frame({header, h}, payload);
+    return send_frame({header, h}, payload, payload.size());
 }
 
 net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std::byte> payload) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    std::vector<std::byte>& body = server_.deflate_.deflate_scratch();
-    if (!server_.deflate_.compress(deflate_params_, deflate_, payload, body)) {
+    std::vector<std::byte>& body = ctx_.deflate.deflate_scratch();
+    if (!ctx_.deflate.compress(deflate_params_, deflate_, payload, body)) {
         fail(ProtocolError::kDeflateFailed);
         return net::SendStatus::kDropped;
     }
@@ -285,79 +287,76 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
         std::byte header[kMaxFrameHeader];
         size_t h = encode_frame_header(header, op, body.size(), true, true);
         // send() copies what it cannot write now.
-        s = send_frame_of({header, h}, body, payload.size());
+        s = send_frame({header, h}, body, payload.size());
     }
     DeflateEngine::trim(body);
     return s;
 }
 
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
-                                             std::span<const std::byte> payload) {
-    return send_frame_of(header, payload, payload.size());
-}
-
-net::SendStatus ServerConnection::send_frame_of(std::span<const std::byte> header,
-                                                std::span<const std::byte> payload,
-                                                size_t plain_bytes) {
+                                             std::span<const std::byte> payload,
+                                             size_t plain_bytes) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
     net::SendStatus s = send(header, payload);
-    if (s != net::SendStatus::kDropped) count_out(header, payload.size(), plain_bytes);
+    if (s != net::SendStatus::kDropped) {
+        bool control = is_control(static_cast<Opcode>(static_cast<uint8_t>(header[0]) & 0x0Fu));
+        count_out(header.size(), payload.size(), plain_bytes, control);
+    }
     return after_send(s, 1);
 }
 
-net::SendStatus ServerConnection::send_frames(const iovec* frames, int n) {
+net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t payload_bytes) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
     net::SendStatus s = sendv(frames, n);
     if (stats_ && s != net::SendStatus::kDropped) {
-        // Each piece is one whole uncompressed frame: its header says where the payload starts.
-        for (int i = 0; i < n; ++i) {
-            std::span<const std::byte> frame(static_cast<const std::byte*>(frames[i].iov_base),
-                                             frames[i].iov_len);
-            size_t h = header_size_from(frame[1]);
-            count_out(frame.first(h), frame.size() - h, frame.size() - h);
-        }
+        size_t wire = 0;
+        for (int i = 0; i < n; ++i) wire += frames[i].iov_len;
+        stats_->wire_bytes_out += wire;
+        stats_->messages_out += static_cast<uint64_t>(n);
+        stats_->compressed_bytes_out += payload_bytes;  // uncompressed frames: as framed
+        stats_->payload_bytes_out += payload_bytes;
     }
     return after_send(s, static_cast<uint32_t>(n));
 }
 
-// One frame the socket accepted (sent or queued): header, then payload_bytes as framed, which
-// are plain_bytes before compression.
-void ServerConnection::count_out(std::span<const std::byte> header, size_t payload_bytes,
-                                 size_t plain_bytes) {
+// One frame the socket accepted (sent or queued): header_bytes, then payload_bytes as framed,
+// which are plain_bytes before compression. Control frames count as wire bytes only.
+void ServerConnection::count_out(size_t header_bytes, size_t payload_bytes, size_t plain_bytes,
+                                 bool control) {
     if (stats_ == nullptr) return;
-    stats_->wire_bytes_out += header.size() + payload_bytes;
-    if (is_control(static_cast<Opcode>(static_cast<uint8_t>(header[0]) & 0x0Fu))) return;
+    stats_->wire_bytes_out += header_bytes + payload_bytes;
+    if (control) return;
     ++stats_->messages_out;
     stats_->compressed_bytes_out += payload_bytes;
     stats_->payload_bytes_out += plain_bytes;
 }
 
 net::SendStatus ServerConnection::after_send(net::SendStatus s, uint32_t messages) {
-    if (s != net::SendStatus::kDropped) server_.stats_.messages_out += messages;
+    if (s != net::SendStatus::kDropped) ctx_.stats.messages_out += messages;
     // Over the cap: either this frame was refused (kDropped), or it was queued whole but
     // left more than the cap waiting (one large message to a peer that does not read).
     // Either way the peer is closed with 1008; the close frame goes after any queued frame,
     // so the stream stays well formed, and the close timeout ends it if it never reads.
     bool over = s == net::SendStatus::kDropped ||
-                (s == net::SendStatus::kQueued && queued_bytes() > server_.config().max_output_bytes);
+                (s == net::SendStatus::kQueued && queued_bytes() > ctx_.config.max_output_bytes);
     if (over && !closed()) {
-        ++server_.stats_.closed_output_overflow;
+        ++ctx_.stats.closed_output_overflow;
         fail(ProtocolError::kOutputOverflow);
     }
     return s;
 }
 
-void ServerConnection::close_websocket(uint16_t code, std::string_view reason) {
+void ServerConnection::close_websocket(CloseCode code, std::string_view reason) {
     if (state_ != State::kOpen) return;
-    send_close(code, reason);
+    send_close(static_cast<uint16_t>(code), reason);
     state_ = State::kClosing;  // wait for the peer's close frame
-    set_timeout(server_.config().close_timeout_ms);
+    set_timeout(ctx_.config.close_timeout_ms);
 }
 
 void ServerConnection::fail(ProtocolError e) {
     if (e != ProtocolError::kOutputOverflow && e != ProtocolError::kTimeout &&
         e != ProtocolError::kDeflateFailed)
-        ++server_.stats_.protocol_errors;
+        ++ctx_.stats.protocol_errors;
     if (state_ == State::kOpen) send_close(static_cast<uint16_t>(close_code(e)), close_reason(e));
     finish();
 }
@@ -365,44 +364,45 @@ void ServerConnection::fail(ProtocolError e) {
 // The close handshake is over on our side: flush, FIN, wait for the peer's FIN or timeout.
 void ServerConnection::finish() {
     state_ = State::kDone;
-    set_timeout(server_.config().close_timeout_ms);
+    set_timeout(ctx_.config.close_timeout_ms);
     close_after_flush();
 }
 
 void ServerConnection::on_eof() {
     // The peer half-closed without a close handshake (or before finishing one).
-    close();
+    close(net::CloseCause::kPeerEof);
 }
 
 void ServerConnection::on_drain() {
-    if (state_ == State::kOpen) server_.app_.on_drain(*this);
+    if (state_ == State::kOpen) endpoint().on_drain(*this);
 }
 
 void ServerConnection::on_timeout() {
     switch (state_) {
     case State::kHttp:
-        ++server_.stats_.handshake_timeouts;  // slowloris or an idle keep-alive connection
+        ++ctx_.stats.handshake_timeouts;  // slowloris or an idle keep-alive connection
         close(net::CloseCause::kTimeout);
         return;
     case State::kOpen:
-        ++server_.stats_.idle_timeouts;
-        close_websocket(1001, "idle timeout");
+        ++ctx_.stats.idle_timeouts;
+        close_websocket(CloseCode::kGoingAway, "idle timeout");
         return;
     case State::kClosing:
     case State::kDone:
-        ++server_.stats_.close_timeouts;
+        ++ctx_.stats.close_timeouts;
         close(net::CloseCause::kTimeout);
         return;
     }
 }
 
-void ServerConnection::on_close(net::CloseCause) {
-    server_.deflate_.release(deflate_);  // dedicated zlib streams die with the connection
-    if (upgraded_) {
-        --server_.stats_.websockets;
-        server_.app_.on_close(*this, peer_close_code_);
+void ServerConnection::on_close(net::CloseCause cause) {
+    ++ctx_.stats.closes[static_cast<size_t>(cause)];
+    ctx_.deflate.release(deflate_);  // dedicated zlib streams die with the connection
+    if (endpoint_ != Routes::kNoEndpoint) {
+        --ctx_.stats.websockets;
+        endpoint().on_close(*this, peer_close_code_);
     }
-    server_.connection_closed(peer_slot_);
+    ctx_.connection_closed(peer_slot_);
 }
 
 }  // namespace epws::ws

@@ -13,8 +13,10 @@
 #include "tests/fuzz/fuzz_common.h"
 #include "ws/deflate_params.h"
 #include "ws/error.h"
+#include "ws/client_handshake.h"
 #include "ws/handshake.h"
-#include "ws/http_request.h"
+#include "ws/http/response.h"
+#include "ws/http/request.h"
 
 using namespace epws::ws;
 

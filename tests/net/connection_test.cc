@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 #include <string>
 
 #include "net/connection.h"
@@ -15,21 +16,37 @@ using namespace epws::net;
 
 namespace {
 
-// Counts writev calls, to see that replies are coalesced.
+// Counts writev calls, to see that replies are coalesced; with `handshake_steps`, it plays a
+// transport whose handshake needs that many events before bytes flow (as TLS does), and with
+// `fail_handshake` one that fails. Owned by the test (destroy() keeps it).
 class CountingTransport final : public Transport {
 public:
+    HandshakeStatus handshake(int) override {
+        if (fail_handshake) return HandshakeStatus::kFailed;
+        if (handshake_steps == 0) return HandshakeStatus::kDone;
+        --handshake_steps;
+        return HandshakeStatus::kWantRead;
+    }
     IoResult read(int fd, void* buf, size_t len) override { return plain().read(fd, buf, len); }
     IoResult writev(int fd, const iovec* iov, int n) override {
         ++writes;
         return plain().writev(fd, iov, n);
     }
-    static Transport& plain() { return PlainTransport::instance(); }
+    void shutdown(int) override { ++shutdowns; }
+    void destroy() override {}
+    static Transport& plain() {
+        static PlainTransport p;
+        return p;
+    }
     int writes = 0;
+    int shutdowns = 0;
+    int handshake_steps = 0;
+    bool fail_handshake = false;
 };
 
 class Probe final : public Connection {
 public:
-    Probe(Loop& l, int fd, Transport& t) : Connection(l, fd, t) {}
+    Probe(Loop& l, int fd, Transport& t) : Connection(l, fd, TransportPtr(&t)) {}
     std::function<size_t(Probe&, std::span<std::byte>)> handler;
     std::string seen;  // everything on_data was offered, call by call, separated by '|'
     int drains = 0, timeouts = 0, eofs = 0;
@@ -47,7 +64,13 @@ protected:
         ++eofs;
         close();
     }
-    void on_close(CloseCause) override { *closed_flag = true; }
+    void on_close(CloseCause c) override {
+        *closed_flag = true;
+        if (cause_out) *cause_out = c;
+    }
+
+public:
+    CloseCause* cause_out = nullptr;  // outlives the probe, like closed_flag
 };
 
 struct Fixture {
@@ -55,9 +78,13 @@ struct Fixture {
     int peer = -1;
     Probe* probe = nullptr;  // valid until closed is true
     bool closed = false;
+    CloseCause cause = CloseCause::kLocal;
     CountingTransport transport;
 
-    Fixture() {
+    // handshake_steps / fail_handshake: see CountingTransport.
+    explicit Fixture(int handshake_steps = 0, bool fail_handshake = false) {
+        transport.handshake_steps = handshake_steps;
+        transport.fail_handshake = fail_handshake;
         std::string err;
         loop = Loop::create(err);
         REQUIRE(loop);
@@ -67,9 +94,11 @@ struct Fixture {
         auto c = std::make_unique<Probe>(*loop, sv[0], transport);
         probe = c.get();
         probe->closed_flag = &closed;
+        probe->cause_out = &cause;
         REQUIRE(loop->adopt(std::move(c)));
     }
     ~Fixture() { ::close(peer); }
+    bool probe_seen_nothing() const { return closed; }  // the probe is gone: it never read
 
     void write_peer(const std::string& s) { REQUIRE(::write(peer, s.data(), s.size()) == ssize_t(s.size())); }
     std::string read_peer() {
@@ -244,5 +273,51 @@ TEST_SUITE("net/connection") {
         CHECK_FALSE(closed_during);
         CHECK_FALSE(sent_after_close);  // closed for I/O at once
         CHECK(f.read_peer().empty());
+    }
+
+    TEST_CASE("bytes wait for the transport's handshake, then flow in order both ways") {
+        Fixture f(2);
+        // Sent before the handshake is done: kept, in order.
+        CHECK(f.probe->send(bytes("early")) == SendStatus::kQueued);
+        CHECK(f.transport.writes == 0);
+        f.write_peer("a");  // the first event advances the handshake by one step only
+        f.loop->run_once(50);
+        CHECK(f.probe->seen.empty());
+        f.write_peer("b");
+        REQUIRE(f.run_until([&] { return f.probe->seen == "ab|"; }));
+        CHECK(f.read_peer() == "early");
+    }
+
+    TEST_CASE("a failed transport handshake closes with its own cause") {
+        Fixture f(0, true);
+        f.write_peer("hello");
+        REQUIRE(f.run_until([&] { return f.closed; }));
+        CHECK(f.cause == CloseCause::kHandshakeFailed);
+        CHECK(f.probe_seen_nothing());
+    }
+
+    TEST_CASE("a protocol that leaves too much unconsumed is closed as a bug, not a peer fault") {
+        Fixture f;
+        f.probe->handler = [](Probe&, std::span<std::byte>) { return size_t{0}; };
+        std::string big(Loop::kScratchBytes / 2 + 1, 'x');
+        f.write_peer(big);
+        REQUIRE(f.run_until([&] { return f.closed; }));
+        CHECK(f.cause == CloseCause::kLeftoverOverflow);
+    }
+
+    TEST_CASE("a graceful close asks the transport to say goodbye before the FIN") {
+        Fixture f;
+        f.probe->close_after_flush();
+        CHECK(f.transport.shutdowns == 1);
+        char c;
+        CHECK(::read(f.peer, &c, 1) == 0);  // our FIN
+    }
+
+    TEST_CASE("every close cause has its own name") {
+        std::set<std::string> names;
+        for (size_t i = 0; i < kCloseCauseCount; ++i)
+            names.insert(close_cause_name(static_cast<CloseCause>(i)));
+        CHECK(names.size() == kCloseCauseCount);
+        CHECK(names.count("unknown") == 0);
     }
 }

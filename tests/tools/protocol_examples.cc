@@ -5,7 +5,9 @@
 #include <string_view>
 
 #include "ws/frame.h"
+#include "ws/client_handshake.h"
 #include "ws/handshake.h"
+#include "ws/http/response.h"
 
 using namespace epws::ws;
 

@@ -1,6 +1,8 @@
 // tests/ws/handshake_test.cc: the RFC 6455 §4 opening handshake, both sides: request validation and
 // every refusal cause, the accept key, the 101 and error responses, and the client's checks.
+#include "ws/client_handshake.h"
 #include "ws/handshake.h"
+#include "ws/http/response.h"
 
 #include <doctest/doctest.h>
 

@@ -1,0 +1,117 @@
+// chat/endpoints/chat_endpoint.h: /chat, the chat protocol of one loop (docs/chat-protocol.md):
+// identity at the handshake, then rooms, messages, direct messages, presence and history, and
+// the delivery of room and user entries from the bus to this loop's members. Layer: chat/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "chat/bus.h"
+#include "chat/config.h"
+#include "chat/connection_registry.h"
+#include "chat/endpoints/delivery.h"
+#include "chat/endpoints/outbox.h"
+#include "chat/protocol.h"
+#include "chat/rooms.h"
+#include "net/loop.h"
+#include "ws/endpoint.h"
+
+namespace epws::chat {
+
+// What every loop's chat shares: settings and the cross-loop state. Thread-safe; not owned.
+struct ChatShared {
+    const ChatConfig& config;
+    Bus& bus;
+    RoomRegistry& rooms;
+    UserRegistry& users;
+    ConnectionRegistry& registry;  // every /chat connection's counters, for /api/connections
+};
+
+// One per loop; every call comes on that loop's thread. A connection's tag is its slot in
+// clients_ + 1.
+class ChatEndpoint final : public ws::Endpoint, public TopicSink {
+public:
+    ChatEndpoint(ChatShared shared, net::Loop& loop, size_t loop_index, Outbox& outbox);
+    ~ChatEndpoint() override;
+
+    ws::HttpError accept(ws::ServerConnection& conn, const ws::HttpRequest& req) override;
+    void on_open(ws::ServerConnection& conn) override;
+    void on_message(ws::ServerConnection& conn, ws::Opcode op,
+                    std::span<const std::byte> payload) override;
+    void on_drain(ws::ServerConnection& conn) override;
+    void on_close(ws::ServerConnection& conn, uint16_t code) override;
+    // Room messages and notices, and direct messages, for this loop's members (chat_delivery.cc).
+    void deliver(Group& group) override;
+    // Sends the heartbeat pings when their interval has passed (called before the loop sleeps).
+    void tick(uint64_t now_ms);
+
+private:
+    struct Membership {
+        uint32_t room;           // room id
+        uint64_t delivered = 0;  // highest sequence number sent (or replayed) to this client
+        uint64_t gap_from = 0;   // first sequence skipped while it was slow (0: none)
+        uint64_t gap_to = 0;
+        uint64_t presence = 0;   // the room's presence change number when it joined: notices
+                                 // up to it came before (the presence reply covers them)
+    };
+    struct Client {
+        ws::ServerConnection* conn = nullptr;  // null: a free slot
+        uint64_t conn_id = 0;  // in shared_.registry, which holds its counters
+        uint32_t user_id = 0;
+        std::string user;
+        std::vector<Membership> rooms;
+        double tokens = 0;
+        uint64_t refilled_ms = 0;
+        uint32_t refused = 0;  // messages refused for the rate since the last one accepted
+    };
+
+    Client& client_of(ws::ServerConnection& conn) { return clients_[conn.tag() - 1]; }
+    uint32_t slot_of(const Client& c) const { return static_cast<uint32_t>(&c - clients_.data()); }
+    Membership* membership(Client& c, uint32_t room_id);
+    bool take_token(Client& c);
+
+    // The commands (chat_commands.cc).
+    void dispatch(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
+    void join(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
+    void leave_command(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
+    void leave(Client& c, uint32_t room_id, bool announce);
+    void say(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
+    void dm(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
+    void who(ws::ServerConnection& conn, const ClientMessage& m);
+    void history(ws::ServerConnection& conn, const ClientMessage& m);
+    void rooms(ws::ServerConnection& conn, const ClientMessage& m);
+    void replay(ws::ServerConnection& conn, Room& room, Membership& mem, uint64_t since,
+                const RequestId& id);
+    void send_history(ws::ServerConnection& conn, Room& room, const HeldEntries& held,
+                      const RequestId& id);
+    // change: the room's presence change number of this join or leave (Room::add_member).
+    void notice(Room& room, std::string_view user, bool joined, uint64_t change);
+    void reply(ws::ServerConnection& conn);  // sends out_ as a text frame
+    void error(ws::ServerConnection& conn, ProtocolErrorCode code, const RequestId& id,
+               std::string_view field = {});
+
+    // Delivery (chat_delivery.cc).
+    static bool wanted(const RingEntry& e, const Membership& m);
+    void deliver_to_member(ws::ServerConnection& to, Group& group);
+
+    ChatShared shared_;
+    net::Loop& loop_;
+    const size_t loop_index_;
+    Outbox& outbox_;
+    ProtocolParser parser_;
+    std::vector<Client> clients_;
+    std::vector<uint32_t> free_slots_;
+    std::unordered_map<uint32_t, std::vector<uint32_t>> room_members_;  // room id -> slots
+    std::unordered_map<uint32_t, std::vector<uint32_t>> user_slots_;    // user id -> slots
+    std::string out_;               // JSON scratch
+    std::vector<uint32_t> wanted_;  // a member's share of a group (rarely needed)
+    // The recipient list deliver() is walking: a close meanwhile may empty it but must not
+    // erase it from its map.
+    const std::vector<uint32_t>* delivering_ = nullptr;
+    uint64_t next_ping_ms_ = 0;
+};
+
+}  // namespace epws::chat

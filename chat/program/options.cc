@@ -1,0 +1,312 @@
+// chat/options.cc: the flag table. Layer: chat/.
+#include "chat/program/options.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <cmath>
+#include <cstdint>
+#include <algorithm>
+#include <functional>
+#include <thread>
+#include <string_view>
+#include <vector>
+
+namespace epws::chat {
+namespace {
+
+using Setter = std::function<std::string(std::string_view, Options&)>;
+
+struct Flag {
+    std::string_view name;
+    std::string_view arg;   // shown in --help
+    std::string_view help;  // includes the default
+    Setter set;             // returns "" or what is wrong with the value
+};
+
+// An integer in [lo, hi], with an optional binary suffix k, m or g ("16m" = 16 MiB).
+std::string parse_size(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& out) {
+    uint64_t mult = 1;
+    if (!v.empty()) {
+        char s = v.back();
+        if (s == 'k' || s == 'K') mult = 1ull << 10;
+        if (s == 'm' || s == 'M') mult = 1ull << 20;
+        if (s == 'g' || s == 'G') mult = 1ull << 30;
+        if (mult != 1) v.remove_suffix(1);
+    }
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+        return "expects a whole number";
+    if (n > hi / mult || n * mult < lo || n * mult > hi)
+        return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    out = n * mult;
+    return "";
+}
+
+// Seconds with decimals ("0.5") into milliseconds, in [0, max_s].
+std::string parse_seconds(std::string_view v, double max_s, uint32_t& out_ms) {
+    double s = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !std::isfinite(s))
+        return "expects seconds, e.g. 10 or 0.5";
+    if (s < 0 || s > max_s) return "must be between 0 and " + std::to_string(static_cast<int>(max_s));
+    out_ms = static_cast<uint32_t>(std::llround(s * 1000));
+    return "";
+}
+
+std::vector<std::string> split_list(std::string_view v) {
+    std::vector<std::string> out;
+    while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view item = v.substr(0, comma);
+        if (!item.empty()) out.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+// An integer in [lo, hi] (no suffix) into a small field.
+template <class T>
+std::string small_int(std::string_view v, int lo, int hi, T& out) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return "expects a whole number";
+    if (n < lo || n > hi) return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    out = static_cast<T>(n);
+    return "";
+}
+
+template <class T>
+Setter size_flag(T ws::ServerConfig::*field, uint64_t lo, uint64_t hi) {
+    return [=](std::string_view v, Options& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, lo, hi, n);
+        if (e.empty()) c.*field = static_cast<T>(n);
+        return e;
+    };
+}
+
+Setter seconds_flag(uint32_t ws::ServerConfig::*field) {
+    return [=](std::string_view v, Options& c) { return parse_seconds(v, 86400, c.*field); };
+}
+
+// A chat setting: a size into a field of ChatConfig.
+template <class T>
+Setter chat_size(T ChatConfig::*field, uint64_t lo, uint64_t hi) {
+    return [=](std::string_view v, Options& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, lo, hi, n);
+        if (e.empty()) c.chat.*field = static_cast<T>(n);
+        return e;
+    };
+}
+
+std::string parse_rate(std::string_view v, double& out) {
+    double d = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !(d > 0) || d > 1e6)
+        return "expects a number above 0, e.g. 20 or 0.5";
+    out = d;
+    return "";
+}
+
+std::string read_secret(const std::string& path, std::string& out) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return std::string("cannot read: ") + std::strerror(errno);
+    char buf[4096];
+    size_t n = std::fread(buf, 1, sizeof(buf), f);
+    std::fclose(f);
+    std::string s(buf, n);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.size() < 16) return "the secret must be at least 16 bytes";
+    out = s;
+    return "";
+}
+
+const std::vector<Flag>& flags() {
+    using C = Options;
+    static const std::vector<Flag> table = {
+        {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
+         [](std::string_view v, C& c) { c.host = std::string(v); return std::string(); }},
+        {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
+        {"--threads", "N", "event loops, each with its own SO_REUSEPORT listener (default: the "
+         "number of cores, here ", size_flag(&C::threads, 1, 256)},
+        {"--max-header-bytes", "N", "request line + headers, over it: 431 (default 8192)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 256, 64 << 10, n);
+             if (e.empty()) c.http.max_header_bytes = n;
+             return e;
+         }},
+        {"--max-headers", "N", "header fields per request, over it: 431 (default 100)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, 10000, n);
+             if (e.empty()) c.http.max_headers = n;
+             return e;
+         }},
+        {"--max-message-bytes", "N", "one message, over it: close 1009 (default 16m)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, 1ull << 30, n);
+             if (e.empty()) c.reader.max_message_bytes = n;
+             return e;
+         }},
+        {"--max-fragments", "N", "frames per message, over it: close 1009 (default 1048576)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 1, UINT32_MAX, n);
+             if (e.empty()) c.reader.max_fragments = static_cast<uint32_t>(n);
+             return e;
+         }},
+        {"--max-output-bytes", "N", "queued for a peer that does not read, over it: close 1008 "
+         "(default 32m)", size_flag(&C::max_output_bytes, 64 << 10, UINT32_MAX)},
+        {"--max-connections", "N", "open sockets, over it: 503 (default 100000)",
+         size_flag(&C::max_connections, 1, 10000000)},
+        {"--max-connections-per-ip", "N", "open sockets from one IPv4 address or IPv6 /64, over "
+         "it: 503 with Retry-After; 0 = no cap (default 1024)",
+         size_flag(&C::max_connections_per_ip, 0, 10000000)},
+        {"--handshake-timeout", "SECONDS", "to receive a complete request head (default 10)",
+         seconds_flag(&C::handshake_timeout_ms)},
+        {"--idle-timeout", "SECONDS", "no bytes from a WebSocket peer: close 1001; 0 = never "
+         "(default 120)", seconds_flag(&C::idle_timeout_ms)},
+        {"--close-timeout", "SECONDS", "to wait for the peer's close frame and FIN (default 5)",
+         seconds_flag(&C::close_timeout_ms)},
+        {"--subprotocols", "LIST", "comma-separated Sec-WebSocket-Protocol values to accept, in "
+         "preference order (default none)",
+         [](std::string_view v, C& c) { c.handshake.subprotocols = split_list(v); return std::string(); }},
+        {"--deflate", "MODE", "permessage-deflate: off, shared (no context takeover, one zlib "
+         "stream per loop, no per-connection state) or dedicated (per-connection window) "
+         "(default shared)",
+         [](std::string_view v, C& c) {
+             if (v == "off") c.deflate.mode = ws::DeflateMode::kOff;
+             else if (v == "shared") c.deflate.mode = ws::DeflateMode::kShared;
+             else if (v == "dedicated") c.deflate.mode = ws::DeflateMode::kDedicated;
+             else return std::string("expects off, shared or dedicated");
+             return std::string();
+         }},
+        {"--deflate-level", "N", "zlib compression level 0..9 (default 6)",
+         [](std::string_view v, C& c) { return small_int(v, 0, 9, c.deflate.level); }},
+        {"--deflate-window-bits", "N", "LZ77 window 9..15 of our compressor and the most we let a "
+         "client use in dedicated mode (default 15)",
+         [](std::string_view v, C& c) { return small_int(v, 9, 15, c.deflate.window_bits); }},
+        {"--deflate-mem-level", "N", "zlib memLevel 1..9 of our compressors (default 8)",
+         [](std::string_view v, C& c) { return small_int(v, 1, 9, c.deflate.mem_level); }},
+        {"--deflate-threshold", "N", "messages shorter than this are sent uncompressed (default 64)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, UINT32_MAX, n);
+             if (e.empty()) c.deflate.threshold = static_cast<uint32_t>(n);
+             return e;
+         }},
+        {"--allowed-origins", "LIST", "comma-separated Origin values allowed to upgrade; others "
+         "get 403 (default any)",
+         [](std::string_view v, C& c) { c.handshake.allowed_origins = split_list(v); return std::string(); }},
+        {"--jwt-secret", "SECRET", "HS256 secret for /chat tokens (visible in ps: prefer the "
+         "file or EPWS_JWT_SECRET)",
+         [](std::string_view v, C& c) {
+             if (v.size() < 16) return std::string("the secret must be at least 16 bytes");
+             c.chat.jwt_secret = std::string(v);
+             return std::string();
+         }},
+        {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
+         "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
+         [](std::string_view v, C& c) { return read_secret(std::string(v), c.chat.jwt_secret); }},
+        {"--history", "N", "messages kept per room for since and history (default 1000)",
+         chat_size(&ChatConfig::history, 0, 1000000)},
+        {"--max-rooms", "N", "rooms in the whole server (default 1024)",
+         chat_size(&ChatConfig::max_rooms, 1, 1000000)},
+        {"--rooms-per-connection", "N", "rooms one connection may join (default 32)",
+         chat_size(&ChatConfig::rooms_per_connection, 1, 100000)},
+        {"--connections-per-user", "N", "open /chat connections per user, over it: 429 (default 16)",
+         chat_size(&ChatConfig::connections_per_user, 1, 1000000)},
+        {"--rate", "PER_SECOND", "chat messages per second per connection, a token bucket; "
+         "over it: error rate_limited (default 5)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_per_second); }},
+        {"--burst", "N", "the token bucket's size (default 20)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.rate_burst); }},
+        {"--rate-close-after", "N", "messages refused for the rate in a row, after which the "
+         "next one refused closes the connection with 1008; 0 = never (default 100)",
+         chat_size(&ChatConfig::rate_close_after, 0, 1000000)},
+        {"--slow-consumer-bytes", "N", "unsent output past which a /chat connection is skipped "
+         "and later sent a gap event (default 1m)",
+         chat_size(&ChatConfig::slow_consumer_bytes, 1024, UINT32_MAX)},
+        {"--ping-interval", "SECONDS", "server pings to /chat connections; 0 = none (default 25)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.ping_interval_ms); }},
+        {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
+         "claims (default " EPWS_WEB_ROOT ")",
+         [](std::string_view v, C& c) { c.web_root = std::string(v); return std::string(); }},
+        {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
+         "(default 65536)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 16, 1u << 24, n);
+             if (e.empty() && (n & (n - 1)) != 0) e = "must be a power of two";
+             if (e.empty()) c.chat.ring_capacity = n;
+             return e;
+         }},
+    };
+    return table;
+}
+
+}  // namespace
+
+ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
+                           std::string& err) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+        std::string_view value;
+        bool inline_value = false;
+        if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            inline_value = true;
+        }
+        const Flag* flag = nullptr;
+        for (const Flag& f : flags())
+            if (f.name == arg) flag = &f;
+        if (flag == nullptr) {
+            err = "unknown option '" + std::string(arg) + "' (see --help)";
+            return ParseOutcome::kError;
+        }
+        if (!inline_value) {
+            if (i + 1 >= argc) {
+                err = std::string(arg) + " needs a value (" + std::string(flag->arg) + ")";
+                return ParseOutcome::kError;
+            }
+            value = argv[++i];
+        }
+        if (std::string e = flag->set(value, config); !e.empty()) {
+            err = std::string(arg) + " '" + std::string(value) + "': " + e;
+            return ParseOutcome::kError;
+        }
+    }
+    return ParseOutcome::kRun;
+}
+
+std::string usage(const char* program) {
+    std::string out = "Usage: " + std::string(program) + " [options]\n\n"
+        "epws: a WebSocket server on an edge-triggered epoll loop.\n"
+        "Endpoints: ws://HOST:PORT/chat?username=NAME&token=TOKEN speaks the chat protocol\n"
+        "(docs/chat-protocol.md); ws://HOST:PORT/echo echoes every message;\n"
+        "ws://HOST:PORT/broadcast sends each message to every /broadcast client, on any loop;\n"
+        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters.\n"
+        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
+        "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
+        "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
+    for (const Flag& f : flags()) {
+        std::string left = "  " + std::string(f.name) + " " + std::string(f.arg);
+        if (left.size() < 30) left.resize(30, ' ');
+        out += left + " " + std::string(f.help);
+        if (f.name == "--threads") out += std::to_string(std::max(1u, std::thread::hardware_concurrency())) + ")";
+        out += "\n";
+    }
+    out += "  --help                       this text\n";
+    return out;
+}
+
+}  // namespace epws::chat

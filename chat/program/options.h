@@ -1,0 +1,32 @@
+// chat/options.h: the server's command line: every flag, its default and its help text.
+// Layer: chat/program/ (the server binary), filling the ws/ server config and the chat's.
+#pragma once
+
+#include <string>
+
+#include "chat/config.h"
+#include "ws/server_config.h"
+
+// The browser client's folder; the Makefile sets it to the repository's web/.
+#ifndef EPWS_WEB_ROOT
+#define EPWS_WEB_ROOT "web"
+#endif
+
+namespace epws::chat {
+
+enum class ParseOutcome { kRun, kHelp, kError };
+
+// Everything the command line sets: the WebSocket server's limits and the chat's.
+struct Options : ws::ServerConfig {
+    ChatConfig chat;
+    std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
+};
+
+// Parses argv into config (which holds the defaults on entry). On kError, err holds one line
+// naming the flag and what is wrong with it.
+ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
+                           std::string& err);
+// The --help text, with the defaults taken from a default-constructed config.
+std::string usage(const char* program);
+
+}  // namespace epws::chat

@@ -1,0 +1,40 @@
+// chat/program/process.h: what every loop of the server process shares: the settings, the bus,
+// rooms, users, the connection registry and the admission counts. Layer: chat/program/.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "chat/bus.h"
+#include "chat/connection_registry.h"
+#include "chat/program/options.h"
+#include "chat/rooms.h"
+#include "net/peer_limit.h"
+#include "ws/server_config.h"
+
+namespace epws::chat {
+
+// Owned by main; outlives every loop. Thread-safe (each member says how).
+struct Process {
+    Process(const Options& o, Bus& b)
+        : options(o), bus(b), rooms(o.chat.max_rooms), users(o.chat.connections_per_user),
+          stats(b.loops(), nullptr), peers(o.max_connections_per_ip) {}
+
+    const Options& options;
+    Bus& bus;
+    RoomRegistry rooms;
+    UserRegistry users;
+    ConnectionRegistry registry;  // every loop's /chat connections, for GET /api/connections
+    // Every loop's counters (net::Counter: any thread may read them), for /stats. Filled
+    // before the loops start.
+    std::vector<const ws::ServerStats*> stats;
+    std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
+    net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
+    // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
+    // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
+    // the only thing passed.
+    std::atomic<bool> stopping{false};
+};
+
+}  // namespace epws::chat

@@ -1,0 +1,59 @@
+// chat/program/server_loop.h: one event loop of the server and everything on it: its epoll and
+// wake-up, its listener and ws::Server, the path table with this loop's endpoints, and its share
+// of the bus. Layer: chat/program/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "chat/endpoints/broadcast_endpoint.h"
+#include "chat/endpoints/chat_endpoint.h"
+#include "chat/endpoints/delivery.h"
+#include "chat/endpoints/echo_endpoint.h"
+#include "chat/endpoints/outbox.h"
+#include "chat/program/process.h"
+#include "net/loop.h"
+#include "net/notifier.h"
+#include "ws/routes.h"
+#include "ws/server.h"
+
+namespace epws::chat {
+
+// Built on the main thread, then run on its own (loop 0 on the main thread). The path table is
+// here: a new endpoint is a member and one line in the constructor.
+class ServerLoop {
+public:
+    // index: this loop's number (0 .. loops-1); port: 0 picks one (loop 0), the others bind
+    // loop 0's. nullptr with err filled on failure.
+    static std::unique_ptr<ServerLoop> create(size_t index, Process& process, uint16_t port,
+                                              std::string& err);
+    ~ServerLoop();
+
+    net::Loop& loop() { return *loop_; }
+    net::Notifier& notifier() { return *notifier_; }
+    ws::Server& server() { return *server_; }
+
+private:
+    ServerLoop(size_t index, Process& process, std::unique_ptr<net::Loop> loop);
+    void add_routes();
+    // The loop's before-wait hook: delivers bus entries, retries refused publications, sends
+    // heartbeats. Returns how long the loop may sleep (-1, 0 or milliseconds).
+    int before_wait();
+
+    const size_t index_;
+    Process& process_;
+    std::unique_ptr<net::Loop> loop_;
+    std::unique_ptr<net::Notifier> notifier_;
+    Outbox outbox_;
+    Delivery delivery_;
+    EchoEndpoint echo_;
+    BroadcastEndpoint broadcast_;
+    ChatEndpoint chat_;
+    ws::Routes routes_;
+    std::unique_ptr<ws::Server> server_;
+    bool stopping_ = false;
+};
+
+}  // namespace epws::chat

@@ -1,0 +1,16 @@
+// chat/stats.h: the /stats document: every loop's counters summed, plus the ring's.
+// Layer: chat/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "chat/bus.h"
+#include "ws/server_config.h"
+
+namespace epws::chat {
+
+// One JSON object; each counter is the sum over the loops given.
+std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus);
+
+}  // namespace epws::chat

@@ -1,0 +1,61 @@
+// ws/server_config.h: every limit of the WebSocket server a client controls, and the server's
+// counters. Layer: ws/. Plain data, so the program can fill and print it without the server.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "net/connection.h"
+#include "net/counter.h"
+#include "ws/deflate_engine.h"
+#include "ws/deflate_params.h"
+#include "ws/handshake.h"
+#include "ws/http/request.h"
+#include "ws/message_reader.h"
+
+namespace epws::ws {
+
+// Every limit a client controls, with its default: one struct, so none is forgotten.
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    unsigned threads = 1;
+    HttpLimits http;                         // 8 KiB of head, 100 headers, 4 KiB target
+    ReaderLimits reader;                     // 16 MiB message, 1 Mi fragments
+    HandshakeConfig handshake;               // subprotocols, Origin allow-list
+    DeflateConfig deflate;                   // permessage-deflate: shared mode, level 6, 15-bit
+                                             // window, memLevel 8, messages of 64 bytes and up
+    uint32_t max_output_bytes = 32u << 20;   // queued for one peer before close 1008
+    uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
+    uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
+    uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
+    uint32_t max_connections = 100000;       // open sockets in all; over it: 503
+    uint32_t max_connections_per_ip = 1024;  // open sockets per IPv4 address or IPv6 /64;
+                                             // over it: 503; 0: no cap
+};
+
+// Counters of one server (one loop). Written on the loop thread only; any thread may read.
+struct ServerStats {
+    net::Counter accepted;
+    net::Counter handshakes;             // successful upgrades
+    net::Counter rejected_handshakes;    // upgrade requests answered with an error status
+    net::Counter http_requests;          // plain HTTP requests answered
+    net::Counter bad_requests;           // heads refused unparsed: malformed (400) or over a
+                                         // limit (414, 431)
+    net::Counter rejected_over_capacity; // answered 503 at accept: max_connections reached
+    net::Counter rejected_per_ip;        // answered 503 at accept: the peer's address is at
+                                         // max_connections_per_ip
+    net::Counter rejected_fd_limit;      // closed at accept: the process is out of descriptors
+    net::Counter handshake_timeouts;
+    net::Counter idle_timeouts;
+    net::Counter close_timeouts;
+    net::Counter protocol_errors;        // connections failed with 1002/1007/1009
+    net::Counter closed_output_overflow; // peers that stopped reading, closed with 1008
+    net::Counter messages_in;
+    net::Counter messages_out;
+    net::Counter websockets;             // open WebSocket connections now
+    net::Counter closes[net::kCloseCauseCount];  // connections ended, by net::CloseCause
+    DeflateStats deflate;                // permessage-deflate (RFC 7692)
+};
+
+}  // namespace epws::ws
