@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "chat/ring_entry.h"
@@ -23,10 +25,29 @@ struct RoomSpan {
     uint64_t last;    // the last sequence number given out (0: none yet)
 };
 
+// A chat message for a room, before it has its number. Views valid during the call.
+struct RoomMessage {
+    std::string_view room;  // the room's name, as the message event shows it
+    std::string_view from;
+    std::string_view text;
+    uint32_t origin = 0;    // the loop that publishes it
+};
+
+// The answer to a read of a room: which numbers it keeps, and those asked for, in order (each
+// valid during the reply; RingEntry::retain keeps one longer).
+struct RoomRead {
+    RoomSpan span;
+    std::span<RingEntry* const> entries;
+};
+using RoomReadReply = std::function<void(const RoomRead&)>;
+
 // Thread-safe. Loop i (0 <= i < loops()) is the only caller of the loop-side calls with index i.
 //
 // Ordering: every loop sees every published entry once, and a room's numbered messages in
 // sequence order with no number skipped. Sequence numbers of a room start at 1 and grow by one.
+// Reads may be answered at once (in memory) or later (a bus across nodes); either way on the
+// asking loop's thread, and never before an entry of that room numbered <= span.last that the
+// loop drains first: whatever a loop drained of the room before the reply is covered by it.
 class Bus {
 public:
     virtual ~Bus() = default;
@@ -38,17 +59,15 @@ public:
     // notice), taking the caller's reference. False when it cannot be taken now (full): the
     // caller keeps its reference and may retry later, after draining.
     virtual bool publish(RingEntry* e) = 0;
-    // Numbers and publishes a room message: make(seq) builds it with the room's next sequence
-    // number (RingEntry::make; the caller's reference passes to the bus), and it is kept in the
-    // room's history. Returns the number, or 0 when it was refused now (full: nothing was
-    // numbered, kept or published, and the entry was freed) or make returned nullptr.
-    virtual uint64_t publish_to_room(uint32_t room, const std::function<RingEntry*(uint64_t seq)>& make) = 0;
-    // Calls f for each kept message of the room with seq in [from, to], in order. f may take a
-    // reference (RingEntry::retain) to keep an entry past the call.
-    virtual RoomSpan read_room(uint32_t room, uint64_t from, uint64_t to,
-                               const std::function<void(RingEntry&)>& f) = 0;
-    // The room's last sequence number (0: none yet).
-    virtual uint64_t last_seq(uint32_t room) = 0;
+    // Numbers and publishes a chat message to room (the chat protocol's message event, built
+    // once the number is known) and keeps it in the room's history. False when it is refused
+    // now (full, or the bus is unavailable): nothing was numbered, kept or published.
+    virtual bool publish_to_room(uint32_t room, const RoomMessage& m) = 0;
+    // Reads the room's kept messages with seq in [from, to] (from > to: none, the span alone)
+    // and answers on loop `loop` (see Ordering above). The reply may never run if the loop
+    // stops first.
+    virtual void read_room(size_t loop, uint32_t room, uint64_t from, uint64_t to,
+                           RoomReadReply reply) = 0;
     // The room no longer exists: its history is released and its numbering starts again.
     virtual void forget_room(uint32_t room) = 0;
 

@@ -2,6 +2,11 @@
 // Layer: chat/.
 #include "chat/memory_bus.h"
 
+#include <algorithm>
+#include <string>
+
+#include "chat/protocol.h"
+#include "net/clock.h"
 #include "net/notifier.h"
 
 namespace epws::chat {
@@ -49,44 +54,49 @@ bool MemoryBus::publish_counted(RingEntry* e, uint32_t extra) {
 
 bool MemoryBus::publish(RingEntry* e) { return publish_counted(e, 0); }
 
-uint64_t MemoryBus::publish_to_room(uint32_t room, const std::function<RingEntry*(uint64_t)>& make) {
+bool MemoryBus::publish_to_room(uint32_t room, const RoomMessage& m) {
+    // One scratch per thread for the event's JSON; the entry holds its own copy, framed.
+    thread_local std::string json;
     RoomLog& l = log(room);
     std::lock_guard<std::mutex> lock(l.mu);
     uint64_t seq = l.last_seq + 1;
-    RingEntry* e = make(seq);
-    if (e == nullptr) return 0;
+    json.clear();
+    encode_message(json, m.room, seq, m.from, m.text, net::wall_ms());
+    RingEntry* e = RingEntry::make(Topic::kRoom, room, ws::Opcode::kText,
+                                   {reinterpret_cast<const std::byte*>(json.data()), json.size()});
+    if (e == nullptr) return false;
     e->room_seq = seq;
+    e->origin = m.origin;
     bool keep = history_ > 0;
     if (!publish_counted(e, keep ? 1 : 0)) {
         e->release();  // nobody saw it
-        return 0;
+        return false;
     }
     l.last_seq = seq;
-    if (!keep) return seq;
+    if (!keep) return true;
     if (l.history.size() < history_) l.history.resize(history_, nullptr);
     RingEntry*& slot = l.history[(seq - 1) % history_];
     if (slot) slot->release();  // the oldest message leaves the history
     slot = e;
-    return seq;
+    return true;
 }
 
-RoomSpan MemoryBus::read_room(uint32_t room, uint64_t from, uint64_t to,
-                              const std::function<void(RingEntry&)>& f) {
-    RoomLog& l = log(room);
-    std::lock_guard<std::mutex> lock(l.mu);
-    uint64_t last = l.last_seq;
-    if (last == 0 || history_ == 0) return {last + 1, last};
-    uint64_t oldest = last >= history_ ? last - history_ + 1 : 1;
-    if (from < oldest) from = oldest;
-    if (to > last) to = last;
-    for (uint64_t s = from; s <= to; ++s) f(*l.history[(s - 1) % history_]);
-    return {oldest, last};
-}
-
-uint64_t MemoryBus::last_seq(uint32_t room) {
-    RoomLog& l = log(room);
-    std::lock_guard<std::mutex> lock(l.mu);
-    return l.last_seq;
+void MemoryBus::read_room(size_t, uint32_t room, uint64_t from, uint64_t to, RoomReadReply reply) {
+    HeldEntries held;  // references taken under the lock, so the reply runs without it
+    RoomSpan span;
+    {
+        RoomLog& l = log(room);
+        std::lock_guard<std::mutex> lock(l.mu);
+        uint64_t last = l.last_seq;
+        span = {last + 1, last};
+        if (last != 0 && history_ != 0) {
+            span.oldest = last >= history_ ? last - history_ + 1 : 1;
+            uint64_t first = std::max(from, span.oldest);
+            uint64_t end = std::min(to, last);
+            for (uint64_t s = first; s <= end; ++s) held.hold(*l.history[(s - 1) % history_]);
+        }
+    }
+    reply({span, held.entries});
 }
 
 void MemoryBus::forget_room(uint32_t room) {

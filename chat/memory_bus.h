@@ -25,10 +25,10 @@ public:
     size_t loops() const override { return sleeping_.size(); }
     void attach(size_t loop, net::Notifier* notifier) override { notifiers_[loop] = notifier; }
     bool publish(RingEntry* e) override;
-    uint64_t publish_to_room(uint32_t room, const std::function<RingEntry*(uint64_t)>& make) override;
-    RoomSpan read_room(uint32_t room, uint64_t from, uint64_t to,
-                       const std::function<void(RingEntry&)>& f) override;
-    uint64_t last_seq(uint32_t room) override;
+    // Answers every read at once, on the caller's thread.
+    bool publish_to_room(uint32_t room, const RoomMessage& m) override;
+    void read_room(size_t loop, uint32_t room, uint64_t from, uint64_t to,
+                   RoomReadReply reply) override;
     void forget_room(uint32_t room) override;
     size_t drain(size_t loop, std::vector<RingEntry*>& out, size_t max) override;
     bool prepare_to_sleep(size_t loop) override;

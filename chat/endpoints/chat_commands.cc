@@ -14,35 +14,15 @@ std::span<const std::byte> as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-// Numbers, frames and publishes a room message. True once published, or when it can never
-// be (out of memory); false when the bus refused it for now.
-bool publish_say(Bus& bus, uint32_t room_id, std::string_view room, std::string_view from,
-                 std::string_view text, uint32_t origin, std::string& scratch) {
-    bool made = true;
-    uint64_t seq = bus.publish_to_room(room_id, [&](uint64_t s) -> RingEntry* {
-        scratch.clear();
-        encode_message(scratch, room, s, from, text, net::wall_ms());
-        RingEntry* e = RingEntry::make(Topic::kRoom, room_id, ws::Opcode::kText, as_bytes(scratch));
-        if (e == nullptr) {
-            made = false;
-            return nullptr;
-        }
-        e->origin = origin;
-        return e;
-    });
-    return seq != 0 || !made;
-}
-
-// A room message the bus could not take yet: numbered (and so framed) only when it is
-// finally published, so the room's order is the order of publication.
+// A room message the bus could not take yet, kept with its own copies of the text, and numbered
+// only when it is finally published, so the room's order is the order of publication.
 class SayPublication final : public Publication {
 public:
     SayPublication(const Room& room, std::string_view from, std::string_view text, uint32_t origin)
         : room_id_(room.id()), room_(room.name()), from_(from), text_(text), origin_(origin) {}
 
     bool try_publish(Bus& bus) override {
-        std::string scratch;
-        return publish_say(bus, room_id_, room_, from_, text_, origin_, scratch);
+        return bus.publish_to_room(room_id_, {room_, from_, text_, origin_});
     }
 
 private:
@@ -76,8 +56,9 @@ void ChatEndpoint::join(ws::ServerConnection& conn, Client& c, const ClientMessa
     if (mem == nullptr) {
         if (c.rooms.size() >= shared_.config.rooms_per_connection)
             return error(conn, ProtocolErrorCode::kTooManyRooms, m.id, "room");
-        // New messages only, unless since asks for a replay below.
-        c.rooms.push_back({room->id(), shared_.bus.last_seq(room->id()), 0, 0, 0});
+        // New messages only, unless since asks for a replay: where that starts, the bus says
+        // (catch_up below); until then the room's entries are held back.
+        c.rooms.push_back({room->id(), 0, 0, 0, 0, true});
         room_members_[room->id()].push_back(slot_of(c));
         uint64_t change = 0;
         bool first = room->add_member(c.user, &change);
@@ -88,23 +69,35 @@ void ChatEndpoint::join(ws::ServerConnection& conn, Client& c, const ClientMessa
         mem = &c.rooms.back();
     }
     who(conn, m);  // the presence reply comes first (docs/chat-protocol.md, Resume)
-    if (m.since) replay(conn, *room, *mem, *m.since, m.id);
+    if (mem->pending || m.since) catch_up(c, *room, m.since, m.id);
 }
 
-// Sends what followed seq `since`: a gap for what the history no longer holds, then one
-// history event; bus entries up to what it covered are then skipped for this client.
-void ChatEndpoint::replay(ws::ServerConnection& conn, Room& room, Membership& mem, uint64_t since,
-                          const RequestId& id) {
-    HeldEntries held;
-    RoomSpan span = shared_.bus.read_room(room.id(), since + 1, UINT64_MAX,
-                                          [&](RingEntry& e) { held.hold(e); });
-    if (since + 1 < span.oldest) {
-        out_.clear();
-        encode_gap(out_, room.name(), since + 1, span.oldest - 1, GapReason::kHistory);
-        reply(conn);
-    }
-    send_history(conn, room, held, id);
-    mem.delivered = span.last;
+void ChatEndpoint::catch_up(Client& c, const Room& room, std::optional<uint64_t> since,
+                            const RequestId& id) {
+    uint32_t slot = slot_of(c);
+    uint64_t conn_id = c.conn_id;
+    uint32_t room_id = room.id();
+    // Without since, only where the room stands (from > to); with it, everything after.
+    uint64_t from = since ? *since + 1 : UINT64_MAX;
+    uint64_t to = since ? UINT64_MAX : 0;
+    shared_.bus.read_room(loop_index_, room_id, from, to,
+                          [this, slot, conn_id, room_id, since, rid = OwnedRequestId(id),
+                           name = room.name()](const RoomRead& r) {
+        Client* live = live_client(slot, conn_id);
+        Membership* mem = live ? membership(*live, room_id) : nullptr;
+        if (mem == nullptr) return;  // gone, or left the room meanwhile
+        if (since) {
+            if (*since + 1 < r.span.oldest) {
+                out_.clear();
+                encode_gap(out_, name, *since + 1, r.span.oldest - 1, GapReason::kHistory);
+                reply(*live->conn);
+            }
+            send_history(*live->conn, name, r.entries, rid.view());
+        }
+        // Entries up to what the answer covered are skipped for this member from now on.
+        mem->delivered = std::max(mem->delivered, r.span.last);
+        mem->pending = false;
+    });
 }
 
 void ChatEndpoint::leave_command(ws::ServerConnection& conn, Client& c, const ClientMessage& m) {
@@ -158,8 +151,7 @@ void ChatEndpoint::say(ws::ServerConnection& conn, Client& c, const ClientMessag
         return error(conn, ProtocolErrorCode::kNotInRoom, m.id, "room");
     auto origin = static_cast<uint32_t>(loop_index_);
     // The common case publishes at once, with no copy; only a refused one is kept, in order.
-    if (outbox_.empty() &&
-        publish_say(shared_.bus, room->id(), room->name(), c.user, m.text, origin, out_))
+    if (outbox_.empty() && shared_.bus.publish_to_room(room->id(), {room->name(), c.user, m.text, origin}))
         return;
     if (!outbox_.publish(std::make_unique<SayPublication>(*room, c.user, m.text, origin)))
         error(conn, ProtocolErrorCode::kInternal, m.id);
@@ -201,29 +193,34 @@ void ChatEndpoint::history(ws::ServerConnection& conn, const ClientMessage& m) {
     uint64_t limit = m.limit ? m.limit : shared_.config.protocol.max_history_limit;
     uint64_t to = m.until ? *m.until : m.from + limit - 1;
     if (to - m.from + 1 > limit) to = m.from + limit - 1;
-    HeldEntries held;
-    RoomSpan span = shared_.bus.read_room(room->id(), m.from, to, [&](RingEntry& e) { held.hold(e); });
-    if (m.from < span.oldest && m.from <= span.last) {
-        out_.clear();  // part of the range is no longer kept
-        encode_gap(out_, room->name(), m.from, std::min(to, span.oldest - 1), GapReason::kHistory);
-        reply(conn);
-    }
-    send_history(conn, *room, held, m.id);
+    Client& c = client_of(conn);
+    shared_.bus.read_room(loop_index_, room->id(), m.from, to,
+                          [this, slot = slot_of(c), conn_id = c.conn_id, from = m.from, to,
+                           rid = OwnedRequestId(m.id), name = room->name()](const RoomRead& r) {
+        Client* live = live_client(slot, conn_id);
+        if (live == nullptr) return;
+        if (from < r.span.oldest && from <= r.span.last) {
+            out_.clear();  // part of the range is no longer kept
+            encode_gap(out_, name, from, std::min(to, r.span.oldest - 1), GapReason::kHistory);
+            reply(*live->conn);
+        }
+        send_history(*live->conn, name, r.entries, rid.view());
+    });
 }
 
-// One history event holding the messages in held (each stored as its message event JSON).
-void ChatEndpoint::send_history(ws::ServerConnection& conn, Room& room, const HeldEntries& held,
-                                const RequestId& id) {
+// One history event holding the messages given (each stored as its message event JSON).
+void ChatEndpoint::send_history(ws::ServerConnection& conn, std::string_view room,
+                                std::span<RingEntry* const> entries, const RequestId& id) {
     std::vector<std::string_view> messages;
-    messages.reserve(held.entries.size());
-    for (RingEntry* e : held.entries) {
+    messages.reserve(entries.size());
+    for (RingEntry* e : entries) {
         auto p = e->payload();
         messages.emplace_back(reinterpret_cast<const char*>(p.data()), p.size());
     }
-    uint64_t first = held.entries.empty() ? 0 : held.entries.front()->room_seq;
-    uint64_t last = held.entries.empty() ? 0 : held.entries.back()->room_seq;
+    uint64_t first = entries.empty() ? 0 : entries.front()->room_seq;
+    uint64_t last = entries.empty() ? 0 : entries.back()->room_seq;
     out_.clear();
-    encode_history(out_, room.name(), messages, first, last, id);
+    encode_history(out_, room, messages, first, last, id);
     reply(conn);
 }
 

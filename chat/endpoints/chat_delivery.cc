@@ -40,7 +40,7 @@ void ChatEndpoint::deliver_to_member(ws::ServerConnection& to, Group& group) {
         return;
     }
     Membership* m = membership(client_of(to), group.target());
-    if (m == nullptr) return;
+    if (m == nullptr || m->pending) return;
     const Membership before = *m;
     size_t first = 0;
     while (first < group.size() && !wanted(group.entry(first), before)) ++first;

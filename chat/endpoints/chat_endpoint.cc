@@ -163,6 +163,12 @@ void ChatEndpoint::tick(uint64_t now_ms) {
     next_ping_ms_ = now_ms + shared_.config.ping_interval_ms;
 }
 
+ChatEndpoint::Client* ChatEndpoint::live_client(uint32_t slot, uint64_t conn_id) {
+    if (slot >= clients_.size()) return nullptr;
+    Client& c = clients_[slot];
+    return c.conn != nullptr && c.conn_id == conn_id ? &c : nullptr;
+}
+
 ChatEndpoint::Membership* ChatEndpoint::membership(Client& c, uint32_t room_id) {
     for (Membership& m : c.rooms)
         if (m.room == room_id) return &m;

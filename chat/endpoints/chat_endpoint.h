@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,8 @@ private:
         uint64_t gap_to = 0;
         uint64_t presence = 0;   // the room's presence change number when it joined: notices
                                  // up to it came before (the presence reply covers them)
+        bool pending = false;    // joined, the bus's answer (where it starts) not in yet: the
+                                 // room's entries are held back (the answer covers them)
     };
     struct Client {
         ws::ServerConnection* conn = nullptr;  // null: a free slot
@@ -68,7 +71,18 @@ private:
         uint32_t refused = 0;  // messages refused for the rate since the last one accepted
     };
 
+    // A request id kept past its message (for an answer the bus gives later).
+    struct OwnedRequestId {
+        RequestId::Kind kind;
+        std::string text;
+        uint64_t number;
+        explicit OwnedRequestId(const RequestId& id) : kind(id.kind), text(id.text), number(id.number) {}
+        RequestId view() const { return {kind, text, number}; }
+    };
+
     Client& client_of(ws::ServerConnection& conn) { return clients_[conn.tag() - 1]; }
+    // The client in slot if it is still the connection conn_id (an answer may outlive it).
+    Client* live_client(uint32_t slot, uint64_t conn_id);
     uint32_t slot_of(const Client& c) const { return static_cast<uint32_t>(&c - clients_.data()); }
     Membership* membership(Client& c, uint32_t room_id);
     bool take_token(Client& c);
@@ -83,10 +97,11 @@ private:
     void who(ws::ServerConnection& conn, const ClientMessage& m);
     void history(ws::ServerConnection& conn, const ClientMessage& m);
     void rooms(ws::ServerConnection& conn, const ClientMessage& m);
-    void replay(ws::ServerConnection& conn, Room& room, Membership& mem, uint64_t since,
-                const RequestId& id);
-    void send_history(ws::ServerConnection& conn, Room& room, const HeldEntries& held,
-                      const RequestId& id);
+    // Asks the bus where the member starts in room: at its end, or after `since` with what
+    // followed it replayed (a gap for what is no longer kept, then one history event).
+    void catch_up(Client& c, const Room& room, std::optional<uint64_t> since, const RequestId& id);
+    void send_history(ws::ServerConnection& conn, std::string_view room,
+                      std::span<RingEntry* const> entries, const RequestId& id);
     // change: the room's presence change number of this join or leave (Room::add_member).
     void notice(Room& room, std::string_view user, bool joined, uint64_t change);
     void reply(ws::ServerConnection& conn);  // sends out_ as a text frame

@@ -48,6 +48,30 @@ std::string drain_all(MemoryBus& bus, size_t loop) {
     return seen;
 }
 
+chat::RoomMessage say(std::string_view room, std::string_view text) {
+    return {room, "alice", text, 0};
+}
+
+// The room's texts in [from, to], from the message events the bus built.
+std::string texts(MemoryBus& bus, uint32_t room, uint64_t from, uint64_t to, RoomSpan* span = nullptr) {
+    std::string seen;
+    bus.read_room(0, room, from, to, [&](const chat::RoomRead& r) {
+        if (span) *span = r.span;
+        for (RingEntry* e : r.entries) {
+            std::string p = payload_of(*e);
+            auto at = p.find("\"text\":\"") + 8;
+            seen += p.substr(at, p.find('"', at) - at);
+        }
+    });
+    return seen;
+}
+
+uint64_t last_seq(MemoryBus& bus, uint32_t room) {
+    uint64_t last = ~uint64_t{0};
+    bus.read_room(0, room, UINT64_MAX, 0, [&](const chat::RoomRead& r) { last = r.span.last; });
+    return last;
+}
+
 }  // namespace
 
 TEST_SUITE("chat/memory_bus") {
@@ -76,57 +100,69 @@ TEST_SUITE("chat/memory_bus") {
 
     TEST_CASE("room messages get consecutive sequence numbers from 1, per room") {
         MemoryBus bus(1, 64, 10, 4);
-        for (uint64_t i = 1; i <= 5; ++i)
-            CHECK(bus.publish_to_room(1, [&](uint64_t) { return entry("m", Topic::kRoom, 1); }) == i);
-        CHECK(bus.publish_to_room(2, [&](uint64_t) { return entry("n", Topic::kRoom, 2); }) == 1);
-        CHECK(bus.last_seq(1) == 5);
-        CHECK(bus.last_seq(2) == 1);
-        CHECK(bus.last_seq(3) == 0);
+        for (int i = 1; i <= 5; ++i) CHECK(bus.publish_to_room(1, say("lobby", "m")));
+        CHECK(bus.publish_to_room(2, say("two", "n")));
+        CHECK(last_seq(bus, 1) == 5);
+        CHECK(last_seq(bus, 2) == 1);
+        CHECK(last_seq(bus, 3) == 0);
         std::vector<RingEntry*> out;
         bus.drain(0, out, 100);
         REQUIRE(out.size() == 6);
-        for (size_t i = 0; i < 5; ++i) CHECK(out[i]->room_seq == i + 1);
+        for (size_t i = 0; i < 5; ++i) {
+            CHECK(out[i]->room_seq == i + 1);
+            CHECK(out[i]->target == 1);
+            // The chat protocol's message event, numbered, framed once.
+            CHECK(payload_of(*out[i]).find("\"seq\":" + std::to_string(i + 1)) != std::string::npos);
+        }
         for (RingEntry* e : out) e->release();
     }
 
     TEST_CASE("a refused room message takes no sequence number and is not kept") {
         MemoryBus bus(1, 2, 10, 4);
-        auto make = [](std::string_view t) {
-            return [t](uint64_t) { return entry(t, Topic::kRoom, 1); };
-        };
-        CHECK(bus.publish_to_room(1, make("a")) == 1);
-        CHECK(bus.publish_to_room(1, make("b")) == 2);
-        CHECK(bus.publish_to_room(1, make("c")) == 0);  // the ring is full
+        CHECK(bus.publish_to_room(1, say("lobby", "a")));
+        CHECK(bus.publish_to_room(1, say("lobby", "b")));
+        CHECK_FALSE(bus.publish_to_room(1, say("lobby", "c")));  // the ring is full
         drain_all(bus, 0);
-        CHECK(bus.publish_to_room(1, make("d")) == 3);
-        std::string seen;
-        bus.read_room(1, 1, 10, [&](RingEntry& e) { seen += payload_of(e); });
-        CHECK(seen == "abd");
+        CHECK(bus.publish_to_room(1, say("lobby", "d")));
+        CHECK(texts(bus, 1, 1, 10) == "abd");
         drain_all(bus, 0);
     }
 
     TEST_CASE("history keeps the last N messages and says where it now starts") {
         MemoryBus bus(1, 64, 3, 4);
-        for (int i = 1; i <= 5; ++i)
-            bus.publish_to_room(1, [&](uint64_t) { return entry(std::to_string(i), Topic::kRoom, 1); });
-        std::string seen;
-        RoomSpan span = bus.read_room(1, 1, 100, [&](RingEntry& e) { seen += payload_of(e); });
+        for (int i = 1; i <= 5; ++i) bus.publish_to_room(1, say("lobby", std::to_string(i)));
+        RoomSpan span{};
+        CHECK(texts(bus, 1, 1, 100, &span) == "345");
         CHECK(span.oldest == 3);
         CHECK(span.last == 5);
-        CHECK(seen == "345");
-        seen.clear();
-        bus.read_room(1, 4, 4, [&](RingEntry& e) { seen += payload_of(e); });
-        CHECK(seen == "4");
+        CHECK(texts(bus, 1, 4, 4) == "4");
+        CHECK(texts(bus, 1, 6, 5, &span) == "");  // from > to: the span alone
+        CHECK(span.last == 5);
         drain_all(bus, 0);
+    }
+
+    TEST_CASE("entries read from the history outlive the reply only with a reference taken") {
+        MemoryBus bus(1, 64, 1, 4);
+        bus.publish_to_room(1, say("lobby", "old"));
+        RingEntry* kept = nullptr;
+        bus.read_room(0, 1, 1, 1, [&](const chat::RoomRead& r) {
+            REQUIRE(r.entries.size() == 1);
+            kept = r.entries[0];
+            kept->retain();
+        });
+        drain_all(bus, 0);
+        bus.publish_to_room(1, say("lobby", "new"));  // pushes "old" out of the history
+        drain_all(bus, 0);
+        CHECK(payload_of(*kept).find("old") != std::string::npos);  // ASan: still ours
+        kept->release();
     }
 
     TEST_CASE("a forgotten room starts its numbering again with no history") {
         MemoryBus bus(1, 64, 3, 4);
-        bus.publish_to_room(1, [&](uint64_t) { return entry("x", Topic::kRoom, 1); });
+        bus.publish_to_room(1, say("lobby", "x"));
         bus.forget_room(1);
-        CHECK(bus.last_seq(1) == 0);
-        RoomSpan span = bus.read_room(1, 1, 10, [](RingEntry&) { FAIL("nothing is kept"); });
-        CHECK(span.last == 0);
+        CHECK(last_seq(bus, 1) == 0);
+        CHECK(texts(bus, 1, 1, 10) == "");
         drain_all(bus, 0);
     }
 
@@ -136,8 +172,7 @@ TEST_SUITE("chat/memory_bus") {
         for (int t = 0; t < 4; ++t)
             threads.emplace_back([&] {
                 for (int i = 0; i < 1000; ++i)
-                    while (bus.publish_to_room(1, [](uint64_t) { return entry("x", Topic::kRoom, 1); }) == 0)
-                        std::this_thread::yield();
+                    while (!bus.publish_to_room(1, say("lobby", "x"))) std::this_thread::yield();
             });
         for (auto& t : threads) t.join();
         std::vector<RingEntry*> out;
