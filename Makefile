@@ -109,17 +109,20 @@ test: deps
 
 tools: $(TOOLS)
 
-# The layer arrows of STYLE.md: net/ includes no ws/ or chat/; ws/ includes no chat/; no
-# product code includes bench/ or tests/.
+# The layer arrows (docs/architecture.md): net/ includes no ws/ or chat/; ws/ (and ws/http/)
+# includes no chat/; the chat domain (chat/*) includes neither its endpoints nor the program;
+# the endpoints include no program; no product code includes bench/ or tests/.
 layers:
-	@bad=$$( { grep -nE '#include "(ws|chat|bench|tests)/' net/*.h net/*.cc; \
-	           grep -nE '#include "(chat|bench|tests)/' ws/*.h ws/*.cc; \
-	           grep -nE '#include "(bench|tests)/' chat/*.h chat/*.cc; } 2>/dev/null ); \
+	@bad=$$( { grep -nE '#include "(ws|chat|bench|tests)/' $(foreach d,$(NET_DIRS),$(d)/*.h $(d)/*.cc); \
+	           grep -nE '#include "(chat|bench|tests)/' $(foreach d,$(WS_DIRS),$(d)/*.h $(d)/*.cc); \
+	           grep -nE '#include "(chat/endpoints|chat/program|bench|tests)/' chat/*.h chat/*.cc; \
+	           grep -nE '#include "(chat/program|bench|tests)/' chat/endpoints/*.h chat/endpoints/*.cc; \
+	           grep -nE '#include "(bench|tests)/' chat/program/*.h chat/program/*.cc; } 2>/dev/null ); \
 	if [ -n "$$bad" ]; then echo "layers: an include points upwards:"; echo "$$bad"; exit 1; fi; \
 	echo "layers: ok"
 
 format:
-	clang-format -i $(wildcard net/*.h net/*.cc ws/*.h ws/*.cc chat/*.h chat/*.cc bench/*.h bench/*.cc tests/*.cc tests/*/*.cc)
+	clang-format -i $(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS) bench,$(wildcard $(d)/*.h $(d)/*.cc)) $(wildcard tests/*.cc tests/*/*.cc tests/*/*/*.cc)
 
 tidy:
 	clang-tidy $(LIB_SRCS) $(SERVER_SRCS) -- $(CXXFLAGS)

@@ -151,7 +151,7 @@ private:
     size_t scanned_ = 0;           // how far the response-head search got
     char key_[24] = {};            // our Sec-WebSocket-Key, to check the accept value
     uint32_t tag_ = 0;
-    uint16_t peer_close_code_ = 1006;
+    uint16_t peer_close_code_ = static_cast<uint16_t>(CloseCode::kAbnormal);
     DeflateParams deflate_;
     State state_ = State::kHandshake;
     ClientFailure failure_ = ClientFailure::kNone;

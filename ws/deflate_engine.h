@@ -22,10 +22,10 @@ struct DeflateStats {
     net::Counter messages_inflated; // compressed messages received
     net::Counter inflate_in_bytes;  // their payloads as sent
     net::Counter inflate_out_bytes; // ... and inflated
-    net::Counter messages_deflated; // messages compressed (a shared broadcast counts once)
+    net::Counter messages_deflated; // messages compressed (a shared message counts once)
     net::Counter deflate_in_bytes;  // their payloads before compression
     net::Counter deflate_out_bytes; // ... and after
-    net::Counter frames_reused;     // compressed broadcast frames sent without compressing again
+    net::Counter frames_reused;     // compressed shared-message frames sent without compressing again
     net::Counter dedicated_streams; // per-connection stream pairs alive now
     ZlibMemory zlib;                // heap held by every zlib stream of the loop now
 };
