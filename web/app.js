@@ -63,6 +63,7 @@ function save() {
     current,
     rooms: client.marks(),
     convs: [...convs].map(([key, c]) => ({ key, items: c.items, unread: c.unread })),
+    queue: client.queue.map(({ type, room, to, text }) => ({ type, room, to, text })),
   });
 }
 
@@ -344,7 +345,10 @@ function start(session) {
       showLogin(c.state.reason);
     }
   });
-  c.addEventListener('queued', () => { if (c === client) renderStatus(); });
+  c.addEventListener('queued', () => { if (c === client) { renderStatus(); scheduleSave(); } });
+  for (const q of session.queue || []) {
+    if (q.type === 'say') c.say(q.room, q.text); else c.dm(q.to, q.text);
+  }
   $('name').value = session.name;
   $('login-view').hidden = true;
   $('chat-view').hidden = false;

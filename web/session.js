@@ -1,6 +1,7 @@
 // web/session.js: the chat page's session for this tab, in sessionStorage, so that a reload
 // resumes it: the name (and token), every open room with the last seq shown, every DM
-// conversation, the messages shown (bounded) and the unread counts. Nothing leaves the tab.
+// conversation, the messages shown (bounded), the unread counts and what waits to be sent.
+// Nothing leaves the tab.
 
 const KEY = 'epws-session';
 // Messages kept per conversation; the page holds more, the tab's storage (about 5 MB) less.
@@ -26,6 +27,9 @@ export function loadSession() {
     const items = (Array.isArray(c.items) ? c.items : []).filter(validItem);
     convs.push({ key: c.key, items, unread: Number.isSafeInteger(c.unread) && c.unread > 0 ? c.unread : 0 });
   }
+  // Says and DMs typed while not connected, not sent yet: sent after the resumed connect.
+  const queue = (Array.isArray(s.queue) ? s.queue : []).filter((q) => q && typeof q.text === 'string' &&
+    ((q.type === 'say' && typeof q.room === 'string') || (q.type === 'dm' && typeof q.to === 'string')));
   return {
     name: s.name,
     token: typeof s.token === 'string' ? s.token : '',
@@ -33,6 +37,7 @@ export function loadSession() {
     current: typeof s.current === 'string' ? s.current : null,
     rooms,
     convs,
+    queue,
   };
 }
 

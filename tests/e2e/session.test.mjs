@@ -102,6 +102,36 @@ test('a reload resumes the session: rooms and DMs come back, what was said meanw
   }
 });
 
+test('text typed while the page cannot connect survives a reload and is sent once', T, async () => {
+  const a = await openChat(browser, server.url, 'patient', { query: '?backoffMs=200&backoffMaxMs=1000' });
+  const b = await openChat(browser, server.url, 'reader');
+  try {
+    // The server looks unreachable to the page: every GET /api/whoami fails.
+    const whoami = (url) => url.pathname === '/api/whoami';
+    await a.page.route(whoami, (route) => route.abort('connectionrefused'));
+    await a.page.reload();
+    await status(a.page, 'reconnecting');
+    await say(a.page, 'typed while unreachable');
+    await a.page.waitForSelector('#queued:text("1 message waiting")', { timeout: 2000 });
+    await a.page.reload();
+    await status(a.page, 'reconnecting');
+    await a.page.waitForSelector('#queued:text("1 message waiting")', { timeout: 2000 });
+    await a.page.unroute(whoami);
+    await status(a.page, 'open', 10000);
+    await waitText(b.page, 'typed while unreachable');
+    await waitText(a.page, 'typed while unreachable');
+    await a.page.waitForSelector('#queued', { state: 'hidden', timeout: 2000 });
+    await say(b.page, 'got it');
+    await waitText(a.page, 'got it');
+    for (const p of [a.page, b.page]) {
+      assert.equal((await texts(p)).filter((t) => t === 'typed while unreachable').length, 1);
+    }
+  } finally {
+    await a.context.close();
+    await b.context.close();
+  }
+});
+
 test('leaving a room tells the server and lasts through a reload; a closed DM reopens on the next DM', T, async () => {
   const a = await openChat(browser, server.url, 'leaver');
   const b = await openChat(browser, server.url, 'stayer');
