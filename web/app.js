@@ -220,6 +220,8 @@ function closeConv(key) {
   convs.delete(key);
   if (current === key) show(keys[i + 1] ?? keys[i - 1] ?? null);
   else { renderLists(); scheduleSave(); }
+  // The × that had the focus is gone: give it to the conversation shown, or the join box.
+  (document.querySelector('button.conv[aria-current=true]') || $('join-room')).focus();
 }
 
 // ---- status ---------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ export class ChatClient extends EventTarget {
 
   // {room: the last seq delivered} for every joined room: what a reloading page saves.
   marks() {
-    const m = {};
+    const m = Object.create(null);  // a room may be called __proto__
     for (const [room, r] of this.rooms) m[room] = r.lastSeq;
     return m;
   }
@@ -320,8 +320,8 @@ export class ChatClient extends EventTarget {
     this.connectionId = m.connection_id ?? null;
     // The server put us in its rooms (lobby): adopted the first time, unless the caller chose
     // the rooms; after that a room we left is left again.
-    for (const room of m.rooms) {
-      if (this.rooms.has(room)) continue;
+    for (const room of Array.isArray(m.rooms) ? m.rooms : []) {
+      if (typeof room !== 'string' || this.rooms.has(room)) continue;
       if (this._roomsChosen) this._send({ type: 'leave', room, id: this._id() });
       else this.rooms.set(room, { lastSeq: 0, syncing: false, held: [] });
     }

@@ -17,7 +17,7 @@ export function loadSession() {
     return null;
   }
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || !s.name) return null;
-  const rooms = {};
+  const rooms = Object.create(null);  // a room may be called __proto__
   for (const [room, seq] of Object.entries(s.rooms && typeof s.rooms === 'object' ? s.rooms : {})) {
     rooms[room] = Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
   }
