@@ -147,6 +147,7 @@ function renderLists() {
   $('rooms').replaceChildren(...keys.filter((k) => k.startsWith('room:')).map(convEntry));
   $('dms').replaceChildren(...keys.filter((k) => k.startsWith('dm:')).map(convEntry));
   const c = current === null ? null : conv(current);
+  $('presence-section').hidden = !(c && c.kind === 'room');  // a DM has no "here now"
   if (c && c.kind === 'room') {
     $('presence-room').textContent = `in #${c.name}`;
     const users = [...(presence.get(c.name) || [])].sort();
