@@ -1,15 +1,18 @@
 // web/app.js: the chat page over ChatClient. Every piece of user text goes into the page with
 // textContent, never innerHTML: a message "<img src=x onerror=...>" shows as that text.
+// The tab's session (web/session.js) survives a reload: the page resumes it without a login.
 import { ChatClient } from './chat-client.js';
+import { clearSession, loadSession, saveSession } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
-// Conversations: "room:NAME" or "dm:USER".
+// Conversations: "room:NAME" or "dm:USER", in the order they were opened.
 const convs = new Map();  // key -> { kind, name, items: [], unread: 0 }
 const presence = new Map();  // room -> Set of users
-let current = 'room:lobby';
+let current = null;  // the conversation shown, or null when none is open
 let client = null;
+let saveTimer = null;
 
 function conv(key) {
   if (!convs.has(key)) {
@@ -17,6 +20,16 @@ function conv(key) {
     convs.set(key, { kind, name: rest.join(':'), items: [], unread: 0 });
   }
   return convs.get(key);
+}
+
+// Our name: the server's once welcomed, the one we asked for before.
+function me() {
+  return client.user ?? client.username;
+}
+
+function labelOf(key) {
+  const c = conv(key);
+  return c.kind === 'room' ? `#${c.name}` : `@${c.name}`;
 }
 
 function el(tag, cls, text) {
@@ -30,11 +43,35 @@ function timeOf(ts) {
   return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
+// ---- the tab's session ----------------------------------------------------------------------
+
+// Saves soon (many messages in a burst cost one write); pagehide saves at once.
+function scheduleSave() {
+  if (saveTimer === null) saveTimer = setTimeout(save, 250);
+}
+
+// The marks (each room's last seq) and the messages shown are saved together, so a resumed
+// page asks for exactly what it does not show.
+function save() {
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  if (!client) return;
+  saveSession({
+    name: client.username,
+    token: client.token,
+    instance: client.instance,
+    current,
+    rooms: client.marks(),
+    convs: [...convs].map(([key, c]) => ({ key, items: c.items, unread: c.unread })),
+    queue: client.queue.map(({ type, room, to, text }) => ({ type, room, to, text })),
+  });
+}
+
 // ---- rendering ------------------------------------------------------------------------------
 
 function renderItem(item) {
   if (item.notice) return el('li', 'notice', item.notice);
-  const li = el('li', 'msg' + (item.from === client.user ? ' mine' : ''));
+  const li = el('li', 'msg' + (item.from === me() ? ' mine' : ''));
   if (item.seq) li.dataset.seq = item.seq;
   const meta = el('div', 'meta');
   meta.append(el('span', 'from', item.from));
@@ -46,35 +83,72 @@ function renderItem(item) {
 }
 
 function renderMessages() {
-  const c = conv(current);
   const list = $('messages');
-  list.replaceChildren(...c.items.map(renderItem));
-  list.scrollTop = list.scrollHeight;
-  $('title').textContent = c.kind === 'room' ? `#${c.name}` : `@${c.name}`;
-  $('text').placeholder = `Message ${$('title').textContent} (Enter to send, Shift+Enter for a new line)`;
+  const none = current === null;
+  $('title').textContent = none ? 'epws chat' : labelOf(current);
+  $('text').disabled = none;
+  $('composer').querySelector('button').disabled = none;
+  if (none) {
+    list.replaceChildren(el('li', 'empty', 'No conversation open: join a room or message someone.'));
+  } else {
+    list.replaceChildren(...conv(current).items.map(renderItem));
+    list.scrollTop = list.scrollHeight;
+  }
+  fitPlaceholder();
 }
 
-function convButton(key, label) {
+// The longest placeholder that fits the box: a cut hint is worse than none.
+const measure = document.createElement('canvas').getContext('2d');
+function fitPlaceholder() {
+  const ta = $('text');
+  const cs = getComputedStyle(ta);
+  measure.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const room = ta.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const label = current === null ? null : $('title').textContent;
+  const options = label === null ? [] :
+    [`Message ${label} (Enter to send, Shift+Enter for a new line)`, `Message ${label}`];
+  ta.placeholder = options.find((t) => measure.measureText(t).width <= room) || 'Message';
+}
+
+// The text box is as tall as its lines, up to its max-height; past it, it scrolls.
+function fitComposer() {
+  const ta = $('text');
+  const list = $('messages');
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  ta.style.height = 'auto';
+  ta.style.height = `${ta.scrollHeight + ta.offsetHeight - ta.clientHeight}px`;
+  ta.classList.toggle('full', ta.scrollHeight > ta.clientHeight + 1);
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+// One entry of the room or DM list: the conversation, its unread count, and × to leave it.
+function convEntry(key) {
   const c = conv(key);
-  const b = el('button');
+  const b = el('button', 'conv');
   b.type = 'button';
   b.dataset.key = key;
-  b.append(el('span', 'name', label));
+  b.append(el('span', 'name', labelOf(key)));
   if (c.unread) b.append(el('span', 'unread', String(c.unread)));
   if (key === current) b.setAttribute('aria-current', 'true');
   b.addEventListener('click', () => select(key));
+  const x = el('button', 'close', '×');
+  x.type = 'button';
+  x.dataset.close = key;
+  x.title = c.kind === 'room' ? `Leave ${labelOf(key)}` : `Close ${labelOf(key)}`;
+  x.setAttribute('aria-label', x.title);
+  x.addEventListener('click', () => closeConv(key));
   const li = el('li');
-  li.append(b);
+  li.append(b, x);
   return li;
 }
 
 function renderLists() {
-  const rooms = [...convs.keys()].filter((k) => k.startsWith('room:'));
-  $('rooms').replaceChildren(...rooms.map((k) => convButton(k, `#${conv(k).name}`)));
-  const dms = [...convs.keys()].filter((k) => k.startsWith('dm:'));
-  $('dms').replaceChildren(...dms.map((k) => convButton(k, `@${conv(k).name}`)));
-  const c = conv(current);
-  if (c.kind === 'room') {
+  const keys = [...convs.keys()];
+  $('rooms').replaceChildren(...keys.filter((k) => k.startsWith('room:')).map(convEntry));
+  $('dms').replaceChildren(...keys.filter((k) => k.startsWith('dm:')).map(convEntry));
+  const c = current === null ? null : conv(current);
+  $('presence-section').hidden = !(c && c.kind === 'room');  // a DM has no "here now"
+  if (c && c.kind === 'room') {
     $('presence-room').textContent = `in #${c.name}`;
     const users = [...(presence.get(c.name) || [])].sort();
     $('presence').replaceChildren(...users.map((u) => {
@@ -86,38 +160,75 @@ function renderLists() {
       li.append(b);
       return li;
     }));
+  } else {
+    $('presence-room').textContent = '';
+    $('presence').replaceChildren();
   }
+  // On a phone the lists hide behind ☰: it carries the sum, and so does the tab's title.
+  const total = [...convs.values()].reduce((n, x) => n + x.unread, 0);
+  $('menu-unread').hidden = total === 0;
+  $('menu-unread').textContent = total > 99 ? '99+' : String(total);
+  $('menu').setAttribute('aria-label', total ? `Rooms and people, ${total} unread` : 'Rooms and people');
+  document.title = total ? `(${total}) epws chat` : 'epws chat';
 }
 
 function add(key, item) {
   const c = conv(key);
   c.items.push(item);
   if (c.items.length > 2000) c.items.shift();
-  if (key !== current) c.unread += 1;
+  // Unread: what others wrote where you are not looking; not notices, not your own messages.
+  if (key !== current && item.from !== undefined && item.from !== me()) c.unread += 1;
   if (key === current) {
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
     list.append(renderItem(item));
-    if (atBottom || item.from === client.user) list.scrollTop = list.scrollHeight;
+    if (atBottom || item.from === me()) list.scrollTop = list.scrollHeight;
   }
   renderLists();
+  scheduleSave();
+}
+
+// Shows key (null: none) without touching the sidebar or the focus.
+function show(key) {
+  current = key;
+  if (key !== null) {
+    const c = conv(key);
+    c.unread = 0;
+    if (c.kind === 'room' && !client.rooms.has(c.name)) client.join(c.name);
+  }
+  renderMessages();
+  renderLists();
+  scheduleSave();
 }
 
 function select(key) {
-  current = key;
-  const c = conv(key);
-  c.unread = 0;
-  if (c.kind === 'room' && !client.rooms.has(c.name)) client.join(c.name);
-  renderMessages();
-  renderLists();
+  show(key);
   $('sidebar').classList.remove('open');
   $('menu').setAttribute('aria-expanded', 'false');
   $('text').focus();
 }
 
+// Leaves a room (the server's leave) or closes a DM conversation (DMs have no membership; a new
+// DM from that user opens it again). The sidebar stays as it is.
+function closeConv(key) {
+  const c = conv(key);
+  if (c.kind === 'room') {
+    client.leave(c.name);
+    presence.delete(c.name);
+  }
+  const keys = [...convs.keys()];
+  const i = keys.indexOf(key);
+  convs.delete(key);
+  if (current === key) show(keys[i + 1] ?? keys[i - 1] ?? null);
+  else { renderLists(); scheduleSave(); }
+  // The × that had the focus is gone: give it to the conversation shown, or the join box.
+  (document.querySelector('button.conv[aria-current=true]') || $('join-room')).focus();
+}
+
 // ---- status ---------------------------------------------------------------------------------
 
 function renderStatus() {
+  if (!client) return;
   const s = client.state;
   const st = $('status');
   st.dataset.status = s.status;
@@ -134,14 +245,16 @@ function renderStatus() {
 // ---- events from the server ----------------------------------------------------------------
 
 function onEvent(m) {
+  const inRoom = typeof m.room === 'string' && client.rooms.has(m.room);
   switch (m.type) {
     case 'welcome':
-      $('me').textContent = `signed in as ${m.user}`;
-      for (const r of m.rooms) conv(`room:${r}`);
+      $('me').textContent = `Signed in as ${m.user}`;
+      for (const r of client.rooms.keys()) conv(`room:${r}`);
       renderLists();
+      scheduleSave();
       break;
     case 'message':
-      add(`room:${m.room}`, m);
+      if (inRoom) add(`room:${m.room}`, m);
       break;
     case 'dm': {
       const other = m.from === client.user ? m.to : m.from;
@@ -149,12 +262,15 @@ function onEvent(m) {
       break;
     }
     case 'presence':
+      // Also sent for lobby after welcome, before the client leaves it again if you had.
+      if (!inRoom) break;
       presence.set(m.room, new Set(m.users));
       conv(`room:${m.room}`);
       renderLists();
       break;
     case 'join':
     case 'leave': {
+      if (!inRoom) break;
       const set = presence.get(m.room) || new Set();
       if (m.type === 'join') set.add(m.user); else set.delete(m.user);
       presence.set(m.room, set);
@@ -162,7 +278,7 @@ function onEvent(m) {
       break;
     }
     case 'gap':
-      add(`room:${m.room}`, { notice: `messages ${m.from}–${m.to} are not available (${m.reason})` });
+      if (inRoom) add(`room:${m.room}`, { notice: `messages ${m.from}–${m.to} are not available (${m.reason})` });
       break;
     case 'rooms':
       $('all-rooms').replaceChildren(...m.rooms.map((r) => {
@@ -175,45 +291,85 @@ function onEvent(m) {
       }));
       break;
     case 'error':
-      add(current, { notice: `error: ${m.code}: ${m.reason}` });
+      if (current !== null) add(current, { notice: `error: ${m.code}: ${m.reason}` });
       break;
     default:
       break;
   }
 }
 
-// ---- start ----------------------------------------------------------------------------------
+// ---- signing in and out ---------------------------------------------------------------------
 
-function start(username, token) {
+function showLogin(error) {
+  $('chat-view').hidden = true;
+  $('login-view').hidden = false;
+  $('login-error').textContent = error || '';
+  $('name').focus();
+}
+
+// Starts the chat for session: a new one from the login form ({name, token}), or one loadSession
+// returned, whose rooms are rejoined with since and whose conversations come back as they were.
+function start(session) {
+  convs.clear();
+  presence.clear();
+  $('all-rooms').replaceChildren();
+  $('me').textContent = '';
+  const resumed = session.rooms !== undefined;
+  for (const c of session.convs || []) {
+    conv(c.key).items = c.items;
+    conv(c.key).unread = c.unread;
+  }
+  if (resumed) for (const r of Object.keys(session.rooms)) conv(`room:${r}`);
+  else conv('room:lobby');  // the server puts every new connection there
+  const keys = [...convs.keys()];
+  current = keys.includes(session.current) ? session.current : (keys[0] ?? null);
+
   const num = (k) => (params.has(k) ? Number(params.get(k)) : undefined);
-  const opts = { username, token };
+  const opts = { username: session.name, token: session.token || '' };
+  if (resumed) { opts.rooms = session.rooms; opts.instance = session.instance; }
   // For tests and demos: ?pingMs=2000&pongTimeoutMs=1000&backoffMs=200&backoffMaxMs=2000
   if (num('pingMs')) opts.pingIntervalMs = num('pingMs');
   if (num('pongTimeoutMs')) opts.pongTimeoutMs = num('pongTimeoutMs');
   if (num('backoffMs')) opts.backoffBaseMs = num('backoffMs');
   if (num('backoffMaxMs')) opts.backoffMaxMs = num('backoffMaxMs');
-  client = new ChatClient(opts);
-  window.chat = client;  // for the console and the tests
-  client.addEventListener('message', (e) => onEvent(e.detail));
-  client.addEventListener('reset', (e) => add(`room:${e.detail.room}`, { notice: 'the server restarted' }));
-  client.addEventListener('state', () => {
+  const c = new ChatClient(opts);
+  client = c;
+  window.chat = c;  // for the console and the tests
+  c.addEventListener('message', (e) => { if (c === client) onEvent(e.detail); });
+  c.addEventListener('reset', (e) => {
+    if (c === client) add(`room:${e.detail.room}`, { notice: 'the server restarted' });
+  });
+  c.addEventListener('state', () => {
+    if (c !== client) return;
     renderStatus();
-    if (client.state.status === 'closed' && !client.user) {
-      $('login-error').textContent = client.state.reason;
-      $('chat-view').hidden = true;
-      $('login-view').hidden = false;
+    if (c.state.status === 'closed' && !c.user) {  // refused before any welcome: a bad name
+      client = null;
+      clearSession();
+      showLogin(c.state.reason);
     }
   });
-  client.addEventListener('queued', renderStatus);
-  setInterval(renderStatus, 250);
+  c.addEventListener('queued', () => { if (c === client) { renderStatus(); scheduleSave(); } });
+  for (const q of session.queue || []) {
+    if (q.type === 'say') c.say(q.room, q.text); else c.dm(q.to, q.text);
+  }
+  $('name').value = session.name;
   $('login-view').hidden = true;
   $('chat-view').hidden = false;
-  conv('room:lobby');
-  client.connect();
+  save();  // the name is kept for the tab from now on
+  c.connect();
   renderMessages();
   renderLists();
   renderStatus();
+  fitComposer();
   $('text').focus();
+}
+
+function signOut() {
+  const c = client;
+  client = null;
+  clearSession();
+  if (c) c.close();
+  showLogin('');
 }
 
 function wire() {
@@ -221,19 +377,18 @@ function wire() {
     e.preventDefault();
     const name = $('name').value.trim();
     if (!name) return;
-    $('login-error').textContent = '';
-    sessionStorage.setItem('epws-name', name);
-    start(name, $('token').value.trim() || params.get('token') || '');
+    start({ name, token: $('token').value.trim() || params.get('token') || '' });
   });
-  $('name').value = params.get('username') || sessionStorage.getItem('epws-name') || '';
   $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     const text = $('text').value;
-    if (!text.trim()) return;
+    if (!text.trim() || current === null) return;
     const c = conv(current);
     if (c.kind === 'room') client.say(c.name, text); else client.dm(c.name, text);
     $('text').value = '';
+    fitComposer();
   });
+  $('text').addEventListener('input', fitComposer);
   $('text').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {  // not while an IME composes
       e.preventDefault();
@@ -254,7 +409,8 @@ function wire() {
     $('dm-user').value = '';
     select(`dm:${user}`);
   });
-  $('browse').addEventListener('click', () => client.listRooms());
+  $('browse').addEventListener('click', () => client && client.listRooms());
+  $('signout').addEventListener('click', signOut);
   $('menu').addEventListener('click', () => {
     const open = $('sidebar').classList.toggle('open');
     $('menu').setAttribute('aria-expanded', String(open));
@@ -266,7 +422,21 @@ function wire() {
     const i = keys.indexOf(current) + (e.key === 'ArrowDown' ? 1 : -1);
     if (i >= 0 && i < keys.length) { e.preventDefault(); select(keys[i]); }
   });
-  document.addEventListener('visibilitychange', () => renderLists());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') save();
+    else if (client) renderLists();
+  });
+  addEventListener('pagehide', save);
+  addEventListener('resize', () => { if (client) { fitPlaceholder(); fitComposer(); } });
+  setInterval(renderStatus, 250);
+
+  const session = loadSession();
+  if (session) {
+    start(session);
+  } else {
+    $('name').value = params.get('username') || '';
+    showLogin('');
+  }
 }
 
 wire();

@@ -19,7 +19,11 @@
 //    server's rate limit;
 //  - every joined room is rejoined with `since` its last sequence number; live messages that
 //    race the replay are held until the history arrives, and every message is delivered once,
-//    in sequence order. A changed server instance (a restart) resets the sequence numbers.
+//    in sequence order. A changed server instance (a restart) resets the sequence numbers;
+//  - the rooms are the ones you chose: after the first welcome (or from the start, given
+//    `rooms`), a room the server puts the connection in (lobby) that you left is left again;
+//  - a page that reloads resumes where it was: pass the `rooms` marks (`chat.marks()`) and
+//    `instance` (`chat.instance`) it saved, and nothing is missed or delivered twice.
 
 const DEFAULTS = {
   pingIntervalMs: 25000,
@@ -40,7 +44,9 @@ const NO_RETRY_CODES = new Set([1000, 1002, 1003, 1007, 4401, 4403]);
 
 export class ChatClient extends EventTarget {
   // options: username, token, url (ws URL of /chat; default: this page's origin),
-  // apiBase (http origin for /api; default: this page's), and the DEFAULTS above.
+  // apiBase (http origin for /api; default: this page's), the DEFAULTS above, and to resume a
+  // session: rooms ({room: last seq seen}, from marks()) and instance (the server instance
+  // those seqs belong to, from `instance`).
   constructor(options = {}) {
     super();
     this.options = { ...DEFAULTS, ...options };
@@ -53,11 +59,16 @@ export class ChatClient extends EventTarget {
     this.user = null;                // the server's name for us, from welcome
     this.connectionId = null;        // the server's id for this connection, from welcome
     this.rooms = new Map();          // room -> { lastSeq, syncing, held: [] }
+    // Given rooms, the set is ours from the start; else the first welcome's rooms are adopted.
+    this._roomsChosen = options.rooms !== undefined && options.rooms !== null;
+    for (const [room, seq] of Object.entries(options.rooms || {})) {
+      this.rooms.set(room, { lastSeq: Number.isSafeInteger(seq) && seq > 0 ? seq : 0, syncing: false, held: [] });
+    }
     this.queue = [];                 // {type,...} objects waiting for an open connection
     this.state = { status: 'idle', attempt: 0, retryAt: 0, reason: '' };
     this.lastRttMs = null;
     this.ws = null;
-    this._instance = null;
+    this.instance = options.instance || null;  // the server instance of the seqs, from whoami
     this._nextId = 1;
     this._timers = {};
     this._tokens = this.options.rateBurst;
@@ -132,6 +143,13 @@ export class ChatClient extends EventTarget {
     return true;
   }
 
+  // {room: the last seq delivered} for every joined room: what a reloading page saves.
+  marks() {
+    const m = Object.create(null);  // a room may be called __proto__
+    for (const [room, r] of this.rooms) m[room] = r.lastSeq;
+    return m;
+  }
+
   isOpen() { return this.state.status === 'open'; }
   queuedCount() { return this.queue.length; }
   // Milliseconds until the next attempt while reconnecting, else 0.
@@ -151,8 +169,8 @@ export class ChatClient extends EventTarget {
       return;
     }
     if (who.ok && who.instance) {
-      if (this._instance && this._instance !== who.instance) this._serverRestarted();
-      this._instance = who.instance;
+      if (this.instance && this.instance !== who.instance) this._serverRestarted();
+      this.instance = who.instance;
     }
     if (!who.ok) return this._scheduleRetry(who.reason || 'server unreachable');
     const q = new URLSearchParams();
@@ -300,9 +318,16 @@ export class ChatClient extends EventTarget {
     this.user = m.user;
     // For GET /api/connections?id= (the /inspect page); a new one on every reconnect.
     this.connectionId = m.connection_id ?? null;
+    // The server put us in its rooms (lobby): adopted the first time, unless the caller chose
+    // the rooms; after that a room we left is left again.
+    for (const room of Array.isArray(m.rooms) ? m.rooms : []) {
+      if (typeof room !== 'string' || this.rooms.has(room)) continue;
+      if (this._roomsChosen) this._send({ type: 'leave', room, id: this._id() });
+      else this.rooms.set(room, { lastSeq: 0, syncing: false, held: [] });
+    }
+    this._roomsChosen = true;
     this._emit('message', m);
-    // The server put us in its rooms (lobby); rejoin every room we had, with since.
-    for (const room of m.rooms) if (!this.rooms.has(room)) this.rooms.set(room, { lastSeq: 0, syncing: false, held: [] });
+    // Rejoin every room we have, with since.
     for (const [room, r] of this.rooms) {
       r.syncing = true;
       r.held = [];

@@ -6,12 +6,24 @@ const $ = (id) => document.getElementById(id);
 let client = null;
 let sentBytes = 0, recvBytes = 0, sentCount = 0, recvCount = 0;
 
+// Fills dl with [key, value] pairs; a value is text, or an array of parameters.
 function kv(dl, pairs) {
   dl.replaceChildren(...pairs.flatMap(([k, v]) => {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
-    dd.textContent = v;
+    if (Array.isArray(v)) {
+      // Parameters: each one whole on a line (style.css .param), lines break between them.
+      v.forEach((part, i) => {
+        if (i) dd.append(' ');
+        const span = document.createElement('span');
+        span.className = 'param';
+        span.textContent = part;
+        dd.append(span);
+      });
+    } else {
+      dd.textContent = v;
+    }
     dd.dataset.key = k;
     return [dt, dd];
   }));
@@ -40,7 +52,7 @@ function renderClient() {
     ['state', client.state.status],
     ['user', client.user || '—'],
     ['connection id', client.connectionId == null ? '—' : String(client.connectionId)],
-    ['extensions', client.extensions() || '(none)'],
+    ['extensions', client.extensions() ? params(client.extensions()) : '(none)'],
     ['sent', `${sentCount} messages, ${sentBytes} bytes`],
     ['received', `${recvCount} messages, ${recvBytes} bytes`],
     ['ping RTT', client.lastRttMs == null ? '—' : `${client.lastRttMs.toFixed(1)} ms`],
@@ -56,12 +68,18 @@ function ratio(r, original, compressed) {
   return r == null ? '— (nothing yet)' : `${Math.round(r * 100)}% (${original} → ${compressed} B)`;
 }
 
+// An extension header value as its parameters, each with its "; ": "a; b=1" -> ["a;", "b=1"].
+function params(header) {
+  const parts = header.split(/;\s*/);
+  return parts.map((p, i) => (i < parts.length - 1 ? `${p};` : p));
+}
+
 function negotiated(d) {
   if (!d) return 'none';
-  return `permessage-deflate; server_max_window_bits=${d.server_max_window_bits}; ` +
+  return params(`permessage-deflate; server_max_window_bits=${d.server_max_window_bits}; ` +
     `client_max_window_bits=${d.client_max_window_bits}` +
     (d.server_no_context_takeover ? '; server_no_context_takeover' : '') +
-    (d.client_no_context_takeover ? '; client_no_context_takeover' : '');
+    (d.client_no_context_takeover ? '; client_no_context_takeover' : ''));
 }
 
 // The server's view of this page's own connection, from whichever loop answers the request

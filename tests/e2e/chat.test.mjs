@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { openChat, presence, say, status, texts, waitText } from './chat_page.mjs';
 import { REPO, launchBrowser, startProxy, startServer, until } from './harness.mjs';
 
 const T = { timeout: 30000 };  // every test is bounded
@@ -21,38 +22,9 @@ after(async () => {
   if (server) await server.stop();
 });
 
-// A fresh browser context (its own cookies and storage) on the chat page, signed in as name.
-async function open(name, base = server.url, query = '') {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`# page error (${name}): ${e.message}`));
-  await page.goto(`${base}/${query}`, { timeout: 10000 });
-  await page.fill('#name', name);
-  await page.click('#login button[type=submit]');
-  await status(page, 'open');
-  return { context, page };
-}
-
-function status(page, want, timeout = 10000) {
-  return page.waitForSelector(`#status[data-status="${want}"]`, { timeout });
-}
-
-async function say(page, text) {
-  await page.fill('#text', text);
-  await page.press('#text', 'Enter');
-}
-
-// The texts of the messages shown in the current conversation, in order.
-function texts(page) {
-  return page.$$eval('#messages .msg .text', (els) => els.map((e) => e.textContent));
-}
-
-async function waitText(page, text, timeout = 10000) {
-  await until(async () => (await texts(page)).includes(text), `"${text}" on the page`, timeout);
-}
-
-async function presence(page) {
-  return page.$$eval('#presence button', (els) => els.map((e) => e.textContent));
+// A fresh browser context on the chat page, signed in as name (chat_page.mjs).
+function open(name, base = server.url, query = '') {
+  return openChat(browser, base, name, { query });
 }
 
 test('two browsers join a room and chat both ways, in Chinese and emoji too', T, async () => {

@@ -10,11 +10,13 @@ import { chromium } from 'playwright-core';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.EPWS_BIN || path.join(REPO, 'build/release/epws');
 export const CHROMIUM = process.env.EPWS_CHROMIUM || '/usr/bin/chromium';
+// The client the server serves; another checkout's web/ shows what these tests say about it.
+const WEB_ROOT = process.env.EPWS_WEB_ROOT || path.join(REPO, 'web');
 
 // Starts epws with flags on `port` (0: any); resolves once it printed its listening line.
 export function startServer(flags = [], port = 0, deadlineMs = 10000) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['--port', String(port), '--web-root', path.join(REPO, 'web'), ...flags],
+    const proc = spawn(BIN, ['--port', String(port), '--web-root', WEB_ROOT, ...flags],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`epws did not start: ${err}`)); }, deadlineMs);
