@@ -102,9 +102,10 @@ private:
     net::PeerLimit::Slot* peer_slot_;  // our count in the per-address cap
     uint32_t scanned_ = 0;        // how far the request-head search got (slowloris stays O(n))
     uint32_t tag_ = 0;
-    DeflateParams deflate_params_;  // 3 bytes: fits beside the fields below
-    uint16_t peer_close_code_ = static_cast<uint16_t>(CloseCode::kAbnormal);
+    // The next 8 bytes share one word (ordered for no padding).
+    DeflateParams deflate_params_;  // 3 bytes
     State state_ = State::kHttp;
+    uint16_t peer_close_code_ = static_cast<uint16_t>(CloseCode::kAbnormal);
     uint8_t endpoint_ = Routes::kNoEndpoint;  // index in ctx_.routes, once upgraded
     uint8_t subprotocol_ = 0;                 // 1 + index in config.handshake.subprotocols; 0 none
 };
