@@ -133,7 +133,7 @@ done
 if [[ -x build/tsan/unit_tests && -x build/tsan/epws ]]; then
     echo ">>> build tsan"
     export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
-    run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/hub,chat/rooms,net/peer_limit,chat/connection_registry'
+    run_suite unit 300 build/tsan/unit_tests -ts='chat/broadcast_ring,chat/memory_bus,chat/rooms,net/peer_limit,chat/connection_registry'
     export EPWS_BIN="$PWD/build/tsan/epws" EPWS_BUILD=tsan
     SLOWDOWN=2 run_integration
     unset TSAN_OPTIONS

@@ -45,7 +45,7 @@ std::string describe(const chat::ParseResult& r, const ClientMessage& m) {
 }
 
 // Parses the one text message of the stream straight from the reader's payload, as
-// chat/chat_handler.cc App::on_chat does (fuzz finding 1 in docs/security.md: an empty message
+// chat/endpoints/chat_endpoint.cc ChatEndpoint::on_message does (fuzz finding 1 in docs/security.md: an empty message
 // once arrived as {nullptr, 0}).
 struct OneMessage : ws::MessageSink {
     explicit OneMessage(chat::ProtocolParser& p) : parser(p) {}

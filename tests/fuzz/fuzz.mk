@@ -14,7 +14,8 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # Only the codecs: no sockets, no loop, no application (LIB_SRCS minus everything that does I/O).
 FUZZ_LIB_SRCS := $(filter ws/base64.cc ws/error.cc ws/frame.cc ws/utf8.cc ws/message_reader.cc \
-    ws/http_request.cc ws/handshake.cc ws/deflate.cc ws/deflate_params.cc \
+    ws/http/request.cc ws/http/response.cc ws/handshake.cc ws/client_handshake.cc ws/deflate.cc \
+    ws/deflate_params.cc \
     chat/protocol.cc chat/names.cc chat/jwt.cc,$(LIB_SRCS))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.cc=$(FUZZ_O)/%.o)
 FUZZ_BINS := $(FUZZ_ALL:%=$(FUZZ_O)/%_fuzz)

@@ -1,4 +1,4 @@
-// tests/fuzz/http_fuzz.cc: libFuzzer target for the HTTP/1.1 head parsers (ws/http_request
+// tests/fuzz/http_fuzz.cc: libFuzzer target for the HTTP/1.1 head parsers (ws/http/request
 // parse_request, ws/handshake parse_response) and the upgrade checks run on what they accept.
 // Layer: tests/.
 //
@@ -49,7 +49,7 @@ struct Outcome {
 };
 
 // A head over the byte limit is 431, or 414 when "its request line already shows a target over
-// the target limit" (http_request.cc oversized_error): how much of the request line has arrived
+// the target limit" (ws/http/request.cc oversized_error): how much of the request line has arrived
 // when the limit is crossed depends on the reads, so a split stream may say 431 where the whole
 // says 414. Both refuse the same request; every other error must match exactly.
 bool same_request_outcome(Outcome a, Outcome b) {

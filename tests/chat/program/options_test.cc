@@ -1,4 +1,4 @@
-// tests/chat/options_test.cc: the server's command line.
+// tests/chat/program/options_test.cc: the server's command line.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -15,7 +15,7 @@ chat::ParseOutcome parse(std::vector<const char*> args, chat::Options& c, std::s
 }
 }  // namespace
 
-TEST_SUITE("chat/options") {
+TEST_SUITE("chat/program/options") {
     TEST_CASE("no flags keeps the documented defaults") {
         chat::Options c;
         std::string err;
@@ -67,7 +67,7 @@ TEST_SUITE("chat/options") {
     }
 }
 
-TEST_SUITE("chat/options") {
+TEST_SUITE("chat/program/options") {
     TEST_CASE("deflate flags choose the mode and bound level, window, memLevel and threshold") {
         chat::Options c;
         std::string err;

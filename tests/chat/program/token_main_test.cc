@@ -1,4 +1,4 @@
-// tests/chat/token_main_test.cc: `epws token`: flags, durations, usage errors, and that what it
+// tests/chat/program/token_main_test.cc: `epws token`: flags, durations, usage errors, and that what it
 // prints verifies.
 #include "chat/program/token_main.h"
 
@@ -27,7 +27,7 @@ Run run(std::vector<const char*> args, int64_t now = 1700000000) {
 
 } // namespace
 
-TEST_SUITE("chat/token_main") {
+TEST_SUITE("chat/program/token_main") {
 
     TEST_CASE("it prints one token line that verifies for the user until the ttl runs out") {
         Run r = run({"--secret", "s3cret", "--user", "alice", "--ttl", "30m"});

@@ -1,4 +1,4 @@
-// tests/chat/web_api_test.cc: GET /api/connections (one connection's JSON, id parsing, 400, 404,
+// tests/chat/program/web_api_test.cc: GET /api/connections (one connection's JSON, id parsing, 400, 404,
 // the capped list) and GET /api/whoami.
 #include "chat/program/web_api.h"
 
@@ -31,7 +31,7 @@ bool contains(const std::string& s, std::string_view part) {
 
 }  // namespace
 
-TEST_SUITE("chat/web_api") {
+TEST_SUITE("chat/program/web_api") {
     TEST_CASE("a connection is written with its counters in and out, ratios and round trip") {
         ConnectionView v;
         v.id = 42;

@@ -1,4 +1,4 @@
-// tests/ws/gzip_test.cc: gzip for HTTP responses: round trips, the RFC 1952 header, and the
+// tests/ws/http/gzip_test.cc: gzip for HTTP responses: round trips, the RFC 1952 header, and the
 // Accept-Encoding rules (q=0 refuses).
 #include "ws/http/gzip.h"
 

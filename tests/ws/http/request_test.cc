@@ -1,4 +1,4 @@
-// tests/ws/http_request_test.cc: the HTTP/1.1 request-head parser fed whole, byte by byte and split
+// tests/ws/http/request_test.cc: the HTTP/1.1 request-head parser fed whole, byte by byte and split
 // at every offset, every refusal cause, the limits at and one over, and the header/query helpers.
 #include "ws/http/request.h"
 

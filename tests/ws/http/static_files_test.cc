@@ -1,4 +1,4 @@
-// tests/chat/static_files_test.cc: the browser client's files: safe paths, types, validators
+// tests/ws/http/static_files_test.cc: the browser client's files: safe paths, types, validators
 // (304), gzip, and a symlink out of the root, against a temporary web root.
 #include "ws/http/static_files.h"
 
