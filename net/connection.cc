@@ -36,6 +36,7 @@ const char* close_cause_name(CloseCause cause) {
     case CloseCause::kLeftoverOverflow: return "leftover_overflow";
     case CloseCause::kOutOfMemory: return "out_of_memory";
     case CloseCause::kHandshakeFailed: return "handshake_failed";
+    case CloseCause::kOverBudget: return "over_budget";
     }
     return "unknown";
 }
@@ -178,20 +179,29 @@ void Connection::handle_writable() {
     }
 }
 
-// Writes the output buffer until it empties or the kernel says EAGAIN. False if closed.
+// Writes the output queue until it empties or the kernel says EAGAIN. False if closed.
 bool Connection::write_out() {
+    constexpr int kGather = 64;  // pieces per writev: enough to fill a socket buffer
     while (!out_.empty()) {
-        auto pending = out_.readable();
-        iovec iov{pending.data(), pending.size()};
-        IoResult r = transport_->writev(fd_, &iov, 1);
+        iovec iov[kGather];
+        int n = out_.gather(iov, kGather);
+        IoResult r = transport_->writev(fd_, iov, n);
         if (r.status == IoStatus::kWouldBlock) return true;
         if (r.status != IoStatus::kOk) {
             close(cause_of(r.status, CloseCause::kWriteError));
             return false;
         }
+        size_t before = out_.owned_bytes();
         out_.consume(r.bytes);
+        account_copies(before);
     }
     return true;
+}
+
+// Tells the loop's output budget how the queue's copies changed since `before`.
+void Connection::account_copies(size_t before) {
+    size_t now = out_.owned_bytes();
+    if (now != before) loop_.budget().add(static_cast<int64_t>(now) - static_cast<int64_t>(before));
 }
 
 SendStatus Connection::send(std::span<const std::byte> a, std::span<const std::byte> b,
@@ -209,16 +219,19 @@ size_t iov_total(const iovec* iov, int n) {
     return total;
 }
 
-// Appends iov to out, skipping its first `skip` bytes. False if out refused the bytes.
-bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
+// Appends iov to out, skipping its first `skip` bytes: by reference where shared names an owner,
+// else copied. False if a copy could not be made.
+bool append_iov(OutputQueue& out, const iovec* iov, int n, size_t skip, SharedBytes* const* shared) {
     for (int i = 0; i < n; ++i) {
         size_t len = iov[i].iov_len;
         if (skip >= len) {
             skip -= len;
             continue;
         }
-        if (!out.append(static_cast<const std::byte*>(iov[i].iov_base) + skip, len - skip))
-            return false;
+        auto* p = static_cast<const std::byte*>(iov[i].iov_base) + skip;
+        SharedBytes* owner = shared ? shared[i] : nullptr;
+        bool ok = owner ? out.append_shared(p, len - skip, owner) : out.append_copy(p, len - skip);
+        if (!ok) return false;
         skip = 0;
     }
     return true;
@@ -226,7 +239,7 @@ bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
 
 }  // namespace
 
-SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
+SendStatus Connection::sendv(const iovec* iov, int n, bool force, SharedBytes* const* shared) {
     if (state_ != State::kOpen && state_ != State::kHandshaking) return SendStatus::kDropped;
     size_t total = iov_total(iov, n);
     Cork& cork = loop_.cork();
@@ -238,7 +251,7 @@ SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
     }
     if (!out_.empty() || state_ == State::kHandshaking) {
         if (!force && out_.size() + total > out_cap_) return SendStatus::kDropped;
-        return queue(iov, n, 0) ? SendStatus::kQueued : SendStatus::kDropped;
+        return queue(iov, n, 0, shared) ? SendStatus::kQueued : SendStatus::kDropped;
     }
     // One writev for all of it (the kernel takes at most IOV_MAX pieces: callers pass fewer).
     IoResult r = transport_->writev(fd_, iov, n);
@@ -249,13 +262,16 @@ SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
     size_t sent = r.status == IoStatus::kOk ? r.bytes : 0;
     if (sent == total) return SendStatus::kSent;
     // Keep what the kernel refused; EPOLLOUT (edge-triggered) tells us when to go on.
-    return queue(iov, n, sent) ? SendStatus::kQueued : SendStatus::kDropped;
+    return queue(iov, n, sent, shared) ? SendStatus::kQueued : SendStatus::kDropped;
 }
 
 // Appends iov (less its first `skip` bytes) to the output buffer. A buffer that cannot grow
 // would leave a frame cut in two on the wire: the connection is closed instead.
-bool Connection::queue(const iovec* iov, int n, size_t skip) {
-    if (append_iov(out_, iov, n, skip)) return true;
+bool Connection::queue(const iovec* iov, int n, size_t skip, SharedBytes* const* shared) {
+    size_t before = out_.owned_bytes();
+    bool ok = append_iov(out_, iov, n, skip, shared);
+    account_copies(before);
+    if (ok) return true;
     close(CloseCause::kOutOfMemory);
     return false;
 }
@@ -281,7 +297,9 @@ void Connection::close(CloseCause cause) {
     state_ = State::kClosed;
     loop_.timers().cancel(&timer_);
     loop_.cork().drop(this);
-    out_.release();
+    size_t before = out_.owned_bytes();
+    out_.clear();
+    account_copies(before);
     in_.release();
     if (in_callback_ > 0) {
         close_deferred_ = true;
@@ -294,11 +312,12 @@ void Connection::close(CloseCause cause) {
 void Connection::finish_close(CloseCause cause) {
     on_close(cause);
     loop_.retire(this);
-    if (cause == CloseCause::kTimeout) {
+    if (cause == CloseCause::kTimeout || cause == CloseCause::kOverBudget) {
         // The peer let a deadline pass (a head that never completes, a close never answered,
         // output it never reads): reset rather than FIN, so the kernel drops at once what it
         // still holds for this peer instead of keeping an orphaned socket that probes a
-        // zero window for minutes (nginx: reset_timedout_connection).
+        // zero window for minutes (nginx: reset_timedout_connection). A connection cut for the
+        // output budget is reset for the same reason: what it holds is what we want back.
         linger abort{1, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     }

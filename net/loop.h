@@ -11,6 +11,7 @@
 
 #include "net/connection.h"
 #include "net/cork.h"
+#include "net/output_budget.h"
 #include "net/timer_wheel.h"
 #include "net/watcher.h"
 
@@ -63,12 +64,18 @@ public:
     std::byte* scratch() { return scratch_.get(); }
     Cork& cork() { return cork_; }
     TimerWheel& timers() { return timers_; }
+    // The output budget its connections count their unsent copies in: the loop's own (no
+    // limit) unless shared. Not owned; set before the loop runs.
+    OutputBudget& budget() { return *budget_; }
+    void share_output_budget(OutputBudget* budget) { budget_ = budget; }
+    uint64_t budget_cuts() const { return budget_cuts_; }
 
 private:
     friend class Connection;  // retire() only: a closed connection hands itself back
     Loop(int epfd, int timerfd);
     void on_tick();
     void retire(Connection* c);
+    void shed_over_budget();
 
     class TickWatcher final : public Watcher {
     public:
@@ -92,6 +99,9 @@ private:
     std::vector<std::unique_ptr<Connection>> closed_;  // deleted after each event batch
     std::unique_ptr<std::byte[]> scratch_;
     Cork cork_;
+    OutputBudget own_budget_;
+    OutputBudget* budget_ = &own_budget_;
+    uint64_t budget_cuts_ = 0;
 };
 
 }  // namespace epws::net

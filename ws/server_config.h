@@ -26,6 +26,9 @@ struct ServerConfig {
     DeflateConfig deflate;                   // permessage-deflate: shared mode, level 6, 15-bit
                                              // window, memLevel 8, messages of 64 bytes and up
     uint32_t max_output_bytes = 32u << 20;   // queued for one peer before close 1008
+    uint64_t max_total_output_bytes = 0;     // unsent copies of every peer together; over it
+                                             // the largest holders are reset; 0: a quarter
+                                             // of the machine's memory
     uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
     uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
     uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
@@ -51,6 +54,8 @@ struct ServerStats {
     net::Counter close_timeouts;
     net::Counter protocol_errors;        // connections failed with 1002/1007/1009
     net::Counter closed_output_overflow; // peers that stopped reading, closed with 1008
+    net::Counter closed_over_budget;     // reset: the process output budget was spent and
+                                         // they held the most of it
     net::Counter messages_in;
     net::Counter messages_out;
     net::Counter websockets;             // open WebSocket connections now

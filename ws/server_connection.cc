@@ -295,9 +295,12 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
 
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
                                              std::span<const std::byte> payload,
-                                             size_t plain_bytes) {
+                                             size_t plain_bytes, net::SharedBytes* owner) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = send(header, payload);
+    iovec iov[2] = {{const_cast<std::byte*>(header.data()), header.size()},
+                    {const_cast<std::byte*>(payload.data()), payload.size()}};
+    net::SharedBytes* owners[2] = {nullptr, owner};  // the header is ours: copied if it waits
+    net::SendStatus s = sendv(iov, payload.empty() ? 1 : 2, false, owners);
     if (s != net::SendStatus::kDropped) {
         bool control = is_control(static_cast<Opcode>(static_cast<uint8_t>(header[0]) & 0x0Fu));
         count_out(header.size(), payload.size(), plain_bytes, control);
@@ -305,9 +308,10 @@ net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
     return after_send(s, 1);
 }
 
-net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t payload_bytes) {
+net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t payload_bytes,
+                                              net::SharedBytes* const* owners) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = sendv(frames, n);
+    net::SendStatus s = sendv(frames, n, false, owners);
     if (stats_ && s != net::SendStatus::kDropped) {
         size_t wire = 0;
         for (int i = 0; i < n; ++i) wire += frames[i].iov_len;
@@ -393,6 +397,13 @@ void ServerConnection::on_timeout() {
         close(net::CloseCause::kTimeout);
         return;
     }
+}
+
+void ServerConnection::on_over_budget() {
+    // The process's output budget is spent and this peer holds the most of it: it is reset
+    // (what it has not read is what we want back), and counted.
+    ++ctx_.stats.closed_over_budget;
+    close(net::CloseCause::kOverBudget);
 }
 
 void ServerConnection::on_close(net::CloseCause cause) {

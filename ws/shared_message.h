@@ -5,14 +5,35 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
+#include <atomic>
+#include <span>
 
 #include "net/connection.h"
+#include "net/shared_bytes.h"
 #include "ws/frame.h"
 
 namespace epws::ws {
 
 class ServerConnection;
+
+// Bytes on the heap with a reference count: a compressed copy that many slow recipients may
+// queue by reference. Starts with one reference, its maker's.
+class SharedBuffer final : public net::SharedBytes {
+public:
+    static SharedBuffer* make(std::span<const std::byte> bytes);  // nullptr: out of memory
+    std::span<const std::byte> bytes() const { return {data(), size_}; }
+    void retain() override {
+        // relaxed: the caller holds a reference already (see chat/ring_entry.h).
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() override;
+
+private:
+    SharedBuffer() = default;
+    const std::byte* data() const { return reinterpret_cast<const std::byte*>(this + 1); }
+    std::atomic<uint32_t> refs_{1};
+    size_t size_ = 0;
+};
 
 // Every recipient whose compressor keeps no context shares one compressed copy per window size
 // (RFC 7692 §7.1.1.1: its bytes then depend only on the message and the window). Recipients
@@ -21,15 +42,20 @@ class ServerConnection;
 // Loop thread only; frame must stay valid while the object lives.
 class SharedMessage {
 public:
-    // frame: a complete unmasked frame (encode_shared_frame), its payload from header_len on.
-    SharedMessage(Opcode op, std::span<const std::byte> frame, size_t header_len);
+    // frame: a complete unmasked frame (encode_shared_frame), its payload from header_len on;
+    // owner keeps it alive for recipients that must queue it (may be null: then they copy).
+    SharedMessage(Opcode op, std::span<const std::byte> frame, size_t header_len,
+                  net::SharedBytes* owner = nullptr);
+    ~SharedMessage();
+    SharedMessage(const SharedMessage&) = delete;
+    SharedMessage& operator=(const SharedMessage&) = delete;
     // Same outcomes as ServerConnection::send_frame. Every recipient of one SharedMessage
     // belongs to the same loop.
     net::SendStatus send_to(ServerConnection& to);
 
 private:
     struct Variant {
-        std::vector<std::byte> body;  // the compressed payload
+        SharedBuffer* body = nullptr;  // the compressed payload, shared by its recipients
         std::byte header[kMaxFrameHeader];
         uint8_t header_size = 0;
         bool ready = false;       // compressed (or tried) already
@@ -39,6 +65,7 @@ private:
 
     std::span<const std::byte> header_;
     std::span<const std::byte> payload_;
+    net::SharedBytes* owner_;
     Opcode op_;
     Variant variants_[8];  // by the recipient's server window bits, 8..15
 };

@@ -164,6 +164,10 @@ const std::vector<Flag>& flags() {
          }},
         {"--max-output-bytes", "N", "queued for a peer that does not read, over it: close 1008 "
          "(default 32m)", size_flag(&C::max_output_bytes, 64 << 10, UINT32_MAX)},
+        {"--max-total-output-bytes", "N", "unsent output of every peer together (copies; a "
+         "broadcast waits by reference and counts once in its own memory), over it: the peers "
+         "holding the most are reset (default 0: a quarter of memory)",
+         size_flag(&C::max_total_output_bytes, 0, uint64_t{1} << 50)},
         {"--max-connections", "N", "open sockets, over it: 503 (default 100000)",
          size_flag(&C::max_connections, 1, 10000000)},
         {"--max-connections-per-ip", "N", "open sockets from one IPv4 address or IPv6 /64, over "

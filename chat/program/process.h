@@ -10,6 +10,7 @@
 #include "chat/connection_registry.h"
 #include "chat/program/options.h"
 #include "chat/rooms.h"
+#include "net/output_budget.h"
 #include "net/peer_limit.h"
 #include "ws/server_config.h"
 
@@ -19,7 +20,11 @@ namespace epws::chat {
 struct Process {
     Process(const Options& o, Bus& b)
         : options(o), bus(b), rooms(o.chat.max_rooms), users(o.chat.connections_per_user),
-          stats(b.loops(), nullptr), peers(o.max_connections_per_ip) {}
+          stats(b.loops(), nullptr), peers(o.max_connections_per_ip),
+          output_budget(o.max_total_output_bytes ? o.max_total_output_bytes : quarter_of_memory()) {}
+
+    // The default process-wide output budget.
+    static uint64_t quarter_of_memory();
 
     const Options& options;
     Bus& bus;
@@ -31,6 +36,7 @@ struct Process {
     std::vector<const ws::ServerStats*> stats;
     std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
     net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
+    net::OutputBudget output_budget;       // unsent copies, every loop (--max-total-output-bytes)
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.

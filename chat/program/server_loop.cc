@@ -2,12 +2,20 @@
 // Layer: chat/program/.
 #include "chat/program/server_loop.h"
 
+#include <unistd.h>
+
 #include "chat/program/stats.h"
 #include "chat/program/web_api.h"
 #include "net/socket.h"
 #include "ws/http/static_files.h"
 
 namespace epws::chat {
+
+uint64_t Process::quarter_of_memory() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return uint64_t{1} << 30;  // unknown: 1 GiB
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
+}
 
 std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, uint16_t port,
                                                std::string& err) {
@@ -24,6 +32,7 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, u
     if (!self->server_->start(err)) return nullptr;
     self->server_->share_connection_count(&process.connections);
     self->server_->share_peer_limit(&process.peers);
+    self->loop_->share_output_budget(&process.output_budget);
     process.stats[index] = &self->server_->stats();
     process.bus.attach(index, self->notifier_.get());
     self->loop_->set_before_wait([raw = self.get()] { return raw->before_wait(); });
@@ -52,7 +61,7 @@ void ServerLoop::add_routes() {
     routes_.add_http("/healthz", [](const ws::HttpRequest&, ws::HttpReply& reply) { reply.body = "ok\n"; });
     routes_.add_http("/stats", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "application/json";
-        reply.body = stats_json(process_.stats, process_.bus);
+        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget);
     });
     routes_.add_http("/api/whoami", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
         whoami(process_.options.chat, req.query, reply);
