@@ -1,5 +1,6 @@
 // chat/main.cc: the epws server binary: flags, one event loop per thread, the chat
 // application, signals. Layer: chat/.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "chat/app.h"
+#include "chat/jwt.h"
 #include "chat/options.h"
 #include "chat/shared.h"
 #include "chat/token_main.h"
@@ -70,7 +72,14 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "token") == 0) return chat::token_command(argc - 1, argv + 1);
     chat::Options options;
     options.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
+    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) {
+        // The same rule as --jwt-secret (chat/jwt.h), and the same exit status as a bad flag.
+        if (std::string e = chat::secret_problem(secret); !e.empty()) {
+            std::fprintf(stderr, "epws: EPWS_JWT_SECRET: %s\n", e.c_str());
+            return 2;
+        }
+        options.chat.jwt_secret = secret;
+    }
     std::string err;
     switch (chat::parse_options(argc, argv, options, err)) {
     case chat::ParseOutcome::kHelp:
@@ -82,6 +91,11 @@ int main(int argc, char** argv) {
     case chat::ParseOutcome::kRun:
         break;
     }
+    // A --web-root that is not a directory was refused above; the built-in default may be gone
+    // (a binary copied elsewhere): say so once rather than answer 404 without a word.
+    if (struct stat st {}; ::stat(options.chat.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        std::fprintf(stderr, "epws: warning: web root %s is not a directory: GET / answers 404 "
+                     "(give --web-root DIR)\n", options.chat.web_root.c_str());
     uint64_t nofile = net::raise_nofile_limit();
     chat::Shared shared(options.threads, options.chat, options.max_connections_per_ip);
     std::vector<LoopParts> loops(options.threads);
