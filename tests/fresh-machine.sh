@@ -212,7 +212,7 @@ if [[ ${FRESH_SELF_TEST:-1} == 1 ]]; then
     scratch=$(mktemp -d)
     grep -v '^chromium ' "$DEPS_FILE" >"$scratch/deps.txt"
     grep -v '^e2e cmd:chromium' "$NEEDS_FILE" >"$scratch/needs.txt"
-    sed 's/^`g++ /`g++ nginx-full /' "$README" >"$scratch/README.md"
+    sed '/<!-- deps:begin/a nginx-full' "$README" >"$scratch/README.md"
     # expect_failure NAME PATTERN ENV...: a run with ENV must fail with a line matching PATTERN.
     expect_failure() {
         local what=$1 pattern=$2 out
