@@ -95,7 +95,7 @@ fi
 
 # 2. Each need comes from a package of tests/deps.txt (the table says which, and dpkg agrees when
 # it is installed), and is installed here.
-declare -A declared files
+declare -A declared files ignores
 while read -r suite kind name from; do
     declared[$suite:$name]=1
     case $kind in
@@ -103,7 +103,10 @@ while read -r suite kind name from; do
         files[$suite]+=" $name"
         continue
         ;;
-    ignore) continue ;;
+    ignore)
+        ignores[$suite]+=" $name"
+        continue
+        ;;
     # make is also an English word (and every suite's files say it); the build suite declares it.
     cmd) [[ $name == make ]] || WATCH+=("$name") ;;
     pkg) from=$name ;;
@@ -181,6 +184,12 @@ for suite in "${!files[@]}"; do
     for w in $found; do
         if [[ -n ${declared[$suite:$w]:-} ]]; then ok; else
             bad "suite $suite: its files (${files[$suite]# }) run $w, which $NEEDS_FILE does not declare for it (add '$suite cmd:$w PACKAGE', and PACKAGE to $DEPS_FILE; or '$suite ignore:$w' saying why)"
+        fi
+    done
+    # An ignore: whose word the files no longer hold is stale: it would hide a future use.
+    for w in ${ignores[$suite]:-}; do
+        if grep -qxF -- "$w" <<<"$found"; then ok; else
+            bad "suite $suite: $NEEDS_FILE has '$suite ignore:$w', but its files no longer mention $w (remove the line)"
         fi
     done
     # Python imports that are neither the standard library nor the suite's own modules.
