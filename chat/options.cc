@@ -327,8 +327,9 @@ std::string usage(const char* program) {
         "the handshake's identity check (200 or 401); GET /api/connections[?id=N]: /chat\n"
         "connections as the server sees them; any other GET: the browser client from --web-root.\n"
         "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
-        "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad value,\n"
-        "a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the port is taken).\n"
+        "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad\n"
+        "value, a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the\n"
+        "port is taken).\n"
         "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {

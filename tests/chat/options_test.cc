@@ -102,7 +102,7 @@ TEST_SUITE("chat/options") {
 }
 
 TEST_SUITE("chat/options") {
-    TEST_CASE("--host takes a numeric IPv4 or IPv6 address and refuses anything else as bad usage") {
+    TEST_CASE("--host takes a numeric IPv4 or IPv6 address, and anything else is bad usage") {
         chat::Options c;
         std::string err;
         for (const char* ok : {"127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1"}) {
@@ -124,8 +124,8 @@ TEST_SUITE("chat/options") {
         chat::Options c;
         std::string err;
         CHECK(parse({"--web-root", "/nonexistent/epws-web"}, c, err) == chat::ParseOutcome::kError);
-        CHECK(err.find("--web-root '/nonexistent/epws-web': cannot open: No such file or directory") !=
-              std::string::npos);
+        CHECK(err.find("--web-root '/nonexistent/epws-web': cannot open: No such file or "
+                       "directory") != std::string::npos);
         CHECK(parse({"--web-root", "/dev/null"}, c, err) == chat::ParseOutcome::kError);
         CHECK(err.find("is not a directory") != std::string::npos);
         CHECK(c.chat.web_root == EPWS_WEB_ROOT);
@@ -150,7 +150,8 @@ TEST_SUITE("chat/options") {
         chat::Options c;
         std::string err;
         CHECK(parse({"--jwt-secret", "s3cret"}, c, err) == chat::ParseOutcome::kError);
-        CHECK(err.find("--jwt-secret 's3cret': " + chat::secret_problem("s3cret")) != std::string::npos);
+        CHECK(err.find("--jwt-secret 's3cret': " + chat::secret_problem("s3cret")) !=
+              std::string::npos);
         CHECK(parse({"--jwt-secret", "0123456789abcde"}, c, err) == chat::ParseOutcome::kError);
         REQUIRE(parse({"--jwt-secret", "0123456789abcdef"}, c, err) == chat::ParseOutcome::kRun);
         CHECK(c.chat.jwt_secret == "0123456789abcdef");
@@ -161,8 +162,8 @@ TEST_SUITE("chat/options") {
 
     TEST_CASE("help lists every HTTP endpoint and the exit status of bad usage") {
         std::string text = chat::usage("epws");
-        for (const char* endpoint : {"/chat", "/echo", "/broadcast", "/healthz", "/stats", "/inspect",
-                                     "/api/whoami", "/api/connections", "--web-root"})
+        for (const char* endpoint : {"/chat", "/echo", "/broadcast", "/healthz", "/stats",
+                                     "/inspect", "/api/whoami", "/api/connections", "--web-root"})
             CHECK_MESSAGE(text.find(endpoint) != std::string::npos, endpoint);
         CHECK(text.find("2 for bad usage") != std::string::npos);
     }

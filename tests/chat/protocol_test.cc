@@ -272,7 +272,7 @@ TEST_SUITE("chat/protocol") {
         CHECK(q.msg.id.number == 12);
     }
 
-    TEST_CASE("a duplicate field's error echoes the id, wherever the id stands, unless the id is doubled") {
+    TEST_CASE("a duplicate field's error echoes the id wherever it stands, unless it is the id") {
         Parsed after = parse(R"({"type":"say","room":"a","room":"b","text":"x","id":8})");
         CHECK(after.result.error == ProtocolErrorCode::kDuplicateField);
         CHECK(after.result.field == "room");
@@ -294,7 +294,8 @@ TEST_SUITE("chat/protocol") {
     }
 
     TEST_CASE("errors found before the frame is one JSON object carry no id, as documented") {
-        const std::string big = R"({"type":"ping","id":1,"pad":")" + std::string(17000, 'x') + "\"}";
+        const std::string big =
+            R"({"type":"ping","id":1,"pad":")" + std::string(17000, 'x') + "\"}";
         const std::string not_utf8 = "{\"type\":\"ping\",\"id\":1,\"t\":\"\xff\"}";
         const std::pair<std::string_view, ProtocolErrorCode> cases[] = {
             {R"({"type":"ping","id":1,"text":"\ud800"})", ProtocolErrorCode::kBadEscape},

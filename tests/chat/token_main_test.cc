@@ -46,7 +46,8 @@ TEST_SUITE("chat/token_main") {
     TEST_CASE("the ttl defaults to an hour and flags accept the --flag=value form") {
         Run r = run({"--secret=k-0123456789abcdef", "--user=名前 🙂"});
         REQUIRE(r.rc == 0);
-        JwtResult v = verify_jwt(r.out.substr(0, r.out.size() - 1), "k-0123456789abcdef", 1700000000);
+        JwtResult v =
+            verify_jwt(r.out.substr(0, r.out.size() - 1), "k-0123456789abcdef", 1700000000);
         CHECK(v.user == "名前 🙂");
         CHECK(v.exp == 1700000000 + kDefaultTokenTtl);
     }
