@@ -55,7 +55,8 @@ esac
 mapfile -t missing < <(missing_packages)
 if ((${#missing[@]} > 0)); then
     install="apt-get install -y --no-install-recommends ${missing[*]}"
-    if [[ $(id -u) -ne 0 ]]; then
+    # DEPS_UID stands in for id -u in tests/fresh-machine.sh's self-test.
+    if [[ ${DEPS_UID:-$(id -u)} -ne 0 ]]; then
         # Not root: say the one command that fixes it, and stop (no sudo prompt in the middle of
         # a build; CI runs as root).
         if command -v sudo >/dev/null 2>&1; then

@@ -216,7 +216,8 @@ for suite in "${!files[@]}"; do
 done
 
 # 4. The self-test: the checks above must catch a list without chromium, a table that forgets a
-# command the e2e suite runs, and a README that lists one package too many.
+# command the e2e suite runs and a README that lists one package too many; deps.sh must find a
+# missing package and, for a user who is not root, stop with the one command to run.
 if [[ ${FRESH_SELF_TEST:-1} == 1 ]]; then
     scratch=$(mktemp -d)
     grep -v '^chromium ' "$DEPS_FILE" >"$scratch/deps.txt"
@@ -238,6 +239,16 @@ if [[ ${FRESH_SELF_TEST:-1} == 1 ]]; then
         'FAILED: suite e2e: .* run chromium, which .* does not declare' NEEDS_FILE="$scratch/needs.txt"
     expect_failure "README listing a package deps.txt lacks" \
         "FAILED: .*README.md's package list differs .*< nginx-full" README="$scratch/README.md"
+    # deps.sh itself: a package that is not installed is missing, and a user who is not root is
+    # told the one command to run (nothing is installed: DEPS_UID=1000 stands in for that user).
+    printf 'g++\nepws-no-such-package cmd:epws-no-such-command\n' >"$scratch/fake-deps.txt"
+    if [[ $(DEPS_FILE="$scratch/fake-deps.txt" bash tests/deps.sh --missing) == epws-no-such-package ]]; then ok; else
+        bad "self-test: deps.sh --missing does not name a package whose command is absent"
+    fi
+    out=$(DEPS_FILE="$scratch/fake-deps.txt" DEPS_UID=1000 bash tests/deps.sh 2>&1)
+    if [[ $? -eq 1 && $out == *"apt-get install -y --no-install-recommends epws-no-such-package" ]]; then ok; else
+        bad "self-test: deps.sh as a user who is not root does not stop with the one command to run: $out"
+    fi
     rm -rf "$scratch"
 fi
 
