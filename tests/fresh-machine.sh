@@ -93,7 +93,16 @@ else
     ok
 fi
 
-# 2. Each need comes from a package of tests/deps.txt (the table says which, and dpkg agrees when
+# 2. Every package of tests/deps.txt is installed, or one apt-get can install (a typo or a name
+# from another release would make deps.sh fail on a fresh machine).
+while read -r name cmd; do
+    if [[ $cmd != - ]] && command -v "$cmd" >/dev/null 2>&1; then ok
+    elif installed "$name" || apt-cache show "$name" >/dev/null 2>&1; then ok
+    else bad "$DEPS_FILE lists $name, which is neither installed nor known to apt-cache (run apt-get update?)"
+    fi
+done < <(bash tests/deps.sh --table)
+
+# 3. Each need comes from a package of tests/deps.txt (the table says which, and dpkg agrees when
 # it is installed), and is installed here.
 declare -A declared files ignores
 while read -r suite kind name from; do
@@ -152,7 +161,7 @@ while read -r suite kind name from; do
     if msg=$(present "$suite" "${kind#skip-}" "$name" "$from"); then ok; else bad "$msg"; fi
 done < <(needs)
 
-# 3. Each suite's files run no watched command and import no module the table does not declare.
+# 4. Each suite's files run no watched command and import no module the table does not declare.
 mapfile -t stdlib < <("$PYTHON" -c 'import sys; print("\n".join(sorted(sys.stdlib_module_names)))')
 declare -A is_stdlib
 for m in "${stdlib[@]}"; do is_stdlib[$m]=1; done
@@ -215,7 +224,7 @@ for suite in "${!files[@]}"; do
     done
 done
 
-# 4. The self-test: the checks above must catch a list without chromium, a table that forgets a
+# 5. The self-test: the checks above must catch a list without chromium, a table that forgets a
 # command the e2e suite runs and a README that lists one package too many; deps.sh must find a
 # missing package and, for a user who is not root, stop with the one command to run.
 if [[ ${FRESH_SELF_TEST:-1} == 1 ]]; then
