@@ -43,8 +43,7 @@ std::string parse_size(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& o
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (v.empty() || ec != std::errc() || end != v.data() + v.size())
-        return "expects a whole number with an optional suffix k, m or g (KiB, MiB, GiB), "
-               "e.g. 65536, 64k or 16m";
+        return "expects a whole number with an optional suffix k, m or g (KiB, MiB, GiB)";
     if (n > hi / mult || n * mult < lo || n * mult > hi)
         return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     out = n * mult;

@@ -112,7 +112,7 @@ int run_token_command(int argc, const char* const* argv, int64_t now, std::strin
     if (!args.secret || args.secret->empty()) return usage_error(err, "--secret is required");
     // The server refuses this secret at start-up; a token signed with it could never be used.
     if (std::string e = secret_problem(*args.secret); !e.empty())
-        return usage_error(err, "--secret: " + e + ", as the server's --jwt-secret");
+        return usage_error(err, "--secret: the server would refuse it: " + e);
     if (!args.user) return usage_error(err, "--user is required");
     if (!is_valid_user_name(*args.user)) {
         return usage_error(err, "--user: not a valid user name (1..32 characters, no control "
