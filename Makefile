@@ -131,8 +131,8 @@ test: deps
 
 check: deps
 	@echo "make check: the release build and every suite against it (no ASan, TSan or fuzz smoke:"
-	@echo "  those are make test's); about 2 min on a busy 2-core machine once ccache is warm, 5"
-	@echo "  from a cold cache; ends \"N passed, N failed\""
+	@echo "  those are make test's); about 2 min of wall time (35 s of CPU) on 2 cores once ccache is"
+	@echo "  warm, plus about 2.5 min of CPU to compile from a cold cache; ends \"N passed, N failed\""
 	@$(MAKE) --no-print-directory BUILD=release $(call SUITE_BINS,release) tools
 	@$(MAKE) --no-print-directory layers
 	@BUILDS=release RUN_TSAN=0 RUN_FUZZ=0 bash tests/run_all.sh
