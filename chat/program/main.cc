@@ -1,5 +1,6 @@
 // chat/program/main.cc: the epws server binary: flags, one event loop per thread, signals.
 // Layer: chat/program/.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "chat/jwt.h"
 #include "chat/memory_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
@@ -33,7 +35,14 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "token") == 0) return chat::token_command(argc - 1, argv + 1);
     chat::Options options;
     options.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
+    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) {
+        // The same rule as --jwt-secret (chat/jwt.h), and the same exit status as a bad flag.
+        if (std::string e = chat::secret_problem(secret); !e.empty()) {
+            std::fprintf(stderr, "epws: EPWS_JWT_SECRET: %s\n", e.c_str());
+            return 2;
+        }
+        options.chat.jwt_secret = secret;
+    }
     std::string err;
     switch (chat::parse_options(argc, argv, options, err)) {
     case chat::ParseOutcome::kHelp:
@@ -45,6 +54,11 @@ int main(int argc, char** argv) {
     case chat::ParseOutcome::kRun:
         break;
     }
+    // A --web-root that is not a directory was refused above; the built-in default may be gone
+    // (a binary copied elsewhere): say so once rather than answer 404 without a word.
+    if (struct stat st {}; ::stat(options.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        std::fprintf(stderr, "epws: warning: web root %s is not a directory: GET / answers 404 "
+                     "(give --web-root DIR)\n", options.web_root.c_str());
     uint64_t nofile = net::raise_nofile_limit();
     chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
                         options.chat.max_rooms);

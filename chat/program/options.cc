@@ -1,5 +1,8 @@
-// chat/options.cc: the flag table. Layer: chat/.
+// chat/program/options.cc: the flag table. Layer: chat/program/.
 #include "chat/program/options.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <charconv>
@@ -12,6 +15,8 @@
 #include <thread>
 #include <string_view>
 #include <vector>
+
+#include "chat/jwt.h"
 
 namespace epws::chat {
 namespace {
@@ -38,7 +43,7 @@ std::string parse_size(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& o
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (v.empty() || ec != std::errc() || end != v.data() + v.size())
-        return "expects a whole number";
+        return "expects a whole number with an optional suffix k, m or g (KiB, MiB, GiB)";
     if (n > hi / mult || n * mult < lo || n * mult > hi)
         return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     out = n * mult;
@@ -53,6 +58,28 @@ std::string parse_seconds(std::string_view v, double max_s, uint32_t& out_ms) {
         return "expects seconds, e.g. 10 or 0.5";
     if (s < 0 || s > max_s) return "must be between 0 and " + std::to_string(static_cast<int>(max_s));
     out_ms = static_cast<uint32_t>(std::llround(s * 1000));
+    return "";
+}
+
+// RFC 4291 and inet_pton(3): a numeric address only, no names (no resolver at start-up), so a
+// typo is a usage error here rather than a failed bind later.
+std::string parse_host(std::string_view v, std::string& out) {
+    std::string s(v);
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1)
+        return "expects a numeric IPv4 or IPv6 address, e.g. 127.0.0.1, 0.0.0.0 or ::1";
+    out = std::move(s);
+    return "";
+}
+
+// The directory must exist now: a missing or mistyped --web-root would otherwise start a server
+// that answers 404 to every page.
+std::string parse_web_root(std::string_view v, std::string& out) {
+    std::string s(v);
+    struct stat st {};
+    if (::stat(s.c_str(), &st) != 0) return std::string("cannot open: ") + std::strerror(errno);
+    if (!S_ISDIR(st.st_mode)) return "is not a directory";
+    out = std::move(s);
     return "";
 }
 
@@ -121,7 +148,7 @@ std::string read_secret(const std::string& path, std::string& out) {
     std::fclose(f);
     std::string s(buf, n);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (s.size() < 16) return "the secret must be at least 16 bytes";
+    if (std::string e = secret_problem(s); !e.empty()) return e;
     out = s;
     return "";
 }
@@ -130,7 +157,7 @@ const std::vector<Flag>& flags() {
     using C = Options;
     static const std::vector<Flag> table = {
         {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
-         [](std::string_view v, C& c) { c.host = std::string(v); return std::string(); }},
+         [](std::string_view v, C& c) { return parse_host(v, c.host); }},
         {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
         {"--threads", "N", "event loops, each with its own SO_REUSEPORT listener (default: the "
          "number of cores, here ", size_flag(&C::threads, 1, 256)},
@@ -212,9 +239,9 @@ const std::vector<Flag>& flags() {
         {"--jwt-secret", "SECRET", "HS256 secret for /chat tokens (visible in ps: prefer the "
          "file or EPWS_JWT_SECRET)",
          [](std::string_view v, C& c) {
-             if (v.size() < 16) return std::string("the secret must be at least 16 bytes");
-             c.chat.jwt_secret = std::string(v);
-             return std::string();
+             std::string e = secret_problem(v);
+             if (e.empty()) c.chat.jwt_secret = std::string(v);
+             return e;
          }},
         {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
          "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
@@ -242,7 +269,7 @@ const std::vector<Flag>& flags() {
          [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.ping_interval_ms); }},
         {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
          "claims (default " EPWS_WEB_ROOT ")",
-         [](std::string_view v, C& c) { c.web_root = std::string(v); return std::string(); }},
+         [](std::string_view v, C& c) { return parse_web_root(v, c.web_root); }},
         {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
          "(default 65536)",
          [](std::string_view v, C& c) {
@@ -298,8 +325,14 @@ std::string usage(const char* program) {
         "Endpoints: ws://HOST:PORT/chat?username=NAME&token=TOKEN speaks the chat protocol\n"
         "(docs/chat-protocol.md); ws://HOST:PORT/echo echoes every message;\n"
         "ws://HOST:PORT/broadcast sends each message to every /broadcast client, on any loop;\n"
-        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters.\n"
+        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters;\n"
+        "GET /inspect: a live frame inspector for learners; GET /api/whoami?username=&token=:\n"
+        "the handshake's identity check (200 or 401); GET /api/connections[?id=N]: /chat\n"
+        "connections as the server sees them; any other GET: the browser client from --web-root.\n"
         "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
+        "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad\n"
+        "value, a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the\n"
+        "port is taken).\n"
         "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {

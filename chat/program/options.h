@@ -1,4 +1,4 @@
-// chat/options.h: the server's command line: every flag, its default and its help text.
+// chat/program/options.h: the server's command line: every flag, its default and its help text.
 // Layer: chat/program/ (the server binary), filling the ws/ server config and the chat's.
 #pragma once
 

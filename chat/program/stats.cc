@@ -1,4 +1,4 @@
-// chat/stats.cc: the /stats document. Layer: chat/.
+// chat/program/stats.cc: the /stats document. Layer: chat/program/.
 #include "chat/program/stats.h"
 
 #include <algorithm>

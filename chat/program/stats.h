@@ -1,5 +1,5 @@
-// chat/stats.h: the /stats document: every loop's counters summed, plus the ring's.
-// Layer: chat/.
+// chat/program/stats.h: the /stats document: every loop's counters summed, plus the ring's.
+// Layer: chat/program/.
 #pragma once
 
 #include <string>

@@ -4,7 +4,7 @@
 # Built with clang (libFuzzer + ASan + UBSan) into build/fuzz/, from the product sources directly:
 # the g++ objects of the other builds are not reused (different compiler, instrumentation).
 
-CXX_FUZZ ?= clang++
+CXX_FUZZ ?= $(if $(CCACHE),$(CCACHE) )clang++
 FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
 FUZZ_CXXFLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
