@@ -128,9 +128,9 @@ TEST_SUITE("chat/options") {
                        "directory") != std::string::npos);
         CHECK(parse({"--web-root", "/dev/null"}, c, err) == chat::ParseOutcome::kError);
         CHECK(err.find("is not a directory") != std::string::npos);
-        CHECK(c.chat.web_root == EPWS_WEB_ROOT);
+        CHECK(c.web_root == EPWS_WEB_ROOT);
         REQUIRE(parse({"--web-root=/"}, c, err) == chat::ParseOutcome::kRun);
-        CHECK(c.chat.web_root == "/");
+        CHECK(c.web_root == "/");
     }
 
     TEST_CASE("a size that is not a number says what is accepted: digits and a k, m or g suffix") {
