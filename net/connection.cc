@@ -63,9 +63,11 @@ void Connection::set_timeout(uint32_t ms) {
         loop_.timers().cancel(&timer_);
         return;
     }
-    // +1 tick: the wheel's clock lags real time by up to one tick, never fire early.
+    // From the loop's clock as of this wake-up, not the wheel's last tick: after a stall (a
+    // stopped process, a long batch) the wheel lags, and a deadline counted from it would
+    // already have passed for a client that just arrived. +1 tick: never fire early.
     uint32_t ticks = (ms + Loop::kTickMs - 1) / Loop::kTickMs + 1;
-    loop_.timers().schedule(&timer_, loop_.timers().now() + ticks);
+    loop_.timers().schedule(&timer_, loop_.current_tick() + ticks);
 }
 
 void Connection::expire() {
@@ -150,7 +152,10 @@ bool Connection::deliver(std::byte* data, size_t len) {
     if (used < len) {
         if (state_ == State::kDraining) return true;
         size_t rest = len - used;
-        if (rest > kMaxLeftover) {
+        // Under backpressure a protocol may stop consuming whole messages (pipelined HTTP
+        // requests): what it left, at most one read, is offered again once the output drains.
+        // Otherwise only a partial header may be left.
+        if (rest > kMaxLeftover && !output_over_mark()) {
             close(CloseCause::kLeftoverOverflow);
             return false;
         }
@@ -174,9 +179,28 @@ void Connection::handle_writable() {
     if (read_pending_ && state_ == State::kOpen) {
         read_pending_ = false;
         loop_.cork().begin(this);
+        // What the protocol left while paused comes first, whether or not the kernel has more.
+        if (!in_.empty() && !redeliver()) {
+            loop_.cork().end();
+            return;
+        }
         handle_readable(true);  // read until EAGAIN: the edge was consumed while paused
         loop_.cork().end();
     }
+}
+
+// Offers the kept input again on its own. False if the connection closed or paused again.
+bool Connection::redeliver() {
+    std::byte* buf = loop_.scratch();
+    size_t have = in_.size();
+    std::memcpy(buf, in_.readable().data(), have);
+    in_.release();
+    if (!deliver(buf, have)) return false;
+    if (state_ == State::kOpen && output_over_mark()) {
+        read_pending_ = true;  // still over the mark: wait for the next drain
+        return false;
+    }
+    return state_ == State::kOpen;
 }
 
 // Writes the output queue until it empties or the kernel says EAGAIN. False if closed.

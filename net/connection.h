@@ -63,6 +63,10 @@ public:
     size_t queued_bytes() const { return out_.size(); }
     // Memory the unsent copies hold (what the process-wide output budget counts).
     size_t queued_copies() const { return out_.owned_bytes(); }
+    // More is queued than the mark at which reading pauses (set_output_limits): a protocol
+    // should stop turning input into output until it drains (on_data may then leave any part
+    // of its input unconsumed; it is offered again after on_drain).
+    bool output_over_mark() const { return out_.size() > pause_reading_at_; }
 
     // Sends a then b (b may be empty: header + payload without copying the payload into a
     // frame). Bytes the kernel refuses are copied to the output queue; while it is non-empty
@@ -127,6 +131,7 @@ private:
     void handle_writable();
     bool deliver(std::byte* data, size_t len);
     bool write_out();
+    bool redeliver();
     bool queue(const iovec* iov, int n, size_t skip, SharedBytes* const* shared);
     void account_copies(size_t before);
     void finish_draining();

@@ -58,6 +58,8 @@ public:
     }
     // The monotonic clock as of the last wake-up (CLOCK_MONOTONIC milliseconds).
     uint64_t now_ms() const { return now_ms_; }
+    // now_ms() in timer-wheel ticks (kTickMs), which the wheel may not have reached yet.
+    uint32_t current_tick() const { return static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs); }
 
     // What the loop lends its connections: the one receive buffer (kScratchBytes, valid until
     // the next read), the cork and the timer wheel. Loop thread only.

@@ -52,7 +52,12 @@ size_t ServerConnection::on_data(std::span<std::byte> data) {
 // Parses request heads until the data runs out, the connection upgrades, or it fails.
 size_t ServerConnection::on_http_data(std::span<std::byte> data) {
     size_t used = 0;
-    while (state_ == State::kHttp && !closing() && !closed() && used < data.size()) {
+    // RFC 9112 §9.3.2: pipelined requests are answered in order, every one. While the answers
+    // already queued pass the output mark, the rest waits unparsed (net::Connection offers it
+    // again once the output drains): memory stays bounded by the mark plus one response, however
+    // deep the pipeline.
+    while (state_ == State::kHttp && !closing() && !closed() && used < data.size() &&
+           !output_over_mark()) {
         auto rest = data.subspan(used);
         size_t scanned = scanned_;
         ParseResult r = parse_request(as_text(rest), scanned, ctx_.config.http, ctx_.request);
@@ -86,10 +91,18 @@ bool ServerConnection::handle_request() {
                                               : (conn_header && header_has_token(*conn_header, "keep-alive"));
     std::string& out = ctx_.response;
     out.clear();
-    append_http_response(out, reply.status, reply.content_type, reply.body, keep_alive,
-                         reply.extra_headers);
-    if (req.method == "HEAD") out.resize(out.size() - reply.body.size());  // headers only
-    send(as_bytes(out));
+    bool head_only = req.method == "HEAD";  // the GET's headers, with its Content-Length
+    append_http_head(out, reply.status, reply.content_type, reply.body_size(), keep_alive,
+                     reply.extra_headers);
+    if (!head_only) out += reply.body;
+    auto body = head_only ? std::span<const std::byte>{} : reply.shared_body.bytes();
+    iovec iov[2] = {{out.data(), out.size()}, {const_cast<std::byte*>(body.data()), body.size()}};
+    net::SharedBytes* owners[2] = {nullptr, reply.shared_body.get()};  // the file: by reference
+    if (sendv(iov, body.empty() ? 1 : 2, false, owners) == net::SendStatus::kDropped) {
+        // Never skip a response: a pipelining client would read the next answer as this one's.
+        if (!closed()) close(net::CloseCause::kLocal);
+        return false;
+    }
     if (!keep_alive) {
         state_ = State::kDone;
         set_timeout(ctx_.config.close_timeout_ms);

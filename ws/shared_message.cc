@@ -12,23 +12,6 @@
 
 namespace epws::ws {
 
-SharedBuffer* SharedBuffer::make(std::span<const std::byte> bytes) {
-    void* mem = std::malloc(sizeof(SharedBuffer) + bytes.size());
-    if (mem == nullptr) return nullptr;
-    auto* b = new (mem) SharedBuffer();
-    b->size_ = bytes.size();
-    if (!bytes.empty()) std::memcpy(b + 1, bytes.data(), bytes.size());
-    return b;
-}
-
-void SharedBuffer::release() {
-    // acq_rel: as RingEntry::release.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        this->~SharedBuffer();
-        std::free(this);
-    }
-}
-
 SharedMessage::SharedMessage(Opcode op, std::span<const std::byte> frame, size_t header_len,
                              net::SharedBytes* owner)
     : header_(frame.first(header_len)), payload_(frame.subspan(header_len)), owner_(owner), op_(op) {}

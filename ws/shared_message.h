@@ -10,30 +10,12 @@
 
 #include "net/connection.h"
 #include "net/shared_bytes.h"
+#include "ws/shared_buffer.h"
 #include "ws/frame.h"
 
 namespace epws::ws {
 
 class ServerConnection;
-
-// Bytes on the heap with a reference count: a compressed copy that many slow recipients may
-// queue by reference. Starts with one reference, its maker's.
-class SharedBuffer final : public net::SharedBytes {
-public:
-    static SharedBuffer* make(std::span<const std::byte> bytes);  // nullptr: out of memory
-    std::span<const std::byte> bytes() const { return {data(), size_}; }
-    void retain() override {
-        // relaxed: the caller holds a reference already (see chat/ring_entry.h).
-        refs_.fetch_add(1, std::memory_order_relaxed);
-    }
-    void release() override;
-
-private:
-    SharedBuffer() = default;
-    const std::byte* data() const { return reinterpret_cast<const std::byte*>(this + 1); }
-    std::atomic<uint32_t> refs_{1};
-    size_t size_ = 0;
-};
 
 // Every recipient whose compressor keeps no context shares one compressed copy per window size
 // (RFC 7692 §7.1.1.1: its bytes then depend only on the message and the window). Recipients
