@@ -126,5 +126,6 @@ clean:
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
+-include tests/conformance/conformance.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
