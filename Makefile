@@ -127,5 +127,6 @@ clean:
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
 -include tests/conformance/conformance.mk
+-include ws/cat/cat.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
