@@ -128,5 +128,6 @@ clean:
 -include tests/soak/soak.mk
 -include tests/conformance/conformance.mk
 -include ws/cat/cat.mk
+-include docs/docs.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)

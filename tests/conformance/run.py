@@ -54,12 +54,13 @@ conformance: NOTHING WAS TESTED: this run counts as skipped, not passed."""
 
 
 def find_wstest():
-    """The suite's launcher, or None. $WSTEST wins (even when wrong: then it fails loudly)."""
+    """(launcher, explicit): $WSTEST (explicit: if it cannot run, the run fails), else wstest on
+    PATH, else ../shared/autobahn/wstest; (None, False) when there is none."""
     if os.environ.get("WSTEST"):
-        return os.environ["WSTEST"]
+        return os.environ["WSTEST"], True
     on_path = shutil.which("wstest")
     if on_path:
-        return on_path
+        return on_path, False
     roots = [REPO]
     try:
         common = subprocess.run(["git", "-C", REPO, "rev-parse", "--path-format=absolute",
@@ -72,8 +73,8 @@ def find_wstest():
     for root in roots:
         cand = os.path.join(os.path.dirname(root), "shared", "autobahn", "wstest")
         if os.access(cand, os.X_OK):
-            return cand
-    return None
+            return cand, False
+    return None, False
 
 
 def suite_runs(wstest):
@@ -264,30 +265,123 @@ def summary(by_agent):
         print(f"conformance: {agent}: " + "; ".join(parts))
 
 
+def markdown(by_agent, sides, full):
+    """The per-section table docs/conformance.md shows: one per side, sections down, agents
+    across, each cell the count of cases per verdict (the worse of behaviour and close)."""
+    lines = [f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} with autobahn-testsuite "
+             f"25.10.1 (wstest), cases 1-7, 9, 10 and "
+             + ("all of 12 and 13." if full else "the first four of every 12.x and 13.x group."),
+             ""]
+    for side, agents in sides:
+        agents = [a for a in agents if a in by_agent]
+        if not agents:
+            continue
+        counts = {a: report.section_counts(by_agent[a]) for a in agents}
+        secs = sorted({sec for c in counts.values() for sec in c}, key=int)
+        lines += [f"**{side}**", "", "| section | " + " | ".join(f"`{a}`" for a in agents) + " |",
+                  "|---|" + "---|" * len(agents)]
+        for sec in secs:
+            cells = []
+            for a in agents:
+                c = counts[a].get(sec)
+                cells.append(" · ".join(f"{n} {k}" for k, n in c.items() if n) if c else "-")
+            lines.append(f"| {sec} {report.SECTIONS.get(sec, '')} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def update_doc(path, text):
+    begin, end = "<!-- conformance:begin -->\n", "<!-- conformance:end -->"
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    a, b = page.find(begin), page.find(end)
+    if a < 0 or b < a:
+        print(f"conformance: {path} has no {begin.strip()} ... {end} block")
+        return False
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page[:a + len(begin)] + text + page[b:])
+    print(f"conformance: {path} updated")
+    return True
+
+
+def from_reports(out):
+    """Judges the reports a previous run left (no suite is run)."""
+    passed = failed = 0
+    by_agent = {}
+    runs = [os.path.join(out, "server")] + sorted(
+        os.path.join(out, "client", d) for d in os.listdir(os.path.join(out, "client"))
+        if os.path.isdir(os.path.join(out, "client", d))) if os.path.isdir(out) else []
+    for outdir in runs:
+        try:
+            index = report.load(outdir)
+        except ValueError as e:
+            print(f"conformance: {e}")
+            failed += 1
+            continue
+        expected = case_ids(index, ["*"])
+        p, f, by = count(index, outdir, [(a, expected) for a in index])
+        passed, failed = passed + p, failed + f
+        by_agent.update(by)
+    return passed, failed, by_agent
+
+
+def selftest():
+    """The judge's own tests (test_report.py); True when they pass."""
+    import unittest
+    import test_report
+    suite = unittest.defaultTestLoader.loadTestsFromModule(test_report)
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=0).run(suite)
+    return result.wasSuccessful()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.environ.get("EPWS_BUILD", "release"))
     ap.add_argument("--side", choices=("server", "client", "both"), default="both")
     ap.add_argument("--full", action="store_true", help="all of sections 12 and 13 (hours)")
     ap.add_argument("--limit", type=int, default=None, help="seconds per wstest run")
+    ap.add_argument("--doc", help="write the per-section tables into this page's "
+                    "<!-- conformance:begin/end --> block (docs/conformance.md)")
+    ap.add_argument("--from-reports", action="store_true",
+                    help="judge the reports of the last run instead of running the suite")
     args = ap.parse_args()
     if args.limit is None:
         args.limit = 6 * 3600 if args.full else 1200
     os.environ.setdefault("EPWS_BIN", os.path.join(REPO, "build", args.build, "epws"))
     os.environ["EPWS_BUILD"] = args.build
 
-    wstest = find_wstest()
+    if not selftest():
+        print("conformance: the report judge fails its own tests (tests/conformance/test_report.py)")
+        print("conformance: 0 passed, 1 failed, 0 skipped")
+        return 1
+    out = os.path.join(REPO, "build", args.build, "conformance")
+    sides = [("Server (the fuzzing client against build/" + args.build + "/epws /echo)",
+              [f"epws-t{t}-{m}" for t, m in SERVER_AGENTS]),
+             ("Client (the fuzzing server against ws/client_connection)",
+              [a for a, _ in CLIENT_AGENTS])]
+    if args.from_reports:
+        passed, failed, by_agent = from_reports(out)
+        summary(by_agent)
+        if args.doc and not update_doc(args.doc, markdown(by_agent, sides, args.full)):
+            failed += 1
+        print(f"conformance: {passed} passed, {failed} failed, 0 skipped (from the last reports)")
+        return 1 if failed else 0
+
+    wstest, explicit = find_wstest()
     if wstest:
         ok, why = suite_runs(wstest)
         if not ok:
             print(f"conformance: {wstest} cannot run: {why}")
+            if explicit:  # asked for by name: a broken suite is a failure, not a skip
+                print("conformance: WSTEST names a suite that does not run")
+                print("conformance: 0 passed, 1 failed, 0 skipped")
+                return 1
             wstest = None
     if not wstest:
         print(HOW_TO_GET)
         print("conformance: 0 passed, 0 failed, 1 skipped")
         return 0
 
-    out = os.path.join(REPO, "build", args.build, "conformance")
     os.makedirs(out, exist_ok=True)
     print(f"conformance: suite {wstest}; reports in {out}")
     start = time.monotonic()
@@ -302,6 +396,10 @@ def main():
         passed, failed = passed + p, failed + f
         by_agent.update(by)
     summary(by_agent)
+    with open(os.path.join(out, "summary.md"), "w", encoding="utf-8") as f:
+        f.write(markdown(by_agent, sides, args.full))
+    if args.doc and not update_doc(args.doc, markdown(by_agent, sides, args.full)):
+        failed += 1
     print(f"conformance: {passed} passed, {failed} failed, 0 skipped "
           f"({time.monotonic() - start:.0f} s)")
     return 1 if failed else 0
