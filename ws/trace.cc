@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdarg>
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct TraceAnnotator::Side {
     bool in_message = false;
     bool compressed = false;
     bool lost = false;           // part of the message was skipped: it cannot be inflated
+    bool raw_announced = false;  // the "not WebSocket frames" line was printed
     std::vector<std::byte> message;
     // RFC 7692 §7.1.1: this direction's sender resets its window after every message.
     bool no_context_takeover = false;
@@ -47,9 +49,13 @@ std::string hex_bytes(std::span<const std::byte> data, size_t max);
 
 namespace {
 
-void appendf(std::string& out, const char* fmt, auto... args) {
+// printf into out; a line longer than the buffer is cut (every line here is short).
+[[gnu::format(printf, 2, 3)]] void appendf(std::string& out, const char* fmt, ...) {
     char line[512];
-    int n = std::snprintf(line, sizeof(line), fmt, args...);
+    va_list args;
+    va_start(args, fmt);
+    int n = std::vsnprintf(line, sizeof(line), fmt, args);
+    va_end(args);
     if (n > 0) out.append(line, std::min(static_cast<size_t>(n), sizeof(line) - 1));
 }
 
@@ -209,23 +215,46 @@ void TraceAnnotator::feed(TraceDirection dir, std::span<const std::byte> data, s
     s.buf.insert(s.buf.end(), data.begin(), data.end());
     for (;;) {
         if (s.phase == Side::Phase::kRaw) {
-            if (!s.buf.empty())
-                appendf(out, "%s: %zu bytes, not WebSocket frames:\n    %s\n", arrow(s.dir),
-                        s.buf.size(), hex_bytes(s.buf, limits_.max_shown_bytes).c_str());
-            s.buf.clear();
+            if (!s.raw_announced && !s.buf.empty()) {
+                appendf(out, "%s: not WebSocket frames from here on, shown raw:\n", arrow(s.dir));
+                s.raw_announced = true;
+            }
+            // Whole lines only, so the account does not depend on how the bytes were cut.
+            size_t lines = s.buf.size() / 16;
+            for (size_t i = 0; i < lines; ++i)
+                appendf(out, "    raw: %s\n", hex_bytes(std::span(s.buf).subspan(16 * i, 16), 16).c_str());
+            s.buf.erase(s.buf.begin(), s.buf.begin() + static_cast<std::ptrdiff_t>(16 * lines));
             return;
         }
         if (s.phase == Side::Phase::kHead) {
-            std::string_view text = as_view(s.buf);
-            size_t end = text.find("\r\n\r\n");
-            if (end == std::string_view::npos) {
-                if (s.buf.size() > limits_.max_head_bytes) s.phase = Side::Phase::kRaw;
-                return;
+            // The end of the head is looked for within the limit only, so where the bytes were
+            // cut cannot decide whether a long head is parsed or shown raw.
+            std::string_view text = as_view(s.buf).substr(0, limits_.max_head_bytes);
+            if (text.find("\r\n\r\n") == std::string_view::npos) {
+                if (s.buf.size() < limits_.max_head_bytes) return;
+                appendf(out, "%s: no end of the HTTP head within %zu bytes\n", arrow(s.dir),
+                        limits_.max_head_bytes);
+                s.phase = Side::Phase::kRaw;
+                continue;
             }
             on_head(s, out);
             continue;
         }
         if (!frame_step(s, out)) return;
+    }
+}
+
+void TraceAnnotator::finish(std::string& out) {
+    for (Side* s : {client_.get(), server_.get()}) {
+        if (s->buf.empty()) continue;
+        if (s->phase == Side::Phase::kRaw) {
+            appendf(out, "    raw: %s\n", hex_bytes(s->buf, 16).c_str());
+        } else {
+            appendf(out, "%s: %zu bytes at the end, an incomplete %s:\n", arrow(s->dir),
+                    s->buf.size(), s->phase == Side::Phase::kHead ? "HTTP head" : "frame");
+            hex_block(out, "raw:", s->buf, limits_.max_shown_bytes);
+        }
+        s->buf.clear();
     }
 }
 

@@ -34,7 +34,8 @@ struct TraceLimits {
 // appends an annotated account of them to a string. It reads the handshake itself, so it knows
 // when frames start, whether permessage-deflate was agreed (RFC 7692) and with which context
 // takeover, and keeps its own inflaters to show compressed messages before and after. It never
-// fails: bytes it cannot make sense of are shown raw and the rest of that direction is hex only.
+// fails: bytes it cannot make sense of are shown raw, 16 a line, and so is the rest of that
+// direction.
 // Not thread-safe; one per connection.
 class TraceAnnotator {
 public:
@@ -46,6 +47,11 @@ public:
     // Bytes seen on the wire in direction dir, in order, in any pieces: appends to out the
     // account of every complete head or frame they finish (a partial one waits for more).
     void feed(TraceDirection dir, std::span<const std::byte> data, std::string& out);
+
+    // The connection ended: appends what is left over (the last raw bytes, an incomplete head
+    // or frame) so that nothing fed goes unshown. The account of a stream is then the same
+    // however it was cut into pieces.
+    void finish(std::string& out);
 
     // How many frames have been explained so far, both directions.
     uint64_t frames() const { return frames_; }

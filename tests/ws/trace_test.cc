@@ -108,8 +108,25 @@ TEST_SUITE("ws/trace") {
         std::string out = feed(t, kUp, text(kRequest), 0);
         out += feed(t, kDown, text("HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno\n"), 0);
         CHECK(out.find("any status but 101 refuses the upgrade") != std::string::npos);
-        CHECK(out.find("3 bytes, not WebSocket frames") != std::string::npos);
+        CHECK(out.find("not WebSocket frames from here on") != std::string::npos);
+        CHECK(out.find("6e 6f 0a") == std::string::npos);  // a partial line waits for finish()
+        t.finish(out);
+        CHECK(out.find("    raw: 6e 6f 0a\n") != std::string::npos);
         CHECK(t.frames() == 0);
+    }
+
+    TEST_CASE("what is left at the end is shown by finish, whatever the split") {
+        auto run = [](size_t step) {
+            TraceAnnotator t;
+            std::string out = feed(t, kUp, text(kRequest), step);
+            out += feed(t, kDown, text(kResponse), step);
+            out += feed(t, kDown, bytes({0x81, 0x05, 0x48, 0x65}), step);  // 3 bytes short
+            t.finish(out);
+            return out;
+        };
+        std::string whole = run(0);
+        CHECK(whole.find("4 bytes at the end, an incomplete frame") != std::string::npos);
+        for (size_t step = 1; step <= 8; ++step) REQUIRE(run(step) == whole);
     }
 
     TEST_CASE("the three length encodings are each named") {

@@ -48,6 +48,13 @@ public:
         }
     }
 
+    // The connection is gone: show what was left unexplained.
+    void finish() {
+        text_.clear();
+        annotator_.finish(text_);
+        std::fwrite(text_.data(), 1, text_.size(), stderr);
+    }
+
 private:
     ws::TraceAnnotator annotator_;
     std::string text_;
@@ -59,6 +66,7 @@ public:
     explicit Cat(const cat::CatOptions& o) : options_(o) {}
 
     ws::ClientConnection* conn = nullptr;  // valid until on_closed
+    Tracer* tracer = nullptr;              // --trace: finished on close
     bool done = false;
     int exit_status = cat::kExitDropped;
 
@@ -94,6 +102,7 @@ public:
     void on_closed(ws::ClientConnection& c, uint16_t code, ws::ClientFailure failure) override {
         conn = nullptr;
         done = true;
+        if (tracer != nullptr) tracer->finish();
         exit_status = cat::describe_end(c, code, failure, options_, stderr);
     }
 
@@ -248,7 +257,10 @@ int main(int argc, char** argv) {
     Tracer tracer;
     auto conn = std::make_unique<ws::ClientConnection>(*loop, fd, options.client, cat_handler);
     ws::ClientConnection* raw = conn.get();
-    if (options.trace) raw->set_tap(&tracer);
+    if (options.trace) {
+        raw->set_tap(&tracer);
+        cat_handler.tracer = &tracer;
+    }
     cat_handler.conn = raw;
     if (!loop->adopt(std::move(conn)) || !raw->start()) {
         std::fprintf(stderr, "epws-cat: could not start the connection\n");
