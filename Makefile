@@ -169,5 +169,8 @@ clean:
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
+-include tests/conformance/conformance.mk
+-include ws/cat/cat.mk
+-include docs/docs.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/program/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)

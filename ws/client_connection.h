@@ -14,6 +14,7 @@
 #include "ws/frame.h"
 #include "ws/client_handshake.h"
 #include "ws/message_reader.h"
+#include "ws/trace.h"
 
 namespace epws::ws {
 
@@ -53,6 +54,8 @@ bool accept_deflate_answer(const std::string_view* answer, const ClientDeflateCo
 struct ClientConfig {
     std::string host = "127.0.0.1:8080";  // the Host header (RFC 6455 §4.1 item 4)
     std::string path = "/echo";           // request target
+    std::string subprotocols;             // Sec-WebSocket-Protocol offer, comma-separated; empty: none
+    std::string extra_headers;            // more request headers, each "Name: value\r\n"
     HttpLimits http;                      // limits on the server's response head
     ReaderLimits reader;                  // limits on the server's messages (compressed size)
     uint64_t max_inflated_bytes = 16u << 20;  // a compressed message inflating past it: 1009
@@ -79,6 +82,8 @@ public:
     virtual void on_open(ClientConnection&) {}
     // A complete message; payload is unmasked and valid only during the call.
     virtual void on_message(ClientConnection&, Opcode op, std::span<std::byte> payload) = 0;
+    // A pong arrived (RFC 6455 §5.5.3); payload valid only during the call.
+    virtual void on_pong(ClientConnection&, std::span<const std::byte> /*payload*/) {}
     // The last event: the connection is gone. code is the server's close code (1005 none,
     // 1006 no close frame); failure says what went wrong, kNone after a clean close.
     virtual void on_closed(ClientConnection&, uint16_t code, ClientFailure failure) = 0;
@@ -103,9 +108,11 @@ public:
     // agreed it is compressed first (RSV1 set, RFC 7692 §6) into a per-thread buffer that keeps
     // its capacity, so a steady stream of messages allocates nothing. kDropped unless open.
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
-    // Starts the close handshake (RFC 6455 §7.1.2): sends close(code), waits for the server's
-    // close frame and its FIN, or the close timeout.
-    void close_websocket(uint16_t code);
+    // Sends a ping (RFC 6455 §5.5.2) with payload, cut to 125 bytes. kDropped unless open.
+    net::SendStatus send_ping(std::span<const std::byte> payload);
+    // Starts the close handshake (RFC 6455 §7.1.2): sends close(code, reason), waits for the
+    // server's close frame and its FIN, or the close timeout. reason: valid UTF-8, cut to fit.
+    void close_websocket(uint16_t code, std::string_view reason = {});
 
     bool is_open() const { return state_ == State::kOpen; }
     // What permessage-deflate negotiation agreed (enabled == false: none). Valid once open.
@@ -113,6 +120,17 @@ public:
     // Bytes of message payload put on the wire so far (after compression, before framing).
     uint64_t payload_bytes_sent() const { return payload_bytes_sent_; }
     ResponseError response_error() const { return response_error_; }
+    // The status and reason phrase of the server's response (0 and empty until one parsed), so
+    // a refused upgrade can say what the server said.
+    int response_status() const { return response_status_; }
+    const std::string& response_reason() const { return response_reason_; }
+    // The subprotocol the server chose (empty: none). Valid once open.
+    const std::string& subprotocol() const { return subprotocol_; }
+    // The reason of the server's close frame (empty: none or not yet).
+    const std::string& peer_close_reason() const { return peer_close_reason_; }
+    // Shows every byte sent and received, as on the wire, to tap (not owned; nullptr: none).
+    // Set before start().
+    void set_tap(WireTap* tap) { tap_ = tap; }
     ProtocolError protocol_error() const { return protocol_error_; }
     // One word for the owner's use (an index into its tables); 0 until set.
     uint32_t tag() const { return tag_; }
@@ -128,6 +146,7 @@ private:
     bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;
     bool on_control(Opcode op, std::span<std::byte> payload) override;
 
+    size_t consume(std::span<std::byte> data);
     size_t on_response(std::span<std::byte> data);
     size_t on_frames(std::span<std::byte> data);
     bool on_compressed(Opcode op, std::span<std::byte> payload);
@@ -151,6 +170,12 @@ private:
     size_t scanned_ = 0;           // how far the response-head search got
     char key_[24] = {};            // our Sec-WebSocket-Key, to check the accept value
     uint32_t tag_ = 0;
+    WireTap* tap_ = nullptr;
+    size_t held_ = 0;              // bytes on_data left unconsumed: offered again, already tapped
+    int response_status_ = 0;
+    std::string response_reason_;
+    std::string subprotocol_;
+    std::string peer_close_reason_;
     uint16_t peer_close_code_ = static_cast<uint16_t>(CloseCode::kAbnormal);
     DeflateParams deflate_;
     State state_ = State::kHandshake;
