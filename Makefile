@@ -126,7 +126,8 @@ test: deps
 	@echo "  Most of it compiles three builds of everything, $(TEST_BUILDS) and tsan (ccache makes a"
 	@echo "  rebuild of unchanged files a cache hit), then runs the unit, bench, python, node and"
 	@echo "  browser suites against them, the fuzz smoke (a fourth, clang build of the codecs) and"
-	@echo "  fresh-machine. The release build and every suite alone, in minutes: make check"
+	@echo "  fresh-machine, and the Autobahn conformance run (about 10 min: make conformance alone)."
+	@echo "  The release build and every suite alone, in minutes: make check"
 	@for b in $(TEST_BUILDS); do \
 	    $(MAKE) --no-print-directory BUILD=$$b $(call SUITE_BINS,$$b) || exit 1; done
 	@$(MAKE) --no-print-directory BUILD=release tools
@@ -135,12 +136,13 @@ test: deps
 	@BUILDS="$(TEST_BUILDS)" bash tests/run_all.sh
 
 check: deps
-	@echo "make check: the release build and every suite against it (no ASan, TSan or fuzz smoke:"
+	@echo "make check: the release build and every suite against it (no ASan, TSan, fuzz smoke or"
+	@echo "  Autobahn conformance run:"
 	@echo "  those are make test's); about 2 min of wall time (35 s of CPU) on 2 cores once ccache is"
 	@echo "  warm, plus about 2.5 min of CPU to compile from a cold cache; ends \"N passed, N failed\""
 	@$(MAKE) --no-print-directory BUILD=release $(call SUITE_BINS,release) tools
 	@$(MAKE) --no-print-directory layers
-	@BUILDS=release RUN_TSAN=0 RUN_FUZZ=0 bash tests/run_all.sh
+	@BUILDS=release RUN_TSAN=0 RUN_FUZZ=0 RUN_CONFORMANCE=0 bash tests/run_all.sh
 
 tools: $(TOOLS)
 
