@@ -2,7 +2,9 @@
 // Layer: net/.
 #include "net/connection.h"
 
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,6 +70,17 @@ void Connection::set_timeout(uint32_t ms) {
     // already have passed for a client that just arrived. +1 tick: never fire early.
     uint32_t ticks = (ms + Loop::kTickMs - 1) / Loop::kTickMs + 1;
     loop_.timers().schedule(&timer_, loop_.current_tick() + ticks);
+}
+
+Connection::Drain Connection::take_drain_progress() {
+    int outq = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &outq) != 0 || outq < 0) outq = 0;  // unknown: none waits there
+    auto kernel = static_cast<uint32_t>(outq);
+    Drain d{!out_.empty() || kernel > 0, output_progress_ || kernel != kernel_unsent_};
+    d.progressed = d.progressed && d.pending;
+    output_progress_ = false;
+    kernel_unsent_ = kernel;
+    return d;
 }
 
 void Connection::expire() {
@@ -218,6 +231,7 @@ bool Connection::write_out() {
         size_t before = out_.owned_bytes();
         out_.consume(r.bytes);
         account_copies(before);
+        if (r.bytes > 0) output_progress_ = true;
     }
     return true;
 }

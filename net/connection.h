@@ -67,6 +67,14 @@ public:
     // should stop turning input into output until it drains (on_data may then leave any part
     // of its input unconsumed; it is offered again after on_drain).
     bool output_over_mark() const { return out_.size() > pause_reading_at_; }
+    // Whether output still waits, ours or in the kernel's send buffer, and whether any of it
+    // left since the last call: a peer that reads slowly makes progress, one that reads
+    // nothing does not. A system call (SIOCOUTQ): for deadlines, not per message.
+    struct Drain {
+        bool pending;
+        bool progressed;
+    };
+    Drain take_drain_progress();
 
     // Sends a then b (b may be empty: header + payload without copying the payload into a
     // frame). Bytes the kernel refuses are copied to the output queue; while it is non-empty
@@ -155,11 +163,13 @@ private:
     int fd_;
     uint32_t out_cap_ = UINT32_MAX;
     uint32_t pause_reading_at_ = UINT32_MAX;
+    uint32_t kernel_unsent_ = 0;  // the kernel's unsent bytes at the last take_drain_progress()
     State state_ = State::kHandshaking;
     bool read_pending_ = false;  // paused with input possibly left in the kernel
     bool shut_wr_ = false;
     uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)
     bool close_deferred_ = false; // close() ran inside a callback: finish it on return
+    bool output_progress_ = false;  // queued output was written since take_output_progress()
     CloseCause deferred_cause_ = CloseCause::kLocal;
 };
 

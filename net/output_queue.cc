@@ -12,15 +12,20 @@ constexpr size_t kMinBlock = 4096;  // a copy's block: small sends share one
 
 }  // namespace
 
+OutputQueue::Queue& OutputQueue::queue() {
+    if (!q_) q_ = std::make_unique<Queue>();
+    return *q_;
+}
+
 bool OutputQueue::append_copy(const std::byte* p, size_t len) {
     if (len == 0) return true;
-    if (head_ < pieces_.size()) {
-        Piece& last = pieces_.back();
+    if (q_ && q_->head < q_->pieces.size()) {
+        Piece& last = q_->pieces.back();
         if (last.block != nullptr && last.room >= len) {
             std::memcpy(const_cast<std::byte*>(last.data) + last.len, p, len);
             last.len += len;
             last.room -= len;
-            bytes_ += len;
+            q_->bytes += len;
             return true;
         }
     }
@@ -28,30 +33,33 @@ bool OutputQueue::append_copy(const std::byte* p, size_t len) {
     auto* block = static_cast<std::byte*>(std::malloc(cap));
     if (block == nullptr) return false;
     std::memcpy(block, p, len);
-    pieces_.push_back({block, len, block, cap - len, nullptr});
-    bytes_ += len;
-    owned_ += cap;
+    Queue& q = queue();
+    q.pieces.push_back({block, len, block, cap - len, nullptr});
+    q.bytes += len;
+    q.owned += cap;
     return true;
 }
 
 bool OutputQueue::append_shared(const std::byte* p, size_t len, SharedBytes* owner) {
     if (len == 0) return true;
+    Queue& q = queue();
     owner->retain();
-    pieces_.push_back({p, len, nullptr, 0, owner});
-    bytes_ += len;
+    q.pieces.push_back({p, len, nullptr, 0, owner});
+    q.bytes += len;
     return true;
 }
 
 int OutputQueue::gather(iovec* iov, int max) const {
     int n = 0;
-    for (size_t i = head_; i < pieces_.size() && n < max; ++i)
-        iov[n++] = {const_cast<std::byte*>(pieces_[i].data), pieces_[i].len};
+    if (!q_) return 0;
+    for (size_t i = q_->head; i < q_->pieces.size() && n < max; ++i)
+        iov[n++] = {const_cast<std::byte*>(q_->pieces[i].data), q_->pieces[i].len};
     return n;
 }
 
-void OutputQueue::drop(Piece& p) {
+void OutputQueue::drop(Queue& q, Piece& p) {
     if (p.block != nullptr) {
-        owned_ -= static_cast<size_t>(p.data - p.block) + p.len + p.room;
+        q.owned -= static_cast<size_t>(p.data - p.block) + p.len + p.room;
         std::free(p.block);
     } else if (p.owner != nullptr) {
         p.owner->release();
@@ -60,35 +68,32 @@ void OutputQueue::drop(Piece& p) {
 }
 
 void OutputQueue::consume(size_t n) {
-    bytes_ -= n;
+    if (!q_) return;
+    Queue& q = *q_;
+    q.bytes -= n;
     while (n > 0) {
-        Piece& p = pieces_[head_];
+        Piece& p = q.pieces[q.head];
         if (n < p.len) {
             p.data += n;
             p.len -= n;
             return;
         }
         n -= p.len;
-        drop(p);
-        ++head_;
+        drop(q, p);
+        ++q.head;
     }
-    if (head_ == pieces_.size()) {
-        // Empty: give the list's memory back too, so an idle connection holds nothing.
-        pieces_.clear();
-        pieces_.shrink_to_fit();
-        head_ = 0;
-    } else if (head_ > 64 && head_ * 2 > pieces_.size()) {
-        pieces_.erase(pieces_.begin(), pieces_.begin() + head_);
-        head_ = 0;
+    if (q.head == q.pieces.size()) {
+        q_.reset();  // empty: an idle connection holds nothing
+    } else if (q.head > 64 && q.head * 2 > q.pieces.size()) {
+        q.pieces.erase(q.pieces.begin(), q.pieces.begin() + static_cast<ptrdiff_t>(q.head));
+        q.head = 0;
     }
 }
 
 void OutputQueue::clear() {
-    for (size_t i = head_; i < pieces_.size(); ++i) drop(pieces_[i]);
-    pieces_.clear();
-    pieces_.shrink_to_fit();
-    head_ = 0;
-    bytes_ = 0;
+    if (!q_) return;
+    for (size_t i = q_->head; i < q_->pieces.size(); ++i) drop(*q_, q_->pieces[i]);
+    q_.reset();
 }
 
 }  // namespace epws::net

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "net/shared_bytes.h"
@@ -19,7 +20,8 @@ namespace epws::net {
 //
 // A copied piece owns a malloc'd block that later copies append to while it has room; a
 // shared piece holds one reference, released once its last byte is written (or on clear()).
-// Holds no memory while empty. size() is the unsent bytes, whoever owns them. Loop thread only.
+// Holds no memory while empty: an idle connection pays one pointer. size() is the unsent bytes,
+// whoever owns them. Loop thread only.
 class OutputQueue {
 public:
     OutputQueue() = default;
@@ -27,10 +29,10 @@ public:
     OutputQueue(const OutputQueue&) = delete;
     OutputQueue& operator=(const OutputQueue&) = delete;
 
-    bool empty() const { return bytes_ == 0; }
-    size_t size() const { return bytes_; }
+    bool empty() const { return q_ == nullptr; }
+    size_t size() const { return q_ ? q_->bytes : 0; }
     // Bytes of the copies this queue holds (its blocks), not counting shared bytes.
-    size_t owned_bytes() const { return owned_; }
+    size_t owned_bytes() const { return q_ ? q_->owned : 0; }
 
     // Copies len bytes in; false (nothing queued) if memory runs out.
     bool append_copy(const std::byte* p, size_t len);
@@ -51,12 +53,16 @@ private:
         size_t room;            // a copy's free bytes after data + len
         SharedBytes* owner;     // a shared piece's owner (null for a copy)
     };
-    void drop(Piece& p);
+    struct Queue {
+        std::vector<Piece> pieces;  // pieces[head ...] are unsent
+        size_t head = 0;
+        size_t bytes = 0;
+        size_t owned = 0;
+    };
+    Queue& queue();
+    static void drop(Queue& q, Piece& p);
 
-    std::vector<Piece> pieces_;  // pieces_[head_ ...] are unsent
-    uint32_t head_ = 0;
-    size_t bytes_ = 0;
-    size_t owned_ = 0;
+    std::unique_ptr<Queue> q_;  // made on the first byte queued, freed when it empties
 };
 
 }  // namespace epws::net

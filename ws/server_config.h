@@ -32,6 +32,8 @@ struct ServerConfig {
     uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
     uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
     uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
+    uint32_t send_timeout_ms = 60000;        // queued output the peer takes nothing of for this
+                                             // long: reset (any progress re-arms it)
     uint32_t max_connections = 100000;       // open sockets in all; over it: 503
     uint32_t max_connections_per_ip = 1024;  // open sockets per IPv4 address or IPv6 /64;
                                              // over it: 503; 0: no cap
@@ -52,6 +54,7 @@ struct ServerStats {
     net::Counter handshake_timeouts;
     net::Counter idle_timeouts;
     net::Counter close_timeouts;
+    net::Counter send_timeouts;          // reset: queued output not read for a send timeout
     net::Counter protocol_errors;        // connections failed with 1002/1007/1009
     net::Counter closed_output_overflow; // peers that stopped reading, closed with 1008
     net::Counter closed_over_budget;     // reset: the process output budget was spent and

@@ -395,6 +395,22 @@ void ServerConnection::on_drain() {
 }
 
 void ServerConnection::on_timeout() {
+    // A deadline passing while our output drains is judged by the drain: bytes the kernel took
+    // are activity, whichever timeout this was (a large file read slowly, an echo read slowly
+    // while reading pauses and the peer's pings wait unread). The peer is cut only when it has
+    // taken nothing for a whole send timeout.
+    if (ctx_.config.send_timeout_ms != 0) {
+        Drain d = take_drain_progress();
+        if (d.pending) {
+            if (d.progressed) {
+                set_timeout(ctx_.config.send_timeout_ms);
+                return;
+            }
+            ++ctx_.stats.send_timeouts;
+            close(net::CloseCause::kTimeout);
+            return;
+        }
+    }
     switch (state_) {
     case State::kHttp:
         ++ctx_.stats.handshake_timeouts;  // slowloris or an idle keep-alive connection

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
     chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
                         options.chat.max_rooms);
     chat::Process process(options, bus);
+    // Before any loop binds with SO_REUSEPORT: a port another process holds fails here.
+    if (!net::port_is_free(options.host, options.port, err)) return fail(err);
     std::vector<std::unique_ptr<chat::ServerLoop>> loops(options.threads);
     // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
     loops[0] = chat::ServerLoop::create(0, process, options.port, err);
@@ -72,6 +74,8 @@ int main(int argc, char** argv) {
         loops[i] = chat::ServerLoop::create(i, process, port, err);
         if (!loops[i]) return fail(err);
     }
+    // Only our sockets, bound in loop order, ever get a connection.
+    if (!net::spread_over_first(loops[0]->server().listen_fd(), options.threads, err)) return fail(err);
 
     // Signals are blocked before any thread starts, so every thread inherits the mask and
     // only loop 0's signalfd receives them.

@@ -206,6 +206,9 @@ const std::vector<Flag>& flags() {
          "(default 120)", seconds_flag(&C::idle_timeout_ms)},
         {"--close-timeout", "SECONDS", "to wait for the peer's close frame and FIN (default 5)",
          seconds_flag(&C::close_timeout_ms)},
+        {"--send-timeout", "SECONDS", "queued output the peer reads none of for this long: reset; "
+         "while it reads any, no other timeout cuts it; 0 = the other timeouts decide (default 60)",
+         seconds_flag(&C::send_timeout_ms)},
         {"--subprotocols", "LIST", "comma-separated Sec-WebSocket-Protocol values to accept, in "
          "preference order (default none)",
          [](std::string_view v, C& c) { c.handshake.subprotocols = split_list(v); return std::string(); }},

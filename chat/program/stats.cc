@@ -32,6 +32,7 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     field("handshake_timeouts", [](const S& s) { return s.handshake_timeouts; });
     field("idle_timeouts", [](const S& s) { return s.idle_timeouts; });
     field("close_timeouts", [](const S& s) { return s.close_timeouts; });
+    field("send_timeouts", [](const S& s) { return s.send_timeouts; });
     field("protocol_errors", [](const S& s) { return s.protocol_errors; });
     field("closed_output_overflow", [](const S& s) { return s.closed_output_overflow; });
     field("closed_over_budget", [](const S& s) { return s.closed_over_budget; });
