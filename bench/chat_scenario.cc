@@ -165,7 +165,7 @@ void ChatRun::on_chat_message(User& u, uint32_t tag, std::string_view json) {
                            " back, expected " + std::to_string(u.acked));
         ++u.acked;
     }
-    if (h_.in_window()) {
+    if (h_.count_op()) {
         ++delivered_;
         report_.latency.record(now > s.sent_ns ? now - s.sent_ns : 0);
     }
@@ -233,6 +233,7 @@ Report ChatRun::run() {
     h_.begin_window(report_);
     h_.run_until([] { return false; }, now_ns() + seconds_ns(o_.duration_s), tick, 1);
     h_.end_window(report_);
+    h_.extra_window(report_, tick, 1);
     report_.operations = delivered_;
     report_.published = window_said_;
     sending_ = false;

@@ -76,6 +76,15 @@ bool parse_payload(Options& o, const std::string& v, std::string& err) {
     return true;
 }
 
+bool parse_syscalls(Options& o, const std::string& v, std::string& err) {
+    if (v == "auto") o.syscalls = SyscallChoice::kAuto;
+    else if (v == "perf") o.syscalls = SyscallChoice::kPerf;
+    else if (v == "strace") o.syscalls = SyscallChoice::kStrace;
+    else if (v == "off") o.syscalls = SyscallChoice::kOff;
+    else return err = "--syscalls: expected auto, perf, strace or off, got '" + v + "'", false;
+    return true;
+}
+
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"--url", [](Options& o, const std::string& v, std::string& e) { return parse_url(v, o, e); }},
@@ -93,6 +102,7 @@ const std::map<std::string, Setter>& setters() {
         {"--hold", number(&Options::hold_s, 0, 600, "--hold")},
         {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
         {"--payload", parse_payload},
+        {"--syscalls", parse_syscalls},
         {"--cpu", parse_cpu},
         {"--json", [](Options& o, const std::string& v, std::string&) { return o.json_path = v, true; }},
     };
@@ -189,6 +199,10 @@ Flags:
                      the server declines
   --deflate-no-context  --deflate, also offering server_ and client_no_context_takeover
   --payload KIND     echo payload: compressible (chat-like words, default) or random
+  --syscalls HOW     the server's system calls per operation: auto (default: perf if
+                     `perf stat -e raw_syscalls:sys_enter` works, else strace), perf (counted
+                     in the measured window), strace (a separate 1.5 s window after it: strace
+                     slows the server many times, so only its calls per operation are kept), off
 Exit status: 0 ok, 1 bad usage or set-up, 2 the run failed a correctness check (lost, corrupted
 or unexpected messages, dropped connections): then no figures are printed.
 )";

@@ -12,6 +12,9 @@ namespace epws::bench {
 
 enum class Scenario : uint8_t { kEcho, kBroadcast, kConnect, kIdle, kChat };
 
+// How system calls are counted (--syscalls): auto tries perf, then strace.
+enum class SyscallChoice : uint8_t { kAuto, kPerf, kStrace, kOff };
+
 // What echo payloads look like (--payload): chat-like words, or bytes deflate cannot shrink.
 enum class PayloadKind : uint8_t { kCompressible, kRandom };
 
@@ -43,6 +46,7 @@ struct Options {
     int server_cpu = -1;             // ... and the server's threads to S
     std::string json_path;           // append one JSON line per run here ("-": stdout)
     bool quiet = false;              // no progress line even on a terminal
+    SyscallChoice syscalls = SyscallChoice::kAuto;  // the server's system calls per operation
 };
 
 // Parses argv (without argv[0]). On error returns false with one readable line in err.
