@@ -76,6 +76,13 @@ bool parse_payload(Options& o, const std::string& v, std::string& err) {
     return true;
 }
 
+bool parse_dialect(Options& o, const std::string& v, std::string& err) {
+    if (v == "epws") o.dialect = ChatDialect::kEpws;
+    else if (v == "socketio") o.dialect = ChatDialect::kSocketIo;
+    else return err = "--dialect: expected epws or socketio, got '" + v + "'", false;
+    return true;
+}
+
 bool parse_syscalls(Options& o, const std::string& v, std::string& err) {
     if (v == "auto") o.syscalls = SyscallChoice::kAuto;
     else if (v == "perf") o.syscalls = SyscallChoice::kPerf;
@@ -103,6 +110,7 @@ const std::map<std::string, Setter>& setters() {
         {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
         {"--payload", parse_payload},
         {"--syscalls", parse_syscalls},
+        {"--dialect", parse_dialect},
         {"--cpu", parse_cpu},
         {"--json", [](Options& o, const std::string& v, std::string&) { return o.json_path = v, true; }},
     };
@@ -189,6 +197,9 @@ Flags:
   -p P  publishers (1)         --rate R  broadcast messages/s (0: as fast as possible);
                                chat: messages/s per user (default 1)
   --rooms R          chat: rooms (10)
+  --dialect D        chat: epws (default) or socketio (Engine.IO 4 over a WebSocket at
+                     /socket.io/?EIO=4&transport=websocket; join, say, message and presence
+                     events as bench/peers/socketio/server.js serves them, with a seq per room)
   --binary           binary frames (default text)
   --sources K        spread connections over source addresses 127.0.0.1..K
   --hold H           idle: seconds to hold before measuring (2)
