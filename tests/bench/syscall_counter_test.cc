@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "bench/options.h"
 #include "bench/proc_stats.h"
 #include "bench/report.h"
 #include "bench/syscall_counter.h"
@@ -92,6 +93,22 @@ TEST_CASE("the JSON line splits server CPU into user and system and gives calls 
     CHECK(j.find("server_syscalls_per_op") == std::string::npos);
     CHECK(j.find("\"syscalls_note\":\"not counted (--syscalls off)\"") != std::string::npos);
     CHECK(format_table(r).find("not counted (--syscalls off)") != std::string::npos);
+}
+
+TEST_CASE("--syscalls and --dialect parse their choices and refuse others") {
+    Options o;
+    std::string err;
+    CHECK(o.syscalls == SyscallChoice::kAuto);
+    REQUIRE(parse_options({"echo", "--syscalls", "strace"}, o, err));
+    CHECK(o.syscalls == SyscallChoice::kStrace);
+    REQUIRE(parse_options({"echo", "--syscalls", "off"}, o, err));
+    CHECK(o.syscalls == SyscallChoice::kOff);
+    CHECK_FALSE(parse_options({"echo", "--syscalls", "dtrace"}, o, err));
+    CHECK(err.find("--syscalls") != std::string::npos);
+    Options c;
+    REQUIRE(parse_options({"chat", "--dialect", "socketio"}, c, err));
+    CHECK(c.dialect == ChatDialect::kSocketIo);
+    CHECK_FALSE(parse_options({"chat", "--dialect", "mqtt"}, c, err));
 }
 
 }  // TEST_SUITE
