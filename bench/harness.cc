@@ -137,7 +137,8 @@ void Harness::end_window(Report& r) {
     }
     if (perf_.running()) {
         r.syscall_tool = syscall_tool_name(SyscallTool::kPerf);
-        if (!perf_.disable(err) || (r.syscalls = perf_.stop(err)) < 0) r.syscall_note = "not counted: " + err;
+        if (!perf_.disable(err) || (r.syscalls = perf_.stop(err)) < 0)
+            r.syscall_note = "not counted: " + err;
     } else if (syscall_tool_ != SyscallTool::kStrace) {
         r.syscall_note = syscall_note_;
     }

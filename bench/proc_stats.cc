@@ -93,7 +93,8 @@ bool sample_process(pid_t pid, ProcSample& out, std::string& err) {
     }
     int64_t user = 0, sys = 0;
     unsigned long size = 0, resident = 0;
-    if (!parse_stat_user_sys(stat, user, sys) || std::sscanf(statm.c_str(), "%lu %lu", &size, &resident) != 2) {
+    if (!parse_stat_user_sys(stat, user, sys) ||
+        std::sscanf(statm.c_str(), "%lu %lu", &size, &resident) != 2) {
         err = "malformed " + base + "/stat or statm";
         return false;
     }

@@ -133,7 +133,8 @@ void add_cpu_lines(std::string& out, const Report& r) {
         r.server_cpu_fraction() * 100);
     if (r.syscalls_per_op() >= 0)
         add(out, "  %-22s %.3f per %s  (%s%s)\n", "server syscalls", r.syscalls_per_op(), op,
-            r.syscall_tool.c_str(), r.syscall_tool == "strace" ? ", a separate window: slowed server" : "");
+            r.syscall_tool.c_str(),
+            r.syscall_tool == "strace" ? ", a separate window: slowed server" : "");
     else if (!r.syscall_note.empty())
         add(out, "  %-22s %s\n", "server syscalls", r.syscall_note.c_str());
     add(out, "  %-22s %.4f per %s  (voluntary %.4f: sleeps in the poller)\n", "server ctx switches",
@@ -224,7 +225,8 @@ std::string format_json(const Report& r) {
             r.server_user_ns_per_op(), r.server_sys_ns_per_op(), r.ctx_switches_per_op(),
             r.voluntary_switches_per_op());
         if (r.syscalls_per_op() >= 0)
-            add(out, ",\"server_syscalls_per_op\":%.4f,\"syscalls_counted\":%lld,\"syscalls_over_ops\":%llu",
+            add(out, ",\"server_syscalls_per_op\":%.4f,\"syscalls_counted\":%lld,"
+                     "\"syscalls_over_ops\":%llu",
                 r.syscalls_per_op(), (long long)r.syscalls,
                 (unsigned long long)(r.syscall_ops ? r.syscall_ops : r.operations));
         add(out, ",\"syscalls_from\":\"%s\"", r.syscall_tool.c_str());

@@ -124,7 +124,8 @@ int64_t parse_strace_total(std::string_view text) {
 
 SyscallTool detect_syscall_tool() {
     std::string out = temp_path("detect");
-    pid_t pid = spawn_quiet({"perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out, "true"});
+    pid_t pid =
+        spawn_quiet({"perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out, "true"});
     bool perf = pid > 0 && reap(pid, 5000000000u) && parse_perf_syscalls(slurp(out)) > 0;
     unlink(out.c_str());
     if (perf) return SyscallTool::kPerf;
@@ -179,7 +180,8 @@ bool SyscallCounter::control(const char* cmd, std::string& err) {
     // perf answers "ack\n" once the events are switched; it may take a while to attach first.
     pollfd p{ack_fd_, POLLIN, 0};
     char buf[16];
-    if (poll(&p, 1, 5000) != 1 || read(ack_fd_, buf, sizeof(buf)) < 3 || std::memcmp(buf, "ack", 3) != 0)
+    if (poll(&p, 1, 5000) != 1 || read(ack_fd_, buf, sizeof(buf)) < 3 ||
+        std::memcmp(buf, "ack", 3) != 0)
         return err = std::string("perf did not acknowledge '") + cmd + "'", false;
     return true;
 }
@@ -195,7 +197,8 @@ int64_t SyscallCounter::stop(std::string& err) {
     out_path_.clear();
     int64_t n = tool_ == SyscallTool::kPerf ? parse_perf_syscalls(text) : parse_strace_total(text);
     if (!exited || n < 0)
-        err = std::string(syscall_tool_name(tool_)) + " gave no count" + (exited ? "" : " (killed)");
+        err = std::string(syscall_tool_name(tool_)) + " gave no count" +
+              (exited ? "" : " (killed)");
     return exited ? n : -1;
 }
 

@@ -2,8 +2,9 @@
 // one uWS::App, /echo (send back) and /broadcast (every connection subscribes to one topic and
 // every message is App::publish'ed to all of them, the sender included, as epws-bench expects).
 // Usage: uws_server PORT [shared]   "shared": permessage-deflate with uWS::SHARED_COMPRESSOR |
-// SHARED_DECOMPRESSOR (no context takeover either way, one zlib stream per loop), echoes compressed.
-// Built by bench/compare from the checkouts in UWS_SRC and USOCKETS_SRC; nothing of uWS is vendored.
+// SHARED_DECOMPRESSOR (no context takeover either way, one zlib stream per loop), echoes
+// compressed. Built by bench/compare from the checkouts in UWS_SRC and USOCKETS_SRC; nothing of
+// uWS is vendored.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,13 +37,16 @@ uWS::App::WebSocketBehavior<PerSocket> behavior(uWS::CompressOptions compression
 int main(int argc, char** argv) {
     int port = argc > 1 ? std::atoi(argv[1]) : 0;
     bool shared = argc > 2 && std::strcmp(argv[2], "shared") == 0;
-    auto compression = shared ? uWS::CompressOptions(uWS::SHARED_COMPRESSOR | uWS::SHARED_DECOMPRESSOR)
+    auto compression = shared ? uWS::CompressOptions(uWS::SHARED_COMPRESSOR |
+                                                     uWS::SHARED_DECOMPRESSOR)
                               : uWS::DISABLED;
     uWS::App app;
 
     auto echo = behavior(compression);
     // compress = true asks uWS to deflate when the connection negotiated it (ignored otherwise).
-    echo.message = [shared](auto* ws, std::string_view m, uWS::OpCode op) { ws->send(m, op, shared); };
+    echo.message = [shared](auto* ws, std::string_view m, uWS::OpCode op) {
+        ws->send(m, op, shared);
+    };
 
     auto fan = behavior(compression);
     fan.open = [](auto* ws) { ws->subscribe(kTopic); };

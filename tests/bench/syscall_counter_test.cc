@@ -16,7 +16,8 @@ using namespace epws::bench;
 TEST_SUITE("bench/syscall_counter") {
 
 TEST_CASE("perf stat's CSV line gives the raw_syscalls count, and not-counted gives none") {
-    CHECK(parse_perf_syscalls("# started on Tue\n\n10810,,raw_syscalls:sys_enter,105612617,100.00,,\n") == 10810);
+    CHECK(parse_perf_syscalls("# started on Tue\n\n"
+                              "10810,,raw_syscalls:sys_enter,105612617,100.00,,\n") == 10810);
     CHECK(parse_perf_syscalls("7,,raw_syscalls:sys_enter,1,100.00,,") == 7);
     CHECK(parse_perf_syscalls("<not supported>,,raw_syscalls:sys_enter,0,100.00,,\n") == -1);
     CHECK(parse_perf_syscalls("<not counted>,,raw_syscalls:sys_enter,0,0.00,,\n") == -1);
@@ -33,7 +34,8 @@ TEST_CASE("strace -c's total line gives the calls, with or without an errors col
         "100.00    0.001000           2       412        19 total\n";
     CHECK(parse_strace_total(with_errors) == 412);
     CHECK(parse_strace_total("100.00    0.001000           2       300 total\n") == 300);
-    CHECK(parse_strace_total("strace: attach: ptrace(PTRACE_SEIZE, 1): Operation not permitted\n") == -1);
+    CHECK(parse_strace_total("strace: attach: ptrace(PTRACE_SEIZE, 1): Operation not permitted\n") ==
+          -1);
     CHECK(parse_strace_total("100.00 x y total\n") == -1);
 }
 
@@ -47,8 +49,10 @@ TEST_CASE("user and system ticks are read apart after a command name with spaces
 
 TEST_CASE("voluntary and involuntary context switches are told apart") {
     uint64_t v = 0, n = 0;
-    add_ctx_switches("Name:\tepws\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n", v, n);
-    add_ctx_switches("Name:\tworker\nvoluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t4\n", v, n);
+    add_ctx_switches("Name:\tepws\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n",
+                     v, n);
+    add_ctx_switches("Name:\tworker\nvoluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t4\n",
+                     v, n);
     CHECK(v == 13);
     CHECK(n == 7);
 }
