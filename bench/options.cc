@@ -76,6 +76,22 @@ bool parse_payload(Options& o, const std::string& v, std::string& err) {
     return true;
 }
 
+bool parse_dialect(Options& o, const std::string& v, std::string& err) {
+    if (v == "epws") o.dialect = ChatDialect::kEpws;
+    else if (v == "socketio") o.dialect = ChatDialect::kSocketIo;
+    else return err = "--dialect: expected epws or socketio, got '" + v + "'", false;
+    return true;
+}
+
+bool parse_syscalls(Options& o, const std::string& v, std::string& err) {
+    if (v == "auto") o.syscalls = SyscallChoice::kAuto;
+    else if (v == "perf") o.syscalls = SyscallChoice::kPerf;
+    else if (v == "strace") o.syscalls = SyscallChoice::kStrace;
+    else if (v == "off") o.syscalls = SyscallChoice::kOff;
+    else return err = "--syscalls: expected auto, perf, strace or off, got '" + v + "'", false;
+    return true;
+}
+
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"--url", [](Options& o, const std::string& v, std::string& e) { return parse_url(v, o, e); }},
@@ -93,6 +109,8 @@ const std::map<std::string, Setter>& setters() {
         {"--hold", number(&Options::hold_s, 0, 600, "--hold")},
         {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
         {"--payload", parse_payload},
+        {"--syscalls", parse_syscalls},
+        {"--dialect", parse_dialect},
         {"--cpu", parse_cpu},
         {"--json", [](Options& o, const std::string& v, std::string&) { return o.json_path = v, true; }},
     };
@@ -179,6 +197,9 @@ Flags:
   -p P  publishers (1)         --rate R  broadcast messages/s (0: as fast as possible);
                                chat: messages/s per user (default 1)
   --rooms R          chat: rooms (10)
+  --dialect D        chat: epws (default) or socketio (Engine.IO 4 over a WebSocket at
+                     /socket.io/?EIO=4&transport=websocket; join, say, message and presence
+                     events as bench/peers/socketio/server.js serves them, with a seq per room)
   --binary           binary frames (default text)
   --sources K        spread connections over source addresses 127.0.0.1..K
   --hold H           idle: seconds to hold before measuring (2)
@@ -189,6 +210,10 @@ Flags:
                      the server declines
   --deflate-no-context  --deflate, also offering server_ and client_no_context_takeover
   --payload KIND     echo payload: compressible (chat-like words, default) or random
+  --syscalls HOW     the server's system calls per operation: auto (default: perf if
+                     `perf stat -e raw_syscalls:sys_enter` works, else strace), perf (counted
+                     in the measured window), strace (a separate 1.5 s window after it: strace
+                     slows the server many times, so only its calls per operation are kept), off
 Exit status: 0 ok, 1 bad usage or set-up, 2 the run failed a correctness check (lost, corrupted
 or unexpected messages, dropped connections): then no figures are printed.
 )";
