@@ -32,8 +32,8 @@ for dir in bench/peers/node bench/peers/socketio; do
     fi
 done
 
-# uWebSockets is not a package: bench/compare builds it from checkouts named by UWS_SRC and
-# USOCKETS_SRC, and says loudly that it skipped it when they are not set.
-if [[ -z ${UWS_SRC:-} || -z ${USOCKETS_SRC:-} ]]; then
-    echo "bench/deps: UWS_SRC / USOCKETS_SRC not set: uWebSockets will be skipped (see bench/compare)"
+# uWebSockets is not a package: bench/compare runs the peer binary named by UWS_PEER, and says
+# loudly that it skipped it when that is not set.
+if [[ -z ${UWS_PEER:-} ]]; then
+    echo "bench/deps: UWS_PEER not set: uWebSockets will be skipped (see bench/compare)"
 fi

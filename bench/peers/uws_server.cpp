@@ -3,8 +3,8 @@
 // every message is App::publish'ed to all of them, the sender included, as epws-bench expects).
 // Usage: uws_server PORT [shared]   "shared": permessage-deflate with uWS::SHARED_COMPRESSOR |
 // SHARED_DECOMPRESSOR (no context takeover either way, one zlib stream per loop), echoes
-// compressed. Built by bench/compare from the checkouts in UWS_SRC and USOCKETS_SRC; nothing of
-// uWS is vendored.
+// compressed. Built outside this repository against uWebSockets and uSockets checkouts, and
+// given to bench/compare as UWS_PEER; nothing of uWS is vendored.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
