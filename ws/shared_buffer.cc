@@ -12,7 +12,7 @@ SharedBuffer* SharedBuffer::make(std::span<const std::byte> bytes) {
     if (mem == nullptr) return nullptr;
     auto* b = new (mem) SharedBuffer();
     b->size_ = bytes.size();
-    if (!bytes.empty()) std::memcpy(b + 1, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(reinterpret_cast<std::byte*>(b + 1), bytes.data(), bytes.size());
     return b;
 }
 

@@ -85,7 +85,7 @@ std::string quoted(std::string_view t, size_t max) {
 
 std::string bits(uint8_t v, int from, int count) {
     std::string b;
-    for (int i = from; i > from - count; --i) b += ((v >> i) & 1u) ? '1' : '0';
+    for (int i = from; i > from - count; --i) b += ((static_cast<unsigned>(v) >> i) & 1u) ? '1' : '0';
     return b;
 }
 
