@@ -3,11 +3,14 @@
 #include "net/connection.h"
 
 #include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "net/loop.h"
@@ -73,13 +76,29 @@ void Connection::set_timeout(uint32_t ms) {
 }
 
 Connection::Drain Connection::take_drain_progress() {
+    // What the peer has taken: for TCP the bytes it acknowledged (tcp_info, Linux 4.1), else
+    // the fall of the kernel's unsent bytes (SIOCOUTQ), with our own queue's writes.
     int outq = 0;
     if (::ioctl(fd_, SIOCOUTQ, &outq) != 0 || outq < 0) outq = 0;  // unknown: none waits there
-    auto kernel = static_cast<uint32_t>(outq);
-    Drain d{!out_.empty() || kernel > 0, output_progress_ || kernel != kernel_unsent_};
-    d.progressed = d.progressed && d.pending;
+    bool pending = !out_.empty() || outq > 0;
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    uint32_t mark = 0;
+    bool progressed = false;
+    if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+        len >= offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked) {
+        mark = static_cast<uint32_t>(info.tcpi_bytes_acked);  // a change is all that counts
+        progressed = mark != drain_mark_;
+    } else {
+        mark = static_cast<uint32_t>(outq);
+        progressed = output_progress_ || mark < drain_mark_;
+    }
+    // The first deadline to pass while output waits only takes the mark: the peer then has one
+    // more period to show it takes anything.
+    Drain d{pending, pending && drain_marked_ && progressed, pending && !drain_marked_};
+    drain_marked_ = pending;
+    drain_mark_ = mark;
     output_progress_ = false;
-    kernel_unsent_ = kernel;
     return d;
 }
 

@@ -71,8 +71,9 @@ public:
     // left since the last call: a peer that reads slowly makes progress, one that reads
     // nothing does not. A system call (SIOCOUTQ): for deadlines, not per message.
     struct Drain {
-        bool pending;
-        bool progressed;
+        bool pending;     // output waits, ours or the kernel's
+        bool progressed;  // and the peer took some of it since the last call
+        bool first;       // the first call to find it waiting: progress is judged from the next
     };
     Drain take_drain_progress();
 
@@ -163,13 +164,14 @@ private:
     int fd_;
     uint32_t out_cap_ = UINT32_MAX;
     uint32_t pause_reading_at_ = UINT32_MAX;
-    uint32_t kernel_unsent_ = 0;  // the kernel's unsent bytes at the last take_drain_progress()
+    uint32_t drain_mark_ = 0;  // what the peer had taken at the last take_drain_progress()
     State state_ = State::kHandshaking;
     bool read_pending_ = false;  // paused with input possibly left in the kernel
     bool shut_wr_ = false;
     uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)
     bool close_deferred_ = false; // close() ran inside a callback: finish it on return
-    bool output_progress_ = false;  // queued output was written since take_output_progress()
+    bool output_progress_ = false;  // queued output was written since take_drain_progress()
+    bool drain_marked_ = false;     // drain_mark_ was taken while output waited
     CloseCause deferred_cause_ = CloseCause::kLocal;
 };
 

@@ -2,6 +2,7 @@
 // Layer: ws/ (the one glue file between the codecs and net::Connection on this side).
 #include "ws/server_connection.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "net/clock.h"
@@ -394,6 +395,17 @@ void ServerConnection::on_drain() {
     if (state_ == State::kOpen) endpoint().on_drain(*this);
 }
 
+// The deadline this state set (the one that just passed, when nothing drains).
+uint32_t ServerConnection::deadline_ms() const {
+    switch (state_) {
+    case State::kHttp: return ctx_.config.handshake_timeout_ms;
+    case State::kOpen: return ctx_.config.idle_timeout_ms;
+    case State::kClosing:
+    case State::kDone: return ctx_.config.close_timeout_ms;
+    }
+    return ctx_.config.close_timeout_ms;
+}
+
 void ServerConnection::on_timeout() {
     // A deadline passing while our output drains is judged by the drain: bytes the kernel took
     // are activity, whichever timeout this was (a large file read slowly, an echo read slowly
@@ -401,6 +413,12 @@ void ServerConnection::on_timeout() {
     // taken nothing for a whole send timeout.
     if (ctx_.config.send_timeout_ms != 0) {
         Drain d = take_drain_progress();
+        if (d.first) {
+            // One more period, as long as the deadline that passed, to take anything at all.
+            uint32_t period = deadline_ms();
+            set_timeout(period ? std::min(ctx_.config.send_timeout_ms, period) : ctx_.config.send_timeout_ms);
+            return;
+        }
         if (d.pending) {
             if (d.progressed) {
                 set_timeout(ctx_.config.send_timeout_ms);

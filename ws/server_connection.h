@@ -75,6 +75,7 @@ private:
     size_t on_data(std::span<std::byte> data) override;
     void on_eof() override;
     void on_timeout() override;
+    uint32_t deadline_ms() const;
     void on_drain() override;
     void on_close(net::CloseCause cause) override;
     void on_over_budget() override;
