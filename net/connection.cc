@@ -77,7 +77,13 @@ void Connection::on_events(uint32_t events) {
         close(CloseCause::kPollError);
         return;
     }
-    if (state_ == State::kHandshaking && !advance_handshake()) return;
+    if (state_ == State::kHandshaking) {
+        if (!advance_handshake()) return;
+        // The handshake may have finished on EPOLLOUT after an earlier EPOLLIN edge brought
+        // application data it left unread (TLS 1.3 clients send it with their Finished):
+        // read as if the socket had just become readable.
+        events |= EPOLLIN;
+    }
     if (events & EPOLLOUT) handle_writable();
     if (state_ != State::kClosed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
         loop_.cork().begin(this);
@@ -92,6 +98,8 @@ bool Connection::advance_handshake() {
     switch (transport_->handshake(fd_)) {
     case HandshakeStatus::kDone:
         state_ = State::kOpen;
+        call_owner([this] { on_handshake_done(); });
+        if (state_ == State::kClosed) return false;
         // Anything sent meanwhile waits in out_; EPOLLOUT may not come again, so write it now.
         if (!out_.empty() && !write_out()) return false;
         return true;
@@ -294,6 +302,10 @@ void Connection::close(CloseCause cause) {
 void Connection::finish_close(CloseCause cause) {
     on_close(cause);
     loop_.retire(this);
+    // An orderly end says so inside the transport too (TLS close_notify, RFC 8446 §6.1), so
+    // the peer can tell it from a truncation; a failed or timed-out one just goes.
+    if (!shut_wr_ && (cause == CloseCause::kLocal || cause == CloseCause::kPeerEof))
+        transport_->shutdown(fd_);
     if (cause == CloseCause::kTimeout) {
         // The peer let a deadline pass (a head that never completes, a close never answered,
         // output it never reads): reset rather than FIN, so the kernel drops at once what it

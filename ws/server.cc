@@ -21,11 +21,29 @@ constexpr std::string_view kPeerBusyResponse =
 
 }  // namespace
 
+Server::Server(net::Loop& loop, const ServerConfig& config, const Routes& routes)
+    : ctx_(loop, config, routes) {}
+
 Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, const Routes& routes)
-    : ctx_(loop, config, routes),
-      listener_(loop, listen_fd,
-                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); },
-                ctx_.stats.rejected_fd_limit) {}
+    : Server(loop, config, routes) {
+    listen(listen_fd, net::PlainTransport::make);
+}
+
+void Server::listen(int listen_fd, net::TransportFactory make) {
+    // The factory lives in a list that only grows before start(), so the index stays valid.
+    size_t index = factories_.size();
+    factories_.push_back(std::move(make));
+    listeners_.push_back(std::make_unique<net::Listener>(
+        ctx_.loop, listen_fd,
+        [this, index](int fd, const sockaddr_storage& peer) { on_accept(fd, peer, factories_[index]); },
+        ctx_.stats.rejected_fd_limit));
+}
+
+bool Server::start(std::string& err) {
+    for (auto& l : listeners_)
+        if (!l->start(err)) return false;
+    return true;
+}
 
 // Answers 503 on a connection we will not serve, without reading its request: reading would
 // spend on an unwanted peer what the caps are there to save.
@@ -37,7 +55,7 @@ void Server::refuse(int fd, std::string_view response, net::Counter& counter) {
     ::close(fd);
 }
 
-void Server::on_accept(int fd, const sockaddr_storage& peer) {
+void Server::on_accept(int fd, const sockaddr_storage& peer, const net::TransportFactory& make) {
     ++ctx_.stats.accepted;
     const ServerConfig& config = ctx_.config;
     // relaxed: the cap is a soft bound; loops accepting at the same instant may pass it by
@@ -47,7 +65,13 @@ void Server::on_accept(int fd, const sockaddr_storage& peer) {
     net::PeerLimit::Slot* slot = nullptr;
     if (!ctx_.peers->acquire(peer, slot))
         return refuse(fd, kPeerBusyResponse, ctx_.stats.rejected_per_ip);
-    auto conn = std::make_unique<ServerConnection>(ctx_, fd, slot);
+    net::TransportPtr transport = make();
+    if (!transport) {  // out of memory for a TLS session: this one connection goes
+        ctx_.peers->release(slot);
+        ::close(fd);
+        return;
+    }
+    auto conn = std::make_unique<ServerConnection>(ctx_, fd, slot, std::move(transport));
     ServerConnection* raw = conn.get();
     // adopt() deletes the connection if epoll refuses it; its destructor closes the fd, and
     // the slot is ours to give back, since it never opened.
@@ -64,7 +88,7 @@ void Server::on_accept(int fd, const sockaddr_storage& peer) {
 
 void Server::shutdown() {
     ctx_.shutting_down = true;
-    listener_.close();
+    for (auto& l : listeners_) l->close();
     ctx_.loop.for_each_connection([](net::Connection& c) {
         auto& sc = static_cast<ServerConnection&>(c);
         if (sc.is_open()) {

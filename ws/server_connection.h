@@ -72,6 +72,7 @@ private:
     size_t on_data(std::span<std::byte> data) override;
     void on_eof() override;
     void on_timeout() override;
+    void on_handshake_done() override { ++ctx_.stats.tls_handshakes; }
     void on_drain() override;
     void on_close(net::CloseCause cause) override;
     bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;

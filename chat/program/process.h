@@ -11,6 +11,7 @@
 #include "chat/program/options.h"
 #include "chat/rooms.h"
 #include "net/peer_limit.h"
+#include "net/tls_context.h"
 #include "ws/server_config.h"
 
 namespace epws::chat {
@@ -31,6 +32,8 @@ struct Process {
     std::vector<const ws::ServerStats*> stats;
     std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
     net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
+    // The certificates of the TLS listeners (null: no TLS), swapped whole on SIGHUP. Not owned.
+    const net::TlsServerContextHolder* tls = nullptr;
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.
