@@ -186,9 +186,13 @@ std::string load_pair(const TlsCertFiles& f, SSL_CTX*& out) {
     if (!configure_server(ctx)) return fail("TLS settings refused: " + tls_errors());
     if (SSL_CTX_use_certificate_chain_file(ctx, f.cert.c_str()) != 1)
         return fail("--tls-cert " + f.cert + ": not a PEM certificate chain (" + tls_errors() + ")");
-    if (SSL_CTX_use_PrivateKey_file(ctx, f.key.c_str(), SSL_FILETYPE_PEM) != 1)
-        return fail("--tls-key " + f.key + ": not a PEM private key for " + f.cert + " (" +
-                    tls_errors() + ")");
+    if (SSL_CTX_use_PrivateKey_file(ctx, f.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        // OpenSSL checks the pair as it loads the key.
+        int reason = ERR_GET_REASON(ERR_peek_last_error());
+        if (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH)
+            return fail("--tls-key " + f.key + ": does not match the certificate " + f.cert);
+        return fail("--tls-key " + f.key + ": not a PEM private key (" + tls_errors() + ")");
+    }
     if (SSL_CTX_check_private_key(ctx) != 1)
         return fail("--tls-key " + f.key + ": does not match the certificate " + f.cert);
     X509* cert = SSL_CTX_get0_certificate(ctx);
