@@ -44,8 +44,13 @@ Connection::Connection(Loop& loop, int fd, TransportPtr transport)
     : loop_(loop), transport_(std::move(transport)), fd_(fd) {
     timer_.owner = this;
     // Plain TCP is ready at once; a TLS transport starts its handshake and goes on from the
-    // connection's events (a failure now shows again, and closes, at the first event).
-    if (transport_->handshake(fd_) == HandshakeStatus::kDone) state_ = State::kOpen;
+    // connection's events (a failure now shows again, and closes, at the first event). One
+    // that finished already (the client's whole flight, and maybe its first request, had
+    // arrived) still waits for that first event, which the loop raises when it adopts the
+    // writable socket: the owner hears on_handshake_done() there, and the request that
+    // OpenSSL read along with the handshake, which epoll will never report, is read then.
+    if (transport_->handshake(fd_) == HandshakeStatus::kDone && !transport_->secure())
+        state_ = State::kOpen;
 }
 
 Connection::~Connection() {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "net/connection.h"
+#include "net/loop.h"
 #include "net/tls_context.h"
 #include "net/tls_transport.h"
 
@@ -147,6 +149,21 @@ IoStatus read_all(Transport& t, int fd, std::string& out) {
     }
 }
 
+// A connection that records what it is given.
+class Recorder final : public Connection {
+public:
+    Recorder(Loop& l, int fd, TransportPtr t) : Connection(l, fd, std::move(t)) {}
+    std::string seen;
+    int handshakes_done = 0;
+
+protected:
+    size_t on_data(std::span<std::byte> d) override {
+        seen.append(reinterpret_cast<const char*>(d.data()), d.size());
+        return d.size();
+    }
+    void on_handshake_done() override { ++handshakes_done; }
+};
+
 }  // namespace
 
 TEST_SUITE("net/tls_transport") {
@@ -259,6 +276,30 @@ TEST_CASE("close_notify reads as an orderly end; a bare FIN as a reset") {
         std::string got;
         CHECK(read_all(*p.client, p.client_fd, got) == IoStatus::kReset);
     }
+}
+
+TEST_CASE("a handshake that ends inside OpenSSL with the first request read along is seen through") {
+    // The fast client: its Finished and its first bytes were already in the socket when the
+    // server's connection was made, so OpenSSL reads both and epoll never reports them.
+    Setup s;
+    Pair p;
+    p.server = TlsServerContext::make_transport(s.server);
+    p.client = s.client->make_transport("localhost");
+    CHECK(p.client->handshake(p.client_fd) == HandshakeStatus::kWantRead);  // ClientHello
+    CHECK(p.server->handshake(p.server_fd) == HandshakeStatus::kWantRead);  // its flight
+    REQUIRE(p.client->handshake(p.client_fd) == HandshakeStatus::kDone);    // Finished
+    CHECK(write_str(*p.client, p.client_fd, "GET / HTTP/1.1").bytes == 14);
+    std::string err;
+    auto loop = Loop::create(err);
+    REQUIRE(loop);
+    int fd = ::dup(p.server_fd);
+    auto conn = std::make_unique<Recorder>(*loop, fd, std::move(p.server));
+    Recorder* r = conn.get();
+    CHECK(r->handshaking());  // done inside OpenSSL, but the owner hears of it at the first event
+    REQUIRE(loop->adopt(std::move(conn)));
+    for (int i = 0; i < 20 && r->seen.empty(); ++i) loop->run_once(50);
+    CHECK(r->seen == "GET / HTTP/1.1");
+    CHECK(r->handshakes_done == 1);
 }
 
 TEST_CASE("a handshake fails on plain HTTP, on garbage and on a peer that leaves") {
