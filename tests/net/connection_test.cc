@@ -74,12 +74,14 @@ public:
 };
 
 struct Fixture {
+    // Declared before the loop so that it outlives it: the loop deletes a probe still open,
+    // whose transport handle calls destroy() on this.
+    CountingTransport transport;
     std::unique_ptr<Loop> loop;
     int peer = -1;
     Probe* probe = nullptr;  // valid until closed is true
     bool closed = false;
     CloseCause cause = CloseCause::kLocal;
-    CountingTransport transport;
 
     // handshake_steps / fail_handshake: see CountingTransport.
     explicit Fixture(int handshake_steps = 0, bool fail_handshake = false) {
