@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
+    signals.reset();  // it unwatches loop 0's epoll: before the loops go
     loops.clear();
     bus.release_undrained();  // entries still in the ring when the loops stopped
     std::fprintf(stderr, "epws: stopped\n");
