@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start the server on 127.0.0.1:8080
 #   make test       install what is missing, build, run every suite, print "N passed, N failed"
 #   make layers     check that no layer includes one above it
+#   make testssl    testssl.sh against the TLS port: TLS 1.2+, no weak cipher, no vulnerability
 #   make format / make tidy
 
 # Build on every core unless the caller chose a -j (the sub-makes share its job slots).
@@ -59,7 +60,7 @@ SERVER := $(O)/epws
 UNIT := $(O)/unit_tests
 TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
 
-.PHONY: all run test unit integration deps layers format tidy clean bench tools
+.PHONY: all run test unit integration deps layers format tidy clean bench tools testssl
 all: $(SERVER)
 
 $(O)/%.o: %.cc
@@ -108,6 +109,11 @@ test: deps
 	@BUILDS="$(TEST_BUILDS)" bash tests/run_all.sh
 
 tools: $(TOOLS)
+
+# A few minutes: a scan of a TLS-only server with a throw-away certificate (tests/testssl.sh).
+testssl:
+	@$(MAKE) --no-print-directory BUILD=release build/release/epws
+	@bash tests/testssl.sh build/release/epws
 
 # The layer arrows of STYLE.md: net/ includes no ws/ or chat/; ws/ includes no chat/; no
 # product code includes bench/ or tests/.

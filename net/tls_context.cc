@@ -167,6 +167,9 @@ bool configure_server(SSL_CTX* ctx) {
     // Resumption by tickets only: a server-side cache would hold every session for hours.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key) != 1) return false;
+    // One TLS 1.3 ticket per handshake, not OpenSSL's two (RFC 8446 §4.6.1 allows any number):
+    // a WebSocket client opens one connection at a time, and each ticket costs a seal.
+    if (SSL_CTX_set_num_tickets(ctx, 1) != 1) return false;
     SSL_CTX_set_alpn_select_cb(ctx, on_alpn, nullptr);
     return true;
 }
