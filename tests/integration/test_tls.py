@@ -355,7 +355,9 @@ class Attacks(TlsCase):
         for s in stalled:
             self.assertTrue(self.closed_within(s, 3 * TIME_SCALE), "stalled handshake still open")
             s.close()
-        self.assertLess(time.monotonic() - t0, 3 * TIME_SCALE)
+        took = time.monotonic() - t0
+        self.assertLess(took, 3 * TIME_SCALE)
+        print(f"[measure] 20 stalled TLS handshakes closed {took:.2f} s after the last was opened")
         poll_until(lambda: self.stat("tls_handshake_timeouts") - before == 20, IO_DEADLINE,
                    "20 TLS handshake timeouts counted")
         self.assertHealthy()
