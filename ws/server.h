@@ -28,8 +28,9 @@ public:
     // No listener yet: add them with listen().
     Server(net::Loop& loop, const ServerConfig& config, const Routes& routes);
     // Adds a listener (listen_fd owned) whose connections get transports from make (TLS on a
-    // second port, say); it starts with start(). Before start() only.
-    void listen(int listen_fd, net::TransportFactory make);
+    // second port, say); it starts with start(). Before start() only. secure: its transports
+    // encrypt, so a connection refused at accept is closed without the plain-text 503.
+    void listen(int listen_fd, net::TransportFactory make, bool secure = false);
     // Starts accepting; false (with err) if the loop refused a listening socket.
     bool start(std::string& err);
 
@@ -49,11 +50,15 @@ public:
     void share_peer_limit(net::PeerLimit* peers) { ctx_.peers = peers; }
 
 private:
-    void on_accept(int fd, const sockaddr_storage& peer, const net::TransportFactory& make);
-    void refuse(int fd, std::string_view response, net::Counter& counter);
+    struct Port {
+        net::TransportFactory make;
+        bool secure;
+    };
+    void on_accept(int fd, const sockaddr_storage& peer, const Port& port);
+    void refuse(int fd, std::string_view response, net::Counter& counter, bool secure);
 
     ServerContext ctx_;
-    std::vector<net::TransportFactory> factories_;  // one per listener, same order
+    std::vector<Port> ports_;  // one per listener, same order
     std::vector<std::unique_ptr<net::Listener>> listeners_;
 };
 

@@ -31,7 +31,7 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, P
         self->bound_.tls = net::local_port(fd);
         // Each accept takes the certificate set current at that moment (SIGHUP swaps it).
         const net::TlsServerContextHolder* tls = process.tls;
-        self->server_->listen(fd, [tls] { return tls->make_transport(); });
+        self->server_->listen(fd, [tls] { return tls->make_transport(); }, true);
     }
     if (!self->server_->start(err)) return nullptr;
     self->server_->share_connection_count(&process.connections);

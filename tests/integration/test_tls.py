@@ -461,6 +461,30 @@ class Attacks(TlsCase):
         self.assertHealthy()
 
 
+class Caps(TlsCase):
+    """Over a cap, a TLS connection is closed at accept: no 503 in plain text to a TLS client,
+    and no handshake spent on it."""
+
+    FLAGS = ("--threads", "1", "--max-connections", "1")
+
+    def test_a_connection_over_the_cap_is_closed_before_any_handshake(self):
+        before = self.stat("rejected_over_capacity")
+        handshakes = self.stat("tls_handshakes")
+        with TlsRaw(self.server) as held:
+            self.assertEqual(held.handshake("/echo")[0], 101)
+            with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+                self.server.tls_socket().close()
+        # /stats takes the one slot too: ask once the held connection is gone.
+        def stats():
+            try:
+                return self.server.stats()
+            except AssertionError:  # 503 while the held connection is still closing
+                return None
+        now = poll_until(stats, IO_DEADLINE, "/stats answering again")
+        self.assertEqual(now["rejected_over_capacity"] - before, 1)
+        self.assertEqual(now["tls_handshakes"] - handshakes, 1)  # none for the refused one
+
+
 class StartUp(unittest.TestCase):
     """A bad certificate or key: one clear line on stderr and exit 1, before listening."""
 
