@@ -32,8 +32,8 @@ void TlsTransport::destroy() { delete this; }
 // What a failed SSL call means for the connection. Clears the error queue, which OpenSSL needs
 // empty before the next call on this thread (SSL_get_error(3)).
 IoStatus TlsTransport::status_of(int ret) {
+    int saved_errno = errno;  // of the socket call that failed, before anything else runs
     int err = SSL_get_error(ssl_, ret);
-    int saved_errno = errno;
     unsigned long lib_err = ERR_peek_error();
     ERR_clear_error();
     switch (err) {
