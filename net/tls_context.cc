@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include "net/tls_transport.h"
 
@@ -281,9 +282,17 @@ TransportPtr TlsServerContext::make_transport(const std::shared_ptr<const TlsSer
 bool TlsServerContextHolder::reload(std::string& err) {
     auto next = TlsServerContext::load(files_, err);
     if (!next) return false;
-    // release: a loop that loads the pointer sees the set it points to fully built.
-    current_.store(std::move(next), std::memory_order_release);
-    return true;
+    std::shared_ptr<const TlsServerContext> old;
+    {
+        std::lock_guard lock(mu_);
+        old = std::exchange(current_, std::move(next));
+    }
+    return true;  // the old set goes here, or with the last connection that holds it
+}
+
+std::shared_ptr<const TlsServerContext> TlsServerContextHolder::current() const {
+    std::lock_guard lock(mu_);
+    return current_;
 }
 
 TransportPtr TlsServerContextHolder::make_transport() const {

@@ -3,8 +3,8 @@
 // OpenSSL's types stay out of this header so that ws/ can hold these without seeing them.
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -66,16 +66,16 @@ public:
     explicit TlsServerContextHolder(std::vector<TlsCertFiles> files) : files_(std::move(files)) {}
     // Loads the files again; on failure err says why and the previous set stays in use.
     bool reload(std::string& err);
-    std::shared_ptr<const TlsServerContext> current() const {
-        // acquire: pairs with reload's release, so the set is seen fully built.
-        return current_.load(std::memory_order_acquire);
-    }
+    std::shared_ptr<const TlsServerContext> current() const;
     // A transport from the current set (nullptr before the first successful reload()).
     TransportPtr make_transport() const;
 
 private:
     const std::vector<TlsCertFiles> files_;
-    std::atomic<std::shared_ptr<const TlsServerContext>> current_;
+    // A mutex, not std::atomic<std::shared_ptr>: taken once per accepted TLS connection (beside
+    // a handshake of hundreds of microseconds) and once per reload, and plain to reason about.
+    mutable std::mutex mu_;
+    std::shared_ptr<const TlsServerContext> current_;
 };
 
 // The client side: whom to trust. Thread-safe once created.
