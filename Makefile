@@ -5,6 +5,7 @@
 #                   against them, print "N passed, N failed" (the full gate CI runs; ~25 min)
 #   make check      the same for the release build only (no sanitizers, no fuzz): a few minutes
 #   make layers     check that no layer includes one above it
+#   make testssl    testssl.sh against the TLS port: TLS 1.2+, no weak cipher, no vulnerability
 #   make format / make tidy
 
 # Build on every core unless the caller chose a -j (the sub-makes share its job slots).
@@ -74,7 +75,7 @@ SERVER := $(O)/epws
 UNIT := $(O)/unit_tests
 TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
 
-.PHONY: all run test check unit integration deps layers format tidy clean bench tools
+.PHONY: all run test check unit integration deps layers format tidy clean bench tools testssl
 all: $(SERVER)
 
 $(O)/%.o: %.cc
@@ -145,6 +146,11 @@ check: deps
 	@BUILDS=release RUN_TSAN=0 RUN_FUZZ=0 RUN_CONFORMANCE=0 bash tests/run_all.sh
 
 tools: $(TOOLS)
+
+# A few minutes: a scan of a TLS-only server with a throw-away certificate (tests/testssl.sh).
+testssl:
+	@$(MAKE) --no-print-directory BUILD=release build/release/epws
+	@bash tests/testssl.sh build/release/epws
 
 # The layer arrows (docs/architecture.md): net/ includes no ws/ or chat/; ws/ (and ws/http/)
 # includes no chat/; the chat domain (chat/*) includes neither its endpoints nor the program;

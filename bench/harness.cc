@@ -33,6 +33,12 @@ bool Harness::init(std::string& err) {
         if (options_.server_pid == 0) return err = "--cpu C,S needs --server-pid", false;
         if (!pin_process(options_.server_pid, options_.server_cpu, err)) return false;
     }
+    if (options_.tls) {
+        tls_ = net::TlsClientContext::create({options_.ca_file, options_.insecure}, err);
+        if (!tls_) return false;
+        config_.tls = tls_.get();
+        config_.tls_name = options_.tls_name;
+    }
     loop_ = net::Loop::create(err);
     if (!loop_) return false;
     init_syscall_counting();

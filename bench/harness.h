@@ -76,6 +76,7 @@ private:
 
     const Options& options_;
     ws::ClientConfig config_;
+    std::unique_ptr<net::TlsClientContext> tls_;  // wss:// only
     std::unique_ptr<net::Loop> loop_;
     std::string failure_;
     std::function<std::string()> progress_;

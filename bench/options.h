@@ -52,6 +52,10 @@ struct Options {
     std::string json_path;           // append one JSON line per run here ("-": stdout)
     bool quiet = false;              // no progress line even on a terminal
     SyscallChoice syscalls = SyscallChoice::kAuto;  // the server's system calls per operation
+    bool tls = false;                // wss:// URL
+    bool insecure = false;           // --insecure: accept any certificate (benchmarks only)
+    std::string ca_file;             // --ca: trusted CAs for wss:// (default: the system's)
+    std::string tls_name;            // --tls-name: SNI and the name to verify (default: host)
 };
 
 // Parses argv (without argv[0]). On error returns false with one readable line in err.

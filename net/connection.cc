@@ -50,8 +50,13 @@ Connection::Connection(Loop& loop, int fd, TransportPtr transport)
     : loop_(loop), transport_(std::move(transport)), fd_(fd) {
     timer_.owner = this;
     // Plain TCP is ready at once; a TLS transport starts its handshake and goes on from the
-    // connection's events (a failure now shows again, and closes, at the first event).
-    if (transport_->handshake(fd_) == HandshakeStatus::kDone) state_ = State::kOpen;
+    // connection's events (a failure now shows again, and closes, at the first event). One
+    // that finished already (the client's whole flight, and maybe its first request, had
+    // arrived) still waits for that first event, which the loop raises when it adopts the
+    // writable socket: the owner hears on_handshake_done() there, and the request that
+    // OpenSSL read along with the handshake, which epoll will never report, is read then.
+    if (transport_->handshake(fd_) == HandshakeStatus::kDone && !transport_->secure())
+        state_ = State::kOpen;
 }
 
 Connection::~Connection() {
@@ -112,7 +117,13 @@ void Connection::on_events(uint32_t events) {
         close(CloseCause::kPollError);
         return;
     }
-    if (state_ == State::kHandshaking && !advance_handshake()) return;
+    if (state_ == State::kHandshaking) {
+        if (!advance_handshake()) return;
+        // The handshake may have finished on EPOLLOUT after an earlier EPOLLIN edge brought
+        // application data it left unread (TLS 1.3 clients send it with their Finished):
+        // read as if the socket had just become readable.
+        events |= EPOLLIN;
+    }
     if (events & EPOLLOUT) handle_writable();
     if (state_ != State::kClosed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
         loop_.cork().begin(this);
@@ -127,6 +138,8 @@ bool Connection::advance_handshake() {
     switch (transport_->handshake(fd_)) {
     case HandshakeStatus::kDone:
         state_ = State::kOpen;
+        call_owner([this] { on_handshake_done(); });
+        if (state_ == State::kClosed) return false;
         // Anything sent meanwhile waits in out_; EPOLLOUT may not come again, so write it now.
         if (!out_.empty() && !write_out()) return false;
         return true;
@@ -369,6 +382,10 @@ void Connection::close(CloseCause cause) {
 void Connection::finish_close(CloseCause cause) {
     on_close(cause);
     loop_.retire(this);
+    // An orderly end says so inside the transport too (TLS close_notify, RFC 8446 §6.1), so
+    // the peer can tell it from a truncation; a failed or timed-out one just goes.
+    if (!shut_wr_ && (cause == CloseCause::kLocal || cause == CloseCause::kPeerEof))
+        transport_->shutdown(fd_);
     if (cause == CloseCause::kTimeout || cause == CloseCause::kOverBudget) {
         // The peer let a deadline pass (a head that never completes, a close never answered,
         // output it never reads): reset rather than FIN, so the kernel drops at once what it

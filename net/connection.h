@@ -99,6 +99,8 @@ public:
     // until the peer closes too or the timeout set with set_timeout() fires.
     void close_after_flush();
     bool closing() const { return state_ == State::kDraining; }
+    // True until the transport's handshake (TLS) is done; never for plain TCP.
+    bool handshaking() const { return state_ == State::kHandshaking; }
 
     // The one deadline of this connection, in milliseconds from now (0 cancels). On expiry
     // on_timeout() runs. Re-arming to a later time on every message is cheap (no re-link).
@@ -125,6 +127,8 @@ protected:
     // The output buffer drained after send() had queued.
     virtual void on_drain() {}
     virtual void on_timeout() { close(CloseCause::kTimeout); }
+    // The transport's handshake has just finished (never called for plain TCP, which has none).
+    virtual void on_handshake_done() {}
     // The connection is closing: the last event. Do not send from here.
     virtual void on_close(CloseCause) {}
     // The process's output budget is spent and this connection holds the most of it: the loop

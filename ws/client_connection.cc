@@ -88,6 +88,22 @@ bool read_answer_params(const ExtensionOffer& ext, DeflateParams& out) {
     return true;
 }
 
+// The connection's transport: TLS when config asks for it (plain if OpenSSL made no session,
+// which the constructor notices and start() reports).
+net::TransportPtr client_transport(const ClientConfig& config) {
+    if (config.tls == nullptr) return net::PlainTransport::make();
+    std::string name = config.tls_name;
+    if (name.empty()) {
+        // "host:port", "[v6]:port" -> the host alone.
+        name = config.host;
+        size_t colon = name.rfind(':');
+        if (colon != std::string::npos && name.find(']') == std::string::npos) name.resize(colon);
+        if (!name.empty() && name.front() == '[') name = name.substr(1, name.find(']') - 1);
+    }
+    net::TransportPtr t = config.tls->make_transport(name);
+    return t ? std::move(t) : net::PlainTransport::make();
+}
+
 }  // namespace
 
 std::string client_deflate_offer(const ClientDeflateConfig& config) {
@@ -117,8 +133,9 @@ bool accept_deflate_answer(const std::string_view* answer, const ClientDeflateCo
 
 ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& config,
                                    ClientHandler& handler)
-    : net::Connection(loop, fd), config_(config), handler_(handler),
+    : net::Connection(loop, fd, client_transport(config)), config_(config), handler_(handler),
       reader_(Role::kClient, &config.reader) {
+    no_transport_ = config.tls != nullptr && !transport().secure();
     // Any non-zero seed will do for xorshift; fall back to the address if OpenSSL fails.
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&rng_), sizeof(rng_)) != 1 || rng_ == 0)
         rng_ = reinterpret_cast<uintptr_t>(this) | 1;
@@ -127,6 +144,10 @@ ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& 
 ClientConnection::~ClientConnection() = default;  // Deflater/Inflater are complete here
 
 bool ClientConnection::start() {
+    if (no_transport_) {
+        fail(ClientFailure::kTls);
+        return false;
+    }
     std::string key = make_client_key();
     if (key.size() != sizeof(key_)) {
         fail(ClientFailure::kHandshake);
@@ -405,7 +426,9 @@ void ClientConnection::on_timeout() {
 void ClientConnection::on_close(net::CloseCause cause) {
     // A close handshake that completed is clean even if the final FIN raced a reset.
     if (failure_ == ClientFailure::kNone && state_ != State::kDone)
-        failure_ = cause == net::CloseCause::kTimeout ? ClientFailure::kTimeout : ClientFailure::kReset;
+        failure_ = cause == net::CloseCause::kTimeout           ? ClientFailure::kTimeout
+                   : cause == net::CloseCause::kHandshakeFailed ? ClientFailure::kTls
+                                                                : ClientFailure::kReset;
     state_ = State::kDone;
     handler_.on_closed(*this, peer_close_code_, failure_);
 }
@@ -418,6 +441,7 @@ std::string_view failure_name(ClientFailure f) {
     case ClientFailure::kReset: return "reset";
     case ClientFailure::kTimeout: return "timeout";
     case ClientFailure::kOverflow: return "overflow";
+    case ClientFailure::kTls: return "tls";
     }
     return "unknown";
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "net/connection.h"
+#include "net/tls_context.h"
 #include "ws/deflate_params.h"
 #include "ws/frame.h"
 #include "ws/client_handshake.h"
@@ -62,6 +63,11 @@ struct ClientConfig {
     ClientDeflateConfig deflate;          // permessage-deflate offer (off by default)
     uint32_t handshake_timeout_ms = 10000;
     uint32_t close_timeout_ms = 5000;
+    // wss:// (RFC 6455 §3): the TLS client context to make each connection's transport from
+    // (not owned; null: plain ws://), and the name sent as SNI and checked against the
+    // server's certificate (empty: host without its port).
+    const net::TlsClientContext* tls = nullptr;
+    std::string tls_name;
 };
 
 // Why a connection ended badly; kNone for a clean close handshake.
@@ -72,6 +78,7 @@ enum class ClientFailure : uint8_t {
     kReset,      // TCP ended without a close handshake (refused, reset, EOF)
     kTimeout,    // the handshake or the close handshake took too long
     kOverflow,   // our own output buffer refused a send
+    kTls,        // the TLS handshake failed (an untrusted certificate, a wrong name, ...)
 };
 
 // Events of client connections, delivered on the loop thread. One handler may serve many.
@@ -100,8 +107,10 @@ public:
     ClientConnection(net::Loop& loop, int fd, const ClientConfig& config, ClientHandler& handler);
     ~ClientConnection() override;
 
-    // Sends the upgrade request (RFC 6455 §4.1) and arms the handshake timeout. Call once,
-    // after Loop::adopt. False if the request could not be built or sent (then closed).
+    // Sends the upgrade request (RFC 6455 §4.1; over TLS it waits in the output buffer until
+    // the TLS handshake is done) and arms the handshake timeout. Call once, after Loop::adopt.
+    // False if the request could not be built or sent, or no TLS session could be made (then
+    // closed).
     bool start();
     // Sends one unfragmented, masked message. The payload is not modified: it is masked
     // through a stack buffer, 4 KiB at a time, so nothing is allocated. With permessage-deflate
@@ -179,6 +188,7 @@ private:
     uint16_t peer_close_code_ = static_cast<uint16_t>(CloseCode::kAbnormal);
     DeflateParams deflate_;
     State state_ = State::kHandshake;
+    bool no_transport_ = false;  // config.tls set but OpenSSL made no session
     ClientFailure failure_ = ClientFailure::kNone;
     ResponseError response_error_ = ResponseError::kNone;
     ProtocolError protocol_error_ = ProtocolError::kNone;

@@ -52,6 +52,10 @@ struct ServerStats {
                                          // max_connections_per_ip
     net::Counter rejected_fd_limit;      // closed at accept: the process is out of descriptors
     net::Counter handshake_timeouts;
+    net::Counter tls_handshakes;         // TLS handshakes completed
+    net::Counter tls_handshake_failures; // garbage, plain HTTP, a refused protocol or cipher,
+                                         // or the peer leaving mid-handshake
+    net::Counter tls_handshake_timeouts; // still in the TLS handshake at handshake_timeout_ms
     net::Counter idle_timeouts;
     net::Counter close_timeouts;
     net::Counter send_timeouts;          // reset: queued output not read for a send timeout

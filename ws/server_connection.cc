@@ -431,7 +431,8 @@ void ServerConnection::on_timeout() {
     }
     switch (state_) {
     case State::kHttp:
-        ++ctx_.stats.handshake_timeouts;  // slowloris or an idle keep-alive connection
+        // Slowloris (in the TLS handshake or the request head) or an idle keep-alive one.
+        ++(handshaking() ? ctx_.stats.tls_handshake_timeouts : ctx_.stats.handshake_timeouts);
         close(net::CloseCause::kTimeout);
         return;
     case State::kOpen:
@@ -455,6 +456,7 @@ void ServerConnection::on_over_budget() {
 
 void ServerConnection::on_close(net::CloseCause cause) {
     ++ctx_.stats.closes[static_cast<size_t>(cause)];
+    if (cause == net::CloseCause::kHandshakeFailed) ++ctx_.stats.tls_handshake_failures;
     ctx_.deflate.release(deflate_);  // dedicated zlib streams die with the connection
     if (endpoint_ != Routes::kNoEndpoint) {
         --ctx_.stats.websockets;

@@ -76,6 +76,7 @@ private:
     void on_eof() override;
     void on_timeout() override;
     uint32_t deadline_ms() const;
+    void on_handshake_done() override { ++ctx_.stats.tls_handshakes; }
     void on_drain() override;
     void on_close(net::CloseCause cause) override;
     void on_over_budget() override;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include "chat/program/token_main.h"
 #include "net/signals.h"
 #include "net/socket.h"
+#include "net/tls_context.h"
 
 using namespace epws;
 
@@ -60,26 +62,47 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "epws: warning: web root %s is not a directory: GET / answers 404 "
                      "(give --web-root DIR)\n", options.web_root.c_str());
     uint64_t nofile = net::raise_nofile_limit();
+    // Certificates are checked before anything listens: a bad one is one line and exit 1.
+    std::vector<net::TlsCertFiles> cert_files;
+    for (size_t i = 0; i < options.tls_certs.size(); ++i)
+        cert_files.push_back({options.tls_certs[i], options.tls_keys[i]});
+    std::unique_ptr<net::TlsServerContextHolder> tls;
+    if (!cert_files.empty()) {
+        tls = std::make_unique<net::TlsServerContextHolder>(cert_files);
+        if (!tls->reload(err)) return fail(err);
+    }
     chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
                         options.chat.max_rooms);
     chat::Process process(options, bus);
+    process.tls = tls.get();
     // Before any loop binds with SO_REUSEPORT: a port another process holds fails here.
-    if (!net::port_is_free(options.host, options.port, err)) return fail(err);
+    if (options.plain && !net::port_is_free(options.host, options.port, err)) return fail(err);
+    if (tls && !net::port_is_free(options.host, options.tls_port, err)) return fail(err);
     std::vector<std::unique_ptr<chat::ServerLoop>> loops(options.threads);
-    // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
-    loops[0] = chat::ServerLoop::create(0, process, options.port, err);
+    // Loop 0 picks the ports (maybe ephemeral ones); the others bind the same ports.
+    loops[0] = chat::ServerLoop::create(0, process, {options.port, options.tls_port}, err);
     if (!loops[0]) return fail(err);
-    uint16_t port = net::local_port(loops[0]->server().listen_fd());
+    chat::ServerLoop::Ports ports = loops[0]->ports();
     for (size_t i = 1; i < loops.size(); ++i) {
-        loops[i] = chat::ServerLoop::create(i, process, port, err);
+        loops[i] = chat::ServerLoop::create(i, process, ports, err);
         if (!loops[i]) return fail(err);
     }
-    // Only our sockets, bound in loop order, ever get a connection.
-    if (!net::spread_over_first(loops[0]->server().listen_fd(), options.threads, err)) return fail(err);
+    // Only our sockets, bound in loop order, ever get a connection (on every port).
+    for (size_t i = 0; i < loops[0]->server().listener_count(); ++i)
+        if (!net::spread_over_first(loops[0]->server().listen_fd(i), options.threads, err))
+            return fail(err);
 
     // Signals are blocked before any thread starts, so every thread inherits the mask and
     // only loop 0's signalfd receives them.
     auto signals = net::SignalWatcher::create(loops[0]->loop(), [&](int signo) {
+        if (signo == SIGHUP) {
+            // New handshakes take the new set; open connections keep theirs.
+            std::string why;
+            if (!tls) std::fprintf(stderr, "epws: SIGHUP: no certificates to reload\n");
+            else if (tls->reload(why)) std::fprintf(stderr, "epws: SIGHUP: certificates reloaded\n");
+            else std::fprintf(stderr, "epws: SIGHUP: kept the old certificates: %s\n", why.c_str());
+            return;
+        }
         if (process.stopping.exchange(true)) return;  // a second signal changes nothing
         std::fprintf(stderr, "epws: signal %d: closing every connection with 1001\n", signo);
         for (auto& l : loops) l->notifier().notify();
@@ -87,8 +110,15 @@ int main(int argc, char** argv) {
     if (!signals) return fail(err);
 
     bool v6 = options.host.find(':') != std::string::npos;
-    std::printf("epws: listening on %s%s%s:%u\n", v6 ? "[" : "", options.host.c_str(), v6 ? "]" : "",
-                port);
+    const char* open_bracket = v6 ? "[" : "";
+    const char* close_bracket = v6 ? "]" : "";
+    // The first line on stdout is what scripts wait for; a TLS port follows on its own line.
+    if (options.plain)
+        std::printf("epws: listening on %s%s%s:%u\n", open_bracket, options.host.c_str(),
+                    close_bracket, ports.plain);
+    if (tls)
+        std::printf("epws: listening with TLS on %s%s%s:%u\n", open_bracket, options.host.c_str(),
+                    close_bracket, ports.tls);
     std::fflush(stdout);
     std::fprintf(stderr, "epws: %u loop(s), file descriptor limit %llu%s\n", options.threads,
                  static_cast<unsigned long long>(nofile),

@@ -158,7 +158,30 @@ const std::vector<Flag>& flags() {
     static const std::vector<Flag> table = {
         {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
          [](std::string_view v, C& c) { return parse_host(v, c.host); }},
-        {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
+        {"--port", "N", "TCP port of ws:// and http://, 0 for any free one, off for none "
+         "(default 8080)",
+         [](std::string_view v, C& c) {
+             if (v == "off") {
+                 c.plain = false;
+                 return std::string();
+             }
+             c.plain = true;
+             return size_flag(&C::port, 0, 65535)(v, c);
+         }},
+        {"--tls-port", "N", "TCP port of wss:// and https://, 0 for any free one, with "
+         "--tls-cert (default 8443)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, 65535, n);
+             if (e.empty()) c.tls_port = static_cast<uint16_t>(n), c.tls_port_set = true;
+             return e;
+         }},
+        {"--tls-cert", "PATH", "PEM certificate chain (Let's Encrypt: fullchain.pem) for "
+         "--tls-port; repeat with --tls-key for more names, chosen by SNI (first: the default)",
+         [](std::string_view v, C& c) { c.tls_certs.emplace_back(v); return std::string(); }},
+        {"--tls-key", "PATH", "PEM private key of the --tls-cert at the same position "
+         "(Let's Encrypt: privkey.pem); SIGHUP reloads every pair",
+         [](std::string_view v, C& c) { c.tls_keys.emplace_back(v); return std::string(); }},
         {"--threads", "N", "event loops, each with its own SO_REUSEPORT listener (default: the "
          "number of cores, here ", size_flag(&C::threads, 1, 256)},
         {"--max-header-bytes", "N", "request line + headers, over it: 431 (default 8192)",
@@ -319,6 +342,19 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
             return ParseOutcome::kError;
         }
     }
+    if (config.tls_certs.size() != config.tls_keys.size()) {
+        err = "--tls-cert and --tls-key come in pairs (" + std::to_string(config.tls_certs.size()) +
+              " certificates, " + std::to_string(config.tls_keys.size()) + " keys)";
+        return ParseOutcome::kError;
+    }
+    if (config.tls_port_set && config.tls_certs.empty()) {
+        err = "--tls-port needs --tls-cert and --tls-key";
+        return ParseOutcome::kError;
+    }
+    if (!config.plain && config.tls_certs.empty()) {
+        err = "--port off leaves nothing to listen on (add --tls-cert and --tls-key)";
+        return ParseOutcome::kError;
+    }
     return ParseOutcome::kRun;
 }
 
@@ -333,6 +369,8 @@ std::string usage(const char* program) {
         "the handshake's identity check (200 or 401); GET /api/connections[?id=N]: /chat\n"
         "connections as the server sees them; any other GET: the browser client from --web-root.\n"
         "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
+        "With --tls-cert/--tls-key, the same on wss:// and https:// at --tls-port; SIGHUP\n"
+        "reloads the certificates (open connections stay, new handshakes use the new ones).\n"
         "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad\n"
         "value, a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the\n"
         "port is taken).\n"

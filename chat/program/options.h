@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "chat/config.h"
 #include "ws/server_config.h"
@@ -20,6 +21,13 @@ enum class ParseOutcome { kRun, kHelp, kError };
 struct Options : ws::ServerConfig {
     ChatConfig chat;
     std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
+    bool plain = true;                     // ws:// on --port (--port off: none)
+    // wss:// on tls_port: certificate chains and their keys, paired in the order given; the
+    // first is the default, the others are chosen by SNI. Empty: no TLS listener.
+    std::vector<std::string> tls_certs;
+    std::vector<std::string> tls_keys;
+    uint16_t tls_port = 8443;
+    bool tls_port_set = false;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

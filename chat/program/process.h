@@ -12,6 +12,7 @@
 #include "chat/rooms.h"
 #include "net/output_budget.h"
 #include "net/peer_limit.h"
+#include "net/tls_context.h"
 #include "ws/server_config.h"
 
 namespace epws::chat {
@@ -37,6 +38,8 @@ struct Process {
     std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
     net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
     net::OutputBudget output_budget;       // unsent copies, every loop (--max-total-output-bytes)
+    // The certificates of the TLS listeners (null: no TLS), swapped whole on SIGHUP. Not owned.
+    const net::TlsServerContextHolder* tls = nullptr;
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.

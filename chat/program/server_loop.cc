@@ -17,18 +17,30 @@ uint64_t Process::quarter_of_memory() {
     return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
 }
 
-std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, uint16_t port,
+std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, Ports ports,
                                                std::string& err) {
     std::unique_ptr<net::Loop> loop = net::Loop::create(err);
     if (!loop) return nullptr;
     std::unique_ptr<ServerLoop> self(new ServerLoop(index, process, std::move(loop)));
     self->notifier_ = net::Notifier::create(*self->loop_, err);
     if (!self->notifier_) return nullptr;
-    // SO_REUSEPORT: one listener per loop, the kernel spreads new connections over them.
-    int fd = net::listen_tcp(process.options.host, port, true, err);
-    if (fd < 0) return nullptr;
     self->add_routes();
-    self->server_ = std::make_unique<ws::Server>(*self->loop_, fd, process.options, self->routes_);
+    self->server_ = std::make_unique<ws::Server>(*self->loop_, process.options, self->routes_);
+    // SO_REUSEPORT: one listener per loop and port, the kernel spreads new connections over them.
+    if (process.options.plain) {
+        int fd = net::listen_tcp(process.options.host, ports.plain, true, err);
+        if (fd < 0) return nullptr;
+        self->bound_.plain = net::local_port(fd);
+        self->server_->listen(fd, net::PlainTransport::make);
+    }
+    if (process.tls != nullptr) {
+        int fd = net::listen_tcp(process.options.host, ports.tls, true, err);
+        if (fd < 0) return nullptr;
+        self->bound_.tls = net::local_port(fd);
+        // Each accept takes the certificate set current at that moment (SIGHUP swaps it).
+        const net::TlsServerContextHolder* tls = process.tls;
+        self->server_->listen(fd, [tls] { return tls->make_transport(); }, true);
+    }
     if (!self->server_->start(err)) return nullptr;
     self->server_->share_connection_count(&process.connections);
     self->server_->share_peer_limit(&process.peers);

@@ -30,6 +30,9 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     field("rejected_per_ip", [](const S& s) { return s.rejected_per_ip; });
     field("rejected_fd_limit", [](const S& s) { return s.rejected_fd_limit; });
     field("handshake_timeouts", [](const S& s) { return s.handshake_timeouts; });
+    field("tls_handshakes", [](const S& s) { return s.tls_handshakes; });
+    field("tls_handshake_failures", [](const S& s) { return s.tls_handshake_failures; });
+    field("tls_handshake_timeouts", [](const S& s) { return s.tls_handshake_timeouts; });
     field("idle_timeouts", [](const S& s) { return s.idle_timeouts; });
     field("close_timeouts", [](const S& s) { return s.close_timeouts; });
     field("send_timeouts", [](const S& s) { return s.send_timeouts; });

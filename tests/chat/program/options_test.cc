@@ -29,6 +29,31 @@ TEST_SUITE("chat/program/options") {
         CHECK(c.handshake_timeout_ms == 10000);
     }
 
+    TEST_CASE("TLS flags pair certificates with keys in order, and --port off needs them") {
+        chat::Options c;
+        std::string err;
+        REQUIRE(parse({"--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-cert=b.pem", "--tls-key",
+                       "b.key", "--tls-port", "0", "--port", "off"},
+                      c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.tls_certs == std::vector<std::string>{"a.pem", "b.pem"});
+        CHECK(c.tls_keys == std::vector<std::string>{"a.key", "b.key"});
+        CHECK(c.tls_port == 0);
+        CHECK_FALSE(c.plain);
+        chat::Options d;
+        CHECK(parse({"--tls-cert", "a.pem"}, d, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("pairs") != std::string::npos);
+        chat::Options e;
+        CHECK(parse({"--tls-port", "9443"}, e, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("--tls-port needs") != std::string::npos);
+        chat::Options f;
+        CHECK(parse({"--port", "off"}, f, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("nothing to listen on") != std::string::npos);
+        chat::Options g;
+        CHECK(parse({"--port", "offf"}, g, err) == chat::ParseOutcome::kError);
+        CHECK(g.plain);
+        CHECK(g.tls_port == 8443);  // the default when certificates are given
+    }
+
     TEST_CASE("flags take a separate or an inline value, sizes take suffixes, times decimals") {
         chat::Options c;
         std::string err;
