@@ -16,9 +16,9 @@ BUILD ?= release
 CXX ?= g++
 O ?= build/$(BUILD)
 
-PKGS := openssl zlib simdjson
+PKGS := openssl zlib simdjson hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson -lhiredis)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
 # CI (and anyone who sets WERROR=1) treats warnings as errors.
@@ -46,7 +46,7 @@ LDLIBS += $(PKG_LIBS)
 # chat/endpoints/ and chat/program/ (the server binary around them).
 NET_DIRS := net
 WS_DIRS := ws ws/http
-CHAT_DIRS := chat chat/endpoints chat/program
+CHAT_DIRS := chat chat/endpoints chat/program chat/redis
 LIB_SRCS := $(filter-out chat/program/main.cc,$(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard $(d)/*.cc)))
 SERVER_SRCS := chat/program/main.cc
 UNIT_SRCS := tests/unit_main.cc $(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard tests/$(d)/*_test.cc))
@@ -114,7 +114,7 @@ tools: $(TOOLS)
 layers:
 	@bad=$$( { grep -nE '#include "(ws|chat|bench|tests)/' net/*.h net/*.cc; \
 	           grep -nE '#include "(chat|bench|tests)/' ws/*.h ws/*.cc; \
-	           grep -nE '#include "(bench|tests)/' chat/*.h chat/*.cc; } 2>/dev/null ); \
+	           grep -nE '#include "(bench|tests)/' chat/*.h chat/*.cc chat/*/*.h chat/*/*.cc; } 2>/dev/null ); \
 	if [ -n "$$bad" ]; then echo "layers: an include points upwards:"; echo "$$bad"; exit 1; fi; \
 	echo "layers: ok"
 

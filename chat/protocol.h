@@ -64,6 +64,7 @@ enum class ProtocolErrorCode : uint8_t {
     kUnknownUser,      // dm to a user with no open connection
     kUnauthorized,     // missing, malformed, wrongly signed or expired token
     kUserNameMismatch, // the URL's username differs from the token's subject
+    kUnavailable,      // say while the store that orders the room (Redis) is unreachable
     kInternal,         // the server's own failure
 };
 inline constexpr size_t kProtocolErrorCodeCount =

@@ -149,6 +149,8 @@ void ChatEndpoint::say(ws::ServerConnection& conn, Client& c, const ClientMessag
     Room* room = shared_.rooms.find(m.room, false);
     if (room == nullptr || membership(c, room->id()) == nullptr)
         return error(conn, ProtocolErrorCode::kNotInRoom, m.id, "room");
+    // Refused rather than kept to be numbered later, out of order with the other nodes.
+    if (!shared_.bus.available()) return error(conn, ProtocolErrorCode::kUnavailable, m.id);
     auto origin = static_cast<uint32_t>(loop_index_);
     // The common case publishes at once, with no copy; only a refused one is kept, in order.
     if (outbox_.empty() && shared_.bus.publish_to_room(room->id(), {room->name(), c.user, m.text, origin}))

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chat/memory_bus.h"
+#include "chat/redis/redis_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
 #include "chat/program/server_loop.h"
@@ -46,9 +47,21 @@ int main(int argc, char** argv) {
         break;
     }
     uint64_t nofile = net::raise_nofile_limit();
-    chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
-                        options.chat.max_rooms);
+    // In memory unless --redis: then Redis owns each room's order, shared by every node.
+    std::unique_ptr<chat::MemoryBus> memory_bus;
+    std::unique_ptr<chat::RedisBus> redis_bus;
+    if (options.redis_enabled) {
+        chat::RedisBusConfig rc{options.redis, options.threads, options.chat.ring_capacity,
+                                options.chat.history, options.chat.max_rooms, options.redis_timeout_ms};
+        redis_bus = chat::RedisBus::create(rc, err);
+        if (!redis_bus) return fail(err);
+    } else {
+        memory_bus = std::make_unique<chat::MemoryBus>(options.threads, options.chat.ring_capacity,
+                                                       options.chat.history, options.chat.max_rooms);
+    }
+    chat::Bus& bus = redis_bus ? static_cast<chat::Bus&>(*redis_bus) : *memory_bus;
     chat::Process process(options, bus);
+    if (redis_bus) redis_bus->set_rooms(&process.rooms);
     std::vector<std::unique_ptr<chat::ServerLoop>> loops(options.threads);
     // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
     loops[0] = chat::ServerLoop::create(0, process, options.port, err);
@@ -77,12 +90,14 @@ int main(int argc, char** argv) {
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
+    if (redis_bus) redis_bus->start();  // after every loop attached its notifier
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
+    if (redis_bus) redis_bus->stop();
     loops.clear();
-    bus.release_undrained();  // entries still in the ring when the loops stopped
+    if (memory_bus) memory_bus->release_undrained();  // entries still in the ring when the loops stopped
     std::fprintf(stderr, "epws: stopped\n");
     return 0;
 }

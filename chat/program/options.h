@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chat/config.h"
+#include "chat/redis/redis_url.h"
 #include "ws/server_config.h"
 
 // The browser client's folder; the Makefile sets it to the repository's web/.
@@ -20,6 +21,9 @@ enum class ParseOutcome { kRun, kHelp, kError };
 struct Options : ws::ServerConfig {
     ChatConfig chat;
     std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
+    bool redis_enabled = false;            // --redis: the bus is Redis (chat/redis/redis_bus.h)
+    RedisUrl redis;
+    uint32_t redis_timeout_ms = 2000;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

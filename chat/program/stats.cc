@@ -55,6 +55,7 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     field("loops", [](const S&) { return uint64_t{1}; });
     out += ",\"ring_published\":" + std::to_string(bus.published());
     out += ",\"ring_wakeups\":" + std::to_string(bus.wakeups());
+    bus.append_stats(out);
     return out + "}\n";
 }
 
