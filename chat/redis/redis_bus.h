@@ -137,6 +137,7 @@ private:
     void take_requests();
     void handle(Request& r);
     void send_publish(uint32_t id, const std::string& body);
+    std::string fresh_epoch();
     void connect();
     bool open(Conn& c);
     void teardown(const char* why);
@@ -192,7 +193,6 @@ private:
     bool hello_done_ = false;
     std::string down_reason_;  // set inside a callback: the link goes down after the batch
     std::string publish_sha_, sync_sha_;
-    std::string epoch_candidate_;  // new for every connection (docs/redis.md, Epoch)
     std::deque<uint64_t> inflight_us_;  // send times of the timed commands, in order
     uint64_t connect_started_us_ = 0, last_ping_us_ = 0, retry_at_us_ = 0;
     uint32_t attempts_ = 0;

@@ -2,6 +2,7 @@
 // (AUTH, SELECT, SCRIPT LOAD), subscriptions, timeouts, and reconnecting with backoff and
 // jitter. Layer: chat/. The rooms' side: redis_bus.cc.
 #include <hiredis/async.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -36,7 +37,10 @@ int RedisBus::before_wait() {
     take_requests();
     uint64_t now = net::monotonic_us();
     check_timeouts(now);
-    if (!down_reason_.empty()) teardown(down_reason_.c_str());
+    if (!down_reason_.empty()) {
+        std::string why = std::move(down_reason_);  // teardown() clears it
+        teardown(why.c_str());
+    }
     if (link_ == LinkState::kDown && now >= retry_at_us_) connect();
     if (link_ == LinkState::kUp && inflight_us_.empty() && now - last_ping_us_ >= kKeepaliveUs) {
         last_ping_us_ = now;
@@ -113,13 +117,21 @@ void RedisBus::replied() {
     inflight_us_.pop_front();
 }
 
+std::string RedisBus::fresh_epoch() {
+    // A new random candidate with every command: if Redis lost a room, the epoch it takes
+    // then differs from every one it had (docs/redis.md, Epoch); 64 bits make a repeat moot.
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random_()));
+    return hex;
+}
+
 void RedisBus::send_publish(uint32_t id, const std::string& body) {
     RoomState& r = room(id);
     std::string maxlen = std::to_string(std::max<size_t>(config_.history, 1));
     std::string floor = std::to_string(r.history.last());  // only this thread writes it
     command(cmd_, on_publish_reply, nullptr,
             {"EVALSHA", publish_sha_, "3", r.keys.meta, r.keys.log, r.keys.channel, maxlen, body,
-             floor, epoch_candidate_},
+             floor, fresh_epoch()},
             true);
 }
 
@@ -135,7 +147,7 @@ void RedisBus::start_sync(uint32_t id) {
     std::string count = std::to_string(std::max<size_t>(config_.history, 1));
     std::string floor = std::to_string(r.history.last());
     command(cmd_, on_sync_reply, as_priv(id),
-            {"EVALSHA", sync_sha_, "2", r.keys.meta, r.keys.log, from, count, floor, epoch_candidate_},
+            {"EVALSHA", sync_sha_, "2", r.keys.meta, r.keys.log, from, count, floor, fresh_epoch()},
             true);
 }
 
@@ -161,11 +173,6 @@ void RedisBus::connect() {
     link_state_.store(static_cast<uint8_t>(link_), std::memory_order_relaxed);  // a flag
     hello_done_ = false;
     connect_started_us_ = net::monotonic_us();
-    // A fresh epoch candidate per connection: if Redis lost a room meanwhile, its new epoch
-    // differs from every one it had (docs/redis.md, Epoch).
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random_()));
-    epoch_candidate_ = hex;
     if (!open(cmd_) || !open(sub_)) {
         down_reason_ = "cannot create a connection";
         return;
@@ -183,6 +190,9 @@ void RedisBus::connect() {
             }
         }
         if (u.db != 0) command(*c, on_hello, step, {"SELECT", db}, timed);
+        // Named, so an operator's CLIENT LIST tells the nodes and their two connections apart.
+        std::string name = "epws:" + std::to_string(getpid()) + (timed ? ":cmd" : ":sub");
+        command(*c, on_hello, step, {"CLIENT", "SETNAME", name}, timed);
     }
     command(cmd_, on_hello, as_priv(kLoadPublish), {"SCRIPT", "LOAD", kPublishScript}, true);
     command(cmd_, on_hello, as_priv(kLoadSync), {"SCRIPT", "LOAD", kSyncScript}, true);
