@@ -68,8 +68,19 @@ void ChatEndpoint::join(ws::ServerConnection& conn, Client& c, const ClientMessa
         if (first) notice(*room, c.user, true, change);
         mem = &c.rooms.back();
     }
-    who(conn, m);  // the presence reply comes first (docs/chat-protocol.md, Resume)
-    if (mem->pending || m.since) catch_up(c, *room, m.since, m.id);
+    if (!mem->pending && !m.since) return who(conn, m);  // a member already: presence only
+    // The presence reply comes first (docs/chat-protocol.md, Resume), sent with the bus's
+    // answer: a bus across nodes answers a room's first join later, and whatever anyone says
+    // after seeing this presence must come after the point that answer starts from.
+    catch_up(c, *room, m.since, m.id);
+}
+
+void ChatEndpoint::send_presence(ws::ServerConnection& conn, Room& room, const RequestId& id) {
+    std::vector<std::string> names = room.members();
+    std::vector<std::string_view> views(names.begin(), names.end());
+    out_.clear();
+    encode_presence(out_, room.name(), views, id);
+    reply(conn);
 }
 
 void ChatEndpoint::catch_up(Client& c, const Room& room, std::optional<uint64_t> since,
@@ -86,6 +97,7 @@ void ChatEndpoint::catch_up(Client& c, const Room& room, std::optional<uint64_t>
         Client* live = live_client(slot, conn_id);
         Membership* mem = live ? membership(*live, room_id) : nullptr;
         if (mem == nullptr) return;  // gone, or left the room meanwhile
+        if (Room* named = shared_.rooms.by_id(room_id)) send_presence(*live->conn, *named, rid.view());
         if (since) {
             if (*since + 1 < r.span.oldest) {
                 out_.clear();

@@ -111,6 +111,13 @@ void RedisBus::read_room(size_t loop, uint32_t id, uint64_t from, uint64_t to, R
             r.pending.push_back({loop, from, to, std::move(reply)});
             if (r.requested) return;
             r.requested = ask = true;
+        } else if (from != UINT64_MAX && from > r.history.last() + 1) {
+            // A resume after a seq this node has not received yet (the client saw it on another
+            // node): answering now would deliver it again when it arrives.
+            r.waiting.push_back({loop, from, to, std::move(reply)});
+            if (r.waiting.size() > 1) return;
+            post_request({Request::Kind::kCatchUp, id, {}, {}});
+            return;
         } else {
             span = r.history.span();
             r.history.hold(from, to, held);
@@ -208,6 +215,7 @@ void RedisBus::deliver(RoomState& r, uint32_t id, const StoredMessage& m, bool l
     // Live: counted for every loop and for the history (its reference, taken by append()).
     if (live) to_ring(e, 1);
     r.history.append(e);
+    if (!r.waiting.empty()) answer_waiting(r, UINT64_MAX);  // Redis may have more: wait on
 }
 
 void RedisBus::announce_gap(RoomState& r, uint32_t id, uint64_t from, uint64_t to) {
@@ -221,6 +229,19 @@ void RedisBus::announce_gap(RoomState& r, uint32_t id, uint64_t from, uint64_t t
     if (e != nullptr) to_ring(e, 0);
     std::lock_guard<std::mutex> lock(r.mu);
     r.history.restart_at(to);
+}
+
+void RedisBus::answer_waiting(RoomState& r, uint64_t redis_seq) {
+    uint64_t last = r.history.last();
+    std::erase_if(r.waiting, [&](PendingRead& p) {
+        if (p.from - 1 > last && p.from - 1 <= redis_seq) return false;
+        HeldEntries held;
+        r.history.hold(p.from, p.to, held);
+        ReadyReply ready{std::move(p.reply), r.history.span(), std::move(held.entries)};
+        held.entries.clear();
+        post_reply(p.loop, std::move(ready));
+        return true;
+    });
 }
 
 void RedisBus::apply_sync(uint32_t id, const SyncReply& s) {
@@ -275,8 +296,11 @@ void RedisBus::apply_sync(uint32_t id, const SyncReply& s) {
         uint64_t last = r.history.last();
         if (m.seq <= last) continue;
         if (m.seq > last + 1) {
-            if (full) {  // the stream has the ones between: read on
+            // The stream may hold the ones between: after a read of the tail (published before
+            // the subscription took effect), or a read that stopped short. Read on.
+            if (first || full) {
                 r.buffered.assign(buffered.begin() + static_cast<ptrdiff_t>(i), buffered.end());
+                r.refill = false;
                 return start_sync(id);
             }
             announce_gap(r, id, last + 1, m.seq - 1);
@@ -284,7 +308,12 @@ void RedisBus::apply_sync(uint32_t id, const SyncReply& s) {
         r.epoch = std::string(m.epoch);
         deliver(r, id, m, true);
     }
-    if (full && s.seq > r.history.last()) start_sync(id);
+    if ((full && s.seq > r.history.last()) || r.refill) {
+        r.refill = false;
+        return start_sync(id);
+    }
+    std::lock_guard<std::mutex> lock(r.mu);
+    if (!r.waiting.empty()) answer_waiting(r, s.seq);
 }
 
 void RedisBus::on_room_message(uint32_t id, std::string_view payload) {

@@ -93,6 +93,9 @@ private:
         bool synced = false;     // history holds the stream's tail: reads are answered at once
         bool requested = false;  // the bus thread was asked to subscribe
         std::vector<PendingRead> pending;
+        // Reads from a seq this node has not received yet (a client that saw it through another
+        // node): answered once the copy reaches from - 1, or Redis says there is no such seq.
+        std::vector<PendingRead> waiting;
         // Bus thread only.
         std::string name;
         RoomKeys keys;
@@ -100,6 +103,7 @@ private:
         bool wanted = false;       // subscribed, or to be on the next connection
         bool syncing = false;      // a sync script is in flight; messages wait in `buffered`
         std::vector<std::string> buffered;
+        bool refill = false;       // subscribed during the first sync: read on after it
     };
     // A read's answer on its way to its loop, with one reference on each entry.
     struct ReadyReply {
@@ -115,7 +119,7 @@ private:
     };
     // What a loop asks of the bus thread.
     struct Request {
-        enum class Kind { kPublish, kSubscribe, kForget } kind;
+        enum class Kind { kPublish, kSubscribe, kForget, kCatchUp } kind;
         uint32_t room;
         std::string name;
         std::string body;  // kPublish: encode_message_body()
@@ -162,6 +166,9 @@ private:
     // Appends m (numbered history.last() + 1) to the room's history, and to the ring if live.
     void deliver(RoomState& r, uint32_t id, const StoredMessage& m, bool live);
     void announce_gap(RoomState& r, uint32_t id, uint64_t from, uint64_t to);
+    // Answers the waiting reads the copy now covers, or all of them when Redis' own seq is below
+    // what they wait for (UINT64_MAX: not known). r.mu held.
+    void answer_waiting(RoomState& r, uint64_t redis_seq);
     void to_ring(RingEntry* e, uint32_t extra);
     void flush_backlog();
 

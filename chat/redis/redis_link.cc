@@ -80,13 +80,20 @@ void RedisBus::handle(Request& req) {
             unsent_.fetch_add(1, std::memory_order_relaxed);  // lost between the check and now
             return;
         }
+        // Behind the room's first sync on the same connection, if that is still under way, so
+        // Redis numbers it after the point that answers its sender's join.
         send_publish(req.room, req.body);
+        return;
+    case Request::Kind::kCatchUp:
+        // Read on from our last seq; the reply answers the waiting reads (apply_sync()).
+        if (link_ == LinkState::kUp && r.synced && !r.syncing) start_sync(req.room);
         return;
     case Request::Kind::kForget:
         if (r.wanted && link_ == LinkState::kUp)
             command(sub_, on_push, as_priv(req.room), {"UNSUBSCRIBE", r.keys.channel}, false);
         r.wanted = r.syncing = false;
         r.buffered.clear();
+        r.refill = false;
         r.epoch.clear();
         std::lock_guard<std::mutex> lock(r.mu);
         r.history.clear();
@@ -136,6 +143,11 @@ void RedisBus::send_publish(uint32_t id, const std::string& body) {
 }
 
 void RedisBus::subscribe(uint32_t id) {
+    // A room new to this node is read at once (its tail, on the command connection), not after
+    // the subscription is confirmed: the joins waiting for it then start at a point just after
+    // their request, and what is published between that read and the subscription taking
+    // effect is read on afterwards (on_push, apply_sync). docs/redis.md, Reads.
+    if (!room(id).synced) start_sync(id);
     command(sub_, on_push, as_priv(id), {"SUBSCRIBE", room(id).keys.channel}, false);
 }
 
@@ -216,7 +228,7 @@ void RedisBus::teardown(const char* why) {
     inflight_us_.clear();
     for (auto& r : rooms_state_) {
         // Whatever was under way is read again from the stream after the next connect.
-        r->syncing = false;
+        r->syncing = r->refill = false;
         r->buffered.clear();
     }
     if (link_ == LinkState::kDown && why == nullptr) return;
@@ -337,7 +349,15 @@ void RedisBus::on_push(redisAsyncContext* ac, void* reply, void* priv) {
     if (reply == nullptr || !decode_push(static_cast<redisReply*>(reply), m)) return;
     auto id = static_cast<uint32_t>(of_priv(priv));
     if (id == 0 || id > self->rooms_state_.size()) return;
-    if (m.kind == PushMessage::Kind::kSubscribe) return self->start_sync(id);
+    if (m.kind == PushMessage::Kind::kSubscribe) {
+        // From now on every message comes this way; read what came before it from the stream.
+        RoomState& r = self->room(id);
+        if (!r.synced) {
+            r.refill = true;  // after the first sync, which is under way
+            return;
+        }
+        return self->start_sync(id);
+    }
     if (m.kind == PushMessage::Kind::kMessage) self->on_room_message(id, m.payload);
 }
 
