@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
     if (redis_bus) redis_bus->stop();
+    signals.reset();  // it watches loop 0's epoll: it goes before the loops
     loops.clear();
     if (memory_bus) memory_bus->release_undrained();  // entries still in the ring when the loops stopped
     std::fprintf(stderr, "epws: stopped\n");

@@ -41,12 +41,17 @@ class NodesTestCase(unittest.TestCase):
     def tearDown(self):
         dead = [n for n in self.nodes if not n.alive()]
         logs = [n.stderr_text() for n in dead]
+        unclean = []
         for n in self.nodes:
-            n.stop()
+            status = n.stop()
+            if status != 0:  # a sanitizer report at exit, or a crash at shutdown
+                unclean.append((status, n.stderr_text()))
             n.close()
         self.redis.close()
         if dead:
             self.fail(f"an epws node exited during this test; stderr: {logs!r}")
+        if unclean:
+            self.fail(f"an epws node did not exit cleanly on SIGTERM: {unclean!r}")
 
 
 def check_one_order(test, clients_events, total):
