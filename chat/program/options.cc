@@ -263,6 +263,14 @@ const std::vector<Flag>& flags() {
              if (e.empty() && c.redis_timeout_ms == 0) e = "must be more than 0";
              return e;
          }},
+        {"--redis-presence-ttl", "SECONDS", "a node's room members expire from Redis unless it "
+         "refreshes them (every third of this), so a crashed node's users leave presence within "
+         "it (default 10)",
+         [](std::string_view v, C& c) {
+             std::string e = parse_seconds(v, 3600, c.redis_presence_ttl_ms);
+             if (e.empty() && c.redis_presence_ttl_ms < 300) e = "must be at least 0.3";
+             return e;
+         }},
     };
     return table;
 }

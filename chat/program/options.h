@@ -24,6 +24,7 @@ struct Options : ws::ServerConfig {
     bool redis_enabled = false;            // --redis: the bus is Redis (chat/redis/redis_bus.h)
     RedisUrl redis;
     uint32_t redis_timeout_ms = 2000;
+    uint32_t redis_presence_ttl_ms = 10000;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

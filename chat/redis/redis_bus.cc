@@ -40,6 +40,7 @@ std::unique_ptr<RedisBus> RedisBus::create(const RedisBusConfig& config, std::st
 
 RedisBus::RedisBus(const RedisBusConfig& config)
     : config_(config), ring_(config.loops, config.ring_capacity), random_(std::random_device{}()) {
+    node_id_ = fresh_epoch();  // 64 random bits in hex
     rooms_state_.reserve(config.max_rooms);
     for (size_t i = 0; i < config.max_rooms; ++i)
         rooms_state_.push_back(std::make_unique<RoomState>(config.history));

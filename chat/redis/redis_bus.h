@@ -37,6 +37,7 @@ struct RedisBusConfig {
     size_t history = 1000;      // messages a room keeps (the stream's MAXLEN ~, and ours)
     size_t max_rooms = 1024;
     uint32_t timeout_ms = 2000;  // a command unanswered for this long: the link is down
+    uint32_t presence_ttl_ms = 10000;  // a node's member lists expire unless refreshed (ttl / 3)
 };
 
 // Thread-safe as chat/bus.h says. Owns one thread (the bus thread) with its own net::Loop and
@@ -155,6 +156,11 @@ private:
     static void on_hello(redisAsyncContext* ac, void* reply, void* priv);
     static void on_publish_reply(redisAsyncContext* ac, void* reply, void* priv);
     static void on_sync_reply(redisAsyncContext* ac, void* reply, void* priv);
+    static void on_presence_reply(redisAsyncContext* ac, void* reply, void* priv);
+    // The presence heartbeat (redis_presence.cc): this node's members of every room it serves,
+    // stored with a TTL, and the other nodes' read back into each Room.
+    void presence_tick();
+    void clear_remote_presence();
     static void on_push(redisAsyncContext* ac, void* reply, void* priv);
     bool command(Conn& c, void (*cb)(redisAsyncContext*, void*, void*), void* priv,
                  const std::vector<std::string_view>& args, bool timed);
@@ -199,7 +205,9 @@ private:
     LinkState link_ = LinkState::kDown;
     bool hello_done_ = false;
     std::string down_reason_;  // set inside a callback: the link goes down after the batch
-    std::string publish_sha_, sync_sha_;
+    std::string publish_sha_, sync_sha_, presence_sha_;
+    std::string node_id_;  // random, for this process's presence entries
+    uint64_t last_presence_us_ = 0;
     std::deque<uint64_t> inflight_us_;  // send times of the timed commands, in order
     uint64_t connect_started_us_ = 0, last_ping_us_ = 0, retry_at_us_ = 0;
     uint32_t attempts_ = 0;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "chat/names.h"
+
 namespace epws::chat {
 namespace {
 
@@ -50,9 +52,58 @@ const std::string_view kSyncScript =
 
 #undef EPWS_EPOCH_RULE
 
+const std::string_view kPresenceScript =
+    "if ARGV[2] == '' then\n"
+    "  redis.call('DEL', ARGV[4] .. ARGV[1])\n"
+    "  redis.call('SREM', KEYS[1], ARGV[1])\n"
+    "else\n"
+    "  redis.call('SET', ARGV[4] .. ARGV[1], ARGV[2], 'PX', ARGV[3])\n"
+    "  redis.call('SADD', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "local out = {}\n"
+    "for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  if id ~= ARGV[1] then\n"
+    "    local v = redis.call('GET', ARGV[4] .. id)\n"
+    "    if v then table.insert(out, v) else redis.call('SREM', KEYS[1], id) end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
 RoomKeys room_keys(std::string_view room) {
     std::string tag = "{" + std::string(room) + "}";
-    return {"epws:" + tag + ":meta", "epws:" + tag + ":log", "epws:" + tag};
+    return {"epws:" + tag + ":meta", "epws:" + tag + ":log", "epws:" + tag,
+            "epws:" + tag + ":nodes", "epws:" + tag + ":node:"};
+}
+
+std::string encode_member_list(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) {
+        if (!out.empty()) out += '\n';
+        out += n;
+    }
+    return out;
+}
+
+bool decode_presence_reply(const redisReply* r, std::vector<std::string>& names, std::string& err) {
+    names.clear();
+    if (r == nullptr) return err = "no reply", false;
+    if (r->type == REDIS_REPLY_ERROR) return err = std::string(r->str, r->len), false;
+    if (r->type != REDIS_REPLY_ARRAY) return err = "not an array", false;
+    for (size_t i = 0; i < r->elements; ++i) {
+        const redisReply* list = r->element[i];
+        if (list == nullptr || list->type != REDIS_REPLY_STRING) return err = "a list is not a string", false;
+        std::string_view rest(list->str, list->len);
+        while (!rest.empty()) {
+            size_t nl = rest.find('\n');
+            std::string_view name = rest.substr(0, nl);
+            if (!is_valid_user_name(name)) return err = "not a user name", false;
+            if (names.size() >= kMaxRemoteMembers) return err = "too many names", false;
+            names.emplace_back(name);
+            if (nl == std::string_view::npos) break;
+            rest.remove_prefix(nl + 1);
+        }
+    }
+    return true;
 }
 
 std::string encode_message_body(uint64_t ts, std::string_view from, std::string_view text) {

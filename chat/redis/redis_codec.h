@@ -19,6 +19,8 @@ struct RoomKeys {
     std::string meta;     // hash: epoch, seq
     std::string log;      // stream: the numbered messages, id 0-<seq>, field m
     std::string channel;  // pub/sub: each message as it is numbered
+    std::string nodes;    // set: the ids of the nodes that report members of the room
+    std::string node;     // prefix of each node's member list: <node><id>, with a TTL
 };
 RoomKeys room_keys(std::string_view room);
 
@@ -31,6 +33,11 @@ extern const std::string_view kPublishScript;
 // floor rule), and its messages: the newest `count` when from is 0, else up to `count` from seq
 // `from` on. Returns {epoch, seq, entries}.
 extern const std::string_view kSyncScript;
+
+// KEYS nodes; ARGV node-id members ttl-ms node-prefix. Stores this node's members of the room
+// ('\n'-separated; none: the entry goes) for ttl ms, and returns every other live node's list,
+// dropping the ids whose list expired (a node that stopped refreshing: crashed).
+extern const std::string_view kPresenceScript;
 
 // The client's part of a message, which the script prefixes with "<seq>:<epoch>:".
 std::string encode_message_body(uint64_t ts, std::string_view from, std::string_view text);
@@ -59,6 +66,13 @@ struct SyncReply {
 };
 // False with err saying what is wrong; reply is not owned and must outlive out.entries.
 bool decode_sync_reply(const redisReply* reply, SyncReply& out, std::string& err);
+
+// Names joined by '\n' (user names hold no control character: chat/names.h).
+std::string encode_member_list(const std::vector<std::string>& names);
+// The presence script's reply: every name in it, each checked by is_valid_user_name; false with
+// err on anything else, or past kMaxRemoteMembers names.
+inline constexpr size_t kMaxRemoteMembers = 100000;
+bool decode_presence_reply(const redisReply* reply, std::vector<std::string>& names, std::string& err);
 
 // A pub/sub push on the subscriber connection.
 struct PushMessage {

@@ -14,7 +14,7 @@ namespace epws::chat {
 namespace {
 
 // What a hello or keepalive reply answers (its privdata).
-enum Step : uintptr_t { kAuth = 1, kLoadPublish, kLoadSync, kPing, kSubAuth, kKeepalive };
+enum Step : uintptr_t { kAuth = 1, kLoadPublish, kLoadSync, kLoadPresence, kPing, kSubAuth, kKeepalive };
 
 constexpr uint64_t kKeepaliveUs = 1000 * 1000;  // a PING when the command link is idle this long
 constexpr uint64_t kFirstBackoffUs = 100 * 1000;
@@ -42,6 +42,10 @@ int RedisBus::before_wait() {
         teardown(why.c_str());
     }
     if (link_ == LinkState::kDown && now >= retry_at_us_) connect();
+    if (link_ == LinkState::kUp && now - last_presence_us_ >= uint64_t{config_.presence_ttl_ms} * 1000 / 3) {
+        last_presence_us_ = now;
+        presence_tick();
+    }
     if (link_ == LinkState::kUp && inflight_us_.empty() && now - last_ping_us_ >= kKeepaliveUs) {
         last_ping_us_ = now;
         command(cmd_, on_hello, as_priv(kKeepalive), {"PING"}, true);
@@ -208,6 +212,7 @@ void RedisBus::connect() {
     }
     command(cmd_, on_hello, as_priv(kLoadPublish), {"SCRIPT", "LOAD", kPublishScript}, true);
     command(cmd_, on_hello, as_priv(kLoadSync), {"SCRIPT", "LOAD", kSyncScript}, true);
+    command(cmd_, on_hello, as_priv(kLoadPresence), {"SCRIPT", "LOAD", kPresenceScript}, true);
     command(cmd_, on_hello, as_priv(kPing), {"PING"}, true);
 }
 
@@ -232,6 +237,7 @@ void RedisBus::teardown(const char* why) {
         r->buffered.clear();
     }
     if (link_ == LinkState::kDown && why == nullptr) return;
+    if (link_ == LinkState::kUp) clear_remote_presence();  // not known any more
     link_ = LinkState::kDown;
     link_state_.store(static_cast<uint8_t>(link_), std::memory_order_relaxed);  // a flag
     if (why == nullptr) return;  // stopping
@@ -258,6 +264,7 @@ void RedisBus::maybe_up() {
     // what the room's stream holds past our copy (the gap fill).
     for (size_t i = 0; i < rooms_state_.size(); ++i)
         if (rooms_state_[i]->wanted) subscribe(static_cast<uint32_t>(i + 1));
+    last_presence_us_ = 0;  // report our members at once
 }
 
 void RedisBus::check_timeouts(uint64_t now) {
@@ -304,12 +311,15 @@ void RedisBus::on_hello(redisAsyncContext* ac, void* reply, void* priv) {
         self->down_reason_ = "Redis refused the hello: " + std::string(str_of(r));
         return;
     }
-    if (step == kLoadPublish || step == kLoadSync) {
+    if (step == kLoadPublish || step == kLoadSync || step == kLoadPresence) {
         if (r->type != REDIS_REPLY_STRING || r->len != 40) {
             self->down_reason_ = "SCRIPT LOAD: not a SHA1";
             return;
         }
-        (step == kLoadPublish ? self->publish_sha_ : self->sync_sha_) = std::string(str_of(r));
+        std::string& sha = step == kLoadPublish ? self->publish_sha_
+                           : step == kLoadSync  ? self->sync_sha_
+                                                : self->presence_sha_;
+        sha = std::string(str_of(r));
     }
     if (step == kPing) {
         self->hello_done_ = true;

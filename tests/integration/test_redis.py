@@ -238,5 +238,52 @@ class RedisLost(NodesTestCase):
         await close_all([alice, carol])
 
 
+async def who(client, room, rid):
+    await client.send(type="who", room=room, id=rid)
+    p = await client.reply("presence", room=room, id=rid)
+    return sorted(p["users"])
+
+
+async def poll_who(client, room, want, deadline_s, what):
+    """Asks who until the presence reply lists exactly `want`; fails naming `what`."""
+    end = time.monotonic() + deadline_s
+    rid, got = 100, None
+    while time.monotonic() < end:
+        rid += 1
+        got = await who(client, room, rid)
+        if got == sorted(want):
+            return
+        await asyncio.sleep(0.1)  # between polls of a condition, not a wait for an event
+    raise AssertionError(f"{what}: presence still {got} after {deadline_s}s, expected {sorted(want)}")
+
+
+class Presence(NodesTestCase):
+    TTL = 1.5
+    FLAGS = ("--redis-presence-ttl", str(TTL))
+
+    @async_test
+    async def test_who_lists_every_node_and_a_killed_node_leaves_within_the_ttl(self):
+        a, b = self.nodes
+        alice, _ = await connect(a, "alice")
+        bob, _ = await connect(b, "bob")
+        for x in (alice, bob):
+            await join(x, "dev")
+        await poll_who(bob, "dev", ["alice", "bob"], 3 * self.TTL, "who on b")
+        await poll_who(alice, "dev", ["alice", "bob"], 3 * self.TTL, "who on a")
+        # A join's own presence reply is cluster-wide too.
+        carol, _ = await connect(b, "carol")
+        await carol.send(type="join", room="dev", id=1)
+        p = await carol.reply("presence", room="dev", id=1)
+        self.assertEqual(sorted(p["users"]), ["alice", "bob", "carol"])
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(5)
+        self.nodes.remove(a)
+        a.close()
+        t0 = time.monotonic()
+        await poll_who(bob, "dev", ["bob", "carol"], self.TTL + 2.0, "alice after her node died")
+        self.assertLess(time.monotonic() - t0, self.TTL + 2.0)
+        await close_all([bob, carol])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -157,4 +157,24 @@ TEST_SUITE("chat/redis/redis_codec") {
         CHECK_FALSE(decode_push(flat.get(), m));
         CHECK_FALSE(decode_push(nullptr, m));
     }
+
+    TEST_CASE("presence replies: every node's names, each a valid user name") {
+        CHECK(encode_member_list({"alice", "bob"}) == "alice\nbob");
+        CHECK(encode_member_list({}).empty());
+        Reply r = parse("*2\r\n" + bulk("alice\nbob") + bulk("carol"));
+        std::vector<std::string> names;
+        std::string err;
+        REQUIRE(decode_presence_reply(r.get(), names, err));
+        CHECK(names == std::vector<std::string>{"alice", "bob", "carol"});
+        Reply none = parse("*0\r\n");
+        REQUIRE(decode_presence_reply(none.get(), names, err));
+        CHECK(names.empty());
+        for (const std::string& resp : {std::string(":1\r\n"), std::string("*1\r\n:1\r\n"), "*1\r\n" + bulk("a\n\nb"),
+                                        "*1\r\n" + bulk(" lead"), "*1\r\n" + bulk("tab\tin"),
+                                        std::string("-ERR x\r\n")}) {
+            Reply bad = parse(resp);
+            INFO(resp);
+            CHECK_FALSE(decode_presence_reply(bad.get(), names, err));
+        }
+    }
 }
