@@ -28,6 +28,7 @@ struct redisAsyncContext;
 namespace epws::chat {
 
 class HiredisAdapter;
+class Room;
 class RoomRegistry;
 
 struct RedisBusConfig {
@@ -161,6 +162,8 @@ private:
     // stored with a TTL, and the other nodes' read back into each Room.
     void presence_tick();
     void clear_remote_presence();
+    void announce_changes(Room& room, const std::vector<std::string>& before,
+                          const std::vector<std::string>& after);
     static void on_push(redisAsyncContext* ac, void* reply, void* priv);
     bool command(Conn& c, void (*cb)(redisAsyncContext*, void*, void*), void* priv,
                  const std::vector<std::string_view>& args, bool timed);

@@ -1,13 +1,18 @@
 // chat/redis/redis_presence.cc: presence across nodes: every ttl / 3 the bus thread stores this
 // node's members of each room it serves under a key that expires after ttl, and reads the other
-// nodes' lists back into the Room, so who and presence replies list every node's members and a
-// crashed node's members disappear within the TTL. Layer: chat/. Design: docs/redis.md.
+// nodes' lists back into the Room, so who and presence replies list every node's members, the
+// changes reach this node's members as notices, and a crashed node's members disappear within
+// the TTL. Layer: chat/. Design: docs/redis.md.
 #include <hiredis/async.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "chat/redis/redis_bus.h"
+#include "chat/protocol.h"
 #include "chat/rooms.h"
+#include "net/clock.h"
 
 namespace epws::chat {
 
@@ -28,9 +33,14 @@ void RedisBus::presence_tick() {
 
 void RedisBus::clear_remote_presence() {
     if (rooms_ == nullptr) return;
-    for (size_t i = 0; i < rooms_state_.size(); ++i)
-        if (rooms_state_[i]->wanted)
-            if (Room* room = rooms_->by_id(static_cast<uint32_t>(i + 1))) room->set_remote_members({});
+    for (size_t i = 0; i < rooms_state_.size(); ++i) {
+        Room* room = rooms_state_[i]->wanted ? rooms_->by_id(static_cast<uint32_t>(i + 1)) : nullptr;
+        if (room == nullptr) continue;
+        // Not known any more: they leave, and join again when the link is back.
+        std::vector<std::string> before = room->members();
+        room->set_remote_members({});
+        announce_changes(*room, before, room->members());
+    }
 }
 
 void RedisBus::on_presence_reply(redisAsyncContext* ac, void* reply, void* priv) {
@@ -45,7 +55,36 @@ void RedisBus::on_presence_reply(redisAsyncContext* ac, void* reply, void* priv)
                      self->room(id).name.c_str(), err.c_str());
         return;
     }
-    if (Room* room = self->rooms_->by_id(id)) room->set_remote_members(std::move(names));
+    Room* room = self->rooms_->by_id(id);
+    if (room == nullptr) return;
+    std::vector<std::string> before = room->members();
+    room->set_remote_members(std::move(names));
+    self->announce_changes(*room, before, room->members());
+}
+
+void RedisBus::announce_changes(Room& room, const std::vector<std::string>& before,
+                                const std::vector<std::string>& after) {
+    // Who came or went on other nodes, told to this node's members as join and leave notices
+    // (no presence number: every member that is not waiting for its join's answer gets them).
+    // Both lists are sorted.
+    std::vector<std::string> came, went;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(came));
+    std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(went));
+    uint64_t now = net::wall_ms();
+    std::string json;
+    auto notice = [&](const std::string& user, bool joined) {
+        json.clear();
+        if (joined) {
+            encode_join(json, room.name(), user, now);
+        } else {
+            encode_leave(json, room.name(), user, now);
+        }
+        RingEntry* e = RingEntry::make(Topic::kRoom, room.id(), ws::Opcode::kText,
+                                       {reinterpret_cast<const std::byte*>(json.data()), json.size()});
+        if (e != nullptr) to_ring(e, 0);
+    };
+    for (const std::string& u : came) notice(u, true);
+    for (const std::string& u : went) notice(u, false);
 }
 
 }  // namespace epws::chat

@@ -270,6 +270,9 @@ class Presence(NodesTestCase):
             await join(x, "dev")
         await poll_who(bob, "dev", ["alice", "bob"], 3 * self.TTL, "who on b")
         await poll_who(alice, "dev", ["alice", "bob"], 3 * self.TTL, "who on a")
+        # Each was told of the other's join, across nodes.
+        self.assertIn({"type": "join", "room": "dev", "user": "alice"},
+                      [{k: e.get(k) for k in ("type", "room", "user")} for e in bob.seen])
         # A join's own presence reply is cluster-wide too.
         carol, _ = await connect(b, "carol")
         await carol.send(type="join", room="dev", id=1)
@@ -282,6 +285,8 @@ class Presence(NodesTestCase):
         t0 = time.monotonic()
         await poll_who(bob, "dev", ["bob", "carol"], self.TTL + 2.0, "alice after her node died")
         self.assertLess(time.monotonic() - t0, self.TTL + 2.0)
+        self.assertIn({"type": "leave", "room": "dev", "user": "alice"},
+                      [{k: e.get(k) for k in ("type", "room", "user")} for e in bob.seen])
         await close_all([bob, carol])
 
 
