@@ -109,4 +109,13 @@ uint32_t UserRegistry::online_id(std::string_view name) {
     return it != users_.end() && it->second.connections > 0 ? it->second.id : 0;
 }
 
+std::vector<std::string> UserRegistry::names() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    out.reserve(users_.size());
+    for (auto& [name, u] : users_)
+        if (u.connections > 0) out.push_back(name);
+    return out;
+}
+
 }  // namespace epws::chat

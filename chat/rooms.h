@@ -81,6 +81,8 @@ public:
     void disconnect(const std::string& name);
     // The user's id if it has at least one connection open, else 0.
     uint32_t online_id(std::string_view name);
+    // Every user with a connection open, sorted (what a node reports to the others).
+    std::vector<std::string> names();
 
 private:
     struct User {

@@ -173,15 +173,17 @@ void ChatEndpoint::say(ws::ServerConnection& conn, Client& c, const ClientMessag
 
 void ChatEndpoint::dm(ws::ServerConnection& conn, Client& c, const ClientMessage& m) {
     uint32_t to = shared_.users.online_id(m.to);
-    if (to == 0) return error(conn, ProtocolErrorCode::kUnknownUser, m.id, "to");
     out_.clear();
     encode_dm(out_, c.user, m.to, m.text, net::wall_ms());
+    // The recipient's connections on other nodes, if the bus spans several.
+    bool elsewhere = m.to != c.user && shared_.bus.publish_to_user(m.to, out_);
+    if (to == 0 && !elsewhere) return error(conn, ProtocolErrorCode::kUnknownUser, m.id, "to");
     // To every connection of the recipient, and of the sender (its other tabs see it too).
     auto publish_to = [&](uint32_t user) {
         RingEntry* e = RingEntry::make(Topic::kUser, user, ws::Opcode::kText, as_bytes(out_));
         return e != nullptr && outbox_.publish(e);
     };
-    bool ok = publish_to(to);
+    bool ok = to == 0 || publish_to(to);
     if (ok && to != c.user_id) ok = publish_to(c.user_id);
     if (!ok) error(conn, ProtocolErrorCode::kInternal, m.id);
 }

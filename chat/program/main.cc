@@ -62,7 +62,10 @@ int main(int argc, char** argv) {
     }
     chat::Bus& bus = redis_bus ? static_cast<chat::Bus&>(*redis_bus) : *memory_bus;
     chat::Process process(options, bus);
-    if (redis_bus) redis_bus->set_rooms(&process.rooms);
+    if (redis_bus) {
+        redis_bus->set_rooms(&process.rooms);
+        redis_bus->set_users(&process.users);
+    }
     std::vector<std::unique_ptr<chat::ServerLoop>> loops(options.threads);
     // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
     loops[0] = chat::ServerLoop::create(0, process, options.port, err);

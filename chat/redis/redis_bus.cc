@@ -79,12 +79,13 @@ bool RedisBus::available() const {
 }
 
 void RedisBus::post_request(Request r) {
-    bool was_empty;
-    {
-        std::lock_guard<std::mutex> lock(requests_mu_);
-        was_empty = requests_.empty();
-        requests_.push_back(std::move(r));
-    }
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    post_request_locked(std::move(r));
+}
+
+void RedisBus::post_request_locked(Request r) {
+    bool was_empty = requests_.empty();
+    requests_.push_back(std::move(r));
     if (was_empty) notifier_->notify();  // one wake-up per batch the bus thread takes
 }
 
@@ -96,6 +97,18 @@ bool RedisBus::publish_to_room(uint32_t id, const RoomMessage& m) {
     }
     post_request({Request::Kind::kPublish, id, std::string(m.room),
                   encode_message_body(net::wall_ms(), m.from, m.text)});
+    return true;
+}
+
+bool RedisBus::publish_to_user(std::string_view user, std::string_view json) {
+    if (!available()) return false;
+    {
+        std::lock_guard<std::mutex> lock(remote_users_mu_);
+        if (!std::binary_search(remote_users_.begin(), remote_users_.end(), user)) return false;
+    }
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    if (requests_.size() >= kMaxRequests) return false;
+    post_request_locked({Request::Kind::kDm, 0, std::string(user), std::string(json)});
     return true;
 }
 

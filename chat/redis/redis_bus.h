@@ -30,6 +30,7 @@ namespace epws::chat {
 class HiredisAdapter;
 class Room;
 class RoomRegistry;
+class UserRegistry;
 
 struct RedisBusConfig {
     RedisUrl url;
@@ -54,6 +55,9 @@ public:
     // The room names (room ids are this node's; Redis keys are names). Not owned; set before
     // start().
     void set_rooms(RoomRegistry* rooms) { rooms_ = rooms; }
+    // The users connected here (direct messages from other nodes, and the node's user list in
+    // Redis). Not owned; set before start().
+    void set_users(UserRegistry* users) { users_ = users; }
     // Starts the bus thread; it connects, and reconnects with backoff for as long as it runs.
     void start();
     // Stops and joins the bus thread (after the loops stopped). Idempotent.
@@ -65,6 +69,8 @@ public:
     // Queues the message for Redis, which numbers it; every node (this one too) gets it back
     // through its subscription, once. False while Redis is unreachable or the queue is full.
     bool publish_to_room(uint32_t room, const RoomMessage& m) override;
+    // Through Redis when the user is in another node's list (the presence heartbeat reads them).
+    bool publish_to_user(std::string_view user, std::string_view json) override;
     // At once from this node's copy of the stream's tail once the room is synced; the first
     // read of a room on this node subscribes to it and is answered when its tail is in.
     void read_room(size_t loop, uint32_t room, uint64_t from, uint64_t to,
@@ -121,7 +127,7 @@ private:
     };
     // What a loop asks of the bus thread.
     struct Request {
-        enum class Kind { kPublish, kSubscribe, kForget, kCatchUp } kind;
+        enum class Kind { kPublish, kSubscribe, kForget, kCatchUp, kDm } kind;
         uint32_t room;
         std::string name;
         std::string body;  // kPublish: encode_message_body()
@@ -136,6 +142,7 @@ private:
     RoomState& room(uint32_t id) { return *rooms_state_.at(id - 1); }
     void post_reply(size_t loop, ReadyReply r);
     void post_request(Request r);
+    void post_request_locked(Request r);  // requests_mu_ held
     void run_replies(size_t loop);
 
     // The bus thread (redis_link.cc).
@@ -158,6 +165,8 @@ private:
     static void on_publish_reply(redisAsyncContext* ac, void* reply, void* priv);
     static void on_sync_reply(redisAsyncContext* ac, void* reply, void* priv);
     static void on_presence_reply(redisAsyncContext* ac, void* reply, void* priv);
+    static void on_users_reply(redisAsyncContext* ac, void* reply, void* priv);
+    static void on_dm(redisAsyncContext* ac, void* reply, void* priv);
     // The presence heartbeat (redis_presence.cc): this node's members of every room it serves,
     // stored with a TTL, and the other nodes' read back into each Room.
     void presence_tick();
@@ -187,6 +196,9 @@ private:
     std::vector<std::unique_ptr<RoomState>> rooms_state_;  // by room id - 1
     std::vector<std::unique_ptr<Inbox>> inboxes_;          // by loop
     RoomRegistry* rooms_ = nullptr;
+    UserRegistry* users_ = nullptr;
+    mutable std::mutex remote_users_mu_;
+    std::vector<std::string> remote_users_;  // sorted: users other nodes report
 
     std::mutex requests_mu_;
     std::vector<Request> requests_;  // from the loops, taken by the bus thread

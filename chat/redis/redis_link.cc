@@ -68,6 +68,14 @@ void RedisBus::take_requests() {
 }
 
 void RedisBus::handle(Request& req) {
+    if (req.kind == Request::Kind::kDm) {
+        // "<node>\n<to>\n<dm event>": every node gets it; the recipient's deliver it, and the
+        // sender's own node skips it (its copy went out locally).
+        if (link_ != LinkState::kUp) return (void)unsent_.fetch_add(1, std::memory_order_relaxed);
+        std::string payload = node_id_ + "\n" + req.name + "\n" + req.body;
+        command(cmd_, on_publish_reply, nullptr, {"PUBLISH", kDmChannel, payload}, true);
+        return;
+    }
     RoomState& r = room(req.room);
     if (r.name.empty() && !req.name.empty()) {
         r.name = req.name;
@@ -88,6 +96,8 @@ void RedisBus::handle(Request& req) {
         // Redis numbers it after the point that answers its sender's join.
         send_publish(req.room, req.body);
         return;
+    case Request::Kind::kDm:
+        return;  // handled above
     case Request::Kind::kCatchUp:
         // Read on from our last seq; the reply answers the waiting reads (apply_sync()).
         if (link_ == LinkState::kUp && r.synced && !r.syncing) start_sync(req.room);
@@ -265,6 +275,7 @@ void RedisBus::maybe_up() {
     for (size_t i = 0; i < rooms_state_.size(); ++i)
         if (rooms_state_[i]->wanted) subscribe(static_cast<uint32_t>(i + 1));
     last_presence_us_ = 0;  // report our members at once
+    command(sub_, on_dm, nullptr, {"SUBSCRIBE", kDmChannel}, false);
 }
 
 void RedisBus::check_timeouts(uint64_t now) {

@@ -10,15 +10,29 @@
 #include <iterator>
 
 #include "chat/redis/redis_bus.h"
+#include "chat/names.h"
 #include "chat/protocol.h"
 #include "chat/rooms.h"
 #include "net/clock.h"
 
 namespace epws::chat {
+namespace {
+
+constexpr size_t kMaxDmBytes = 64 * 1024;  // a dm event: a text of at most 4 KiB, escaped
+
+}  // namespace
 
 void RedisBus::presence_tick() {
-    if (rooms_ == nullptr) return;
     std::string ttl = std::to_string(config_.presence_ttl_ms);
+    if (users_ != nullptr) {
+        // The node's users, for direct messages from other nodes (the same script, keyed by
+        // the set of nodes that report users).
+        command(cmd_, on_users_reply, nullptr,
+                {"EVALSHA", presence_sha_, "1", kUserNodes, node_id_, encode_member_list(users_->names()),
+                 ttl, kUserListPrefix},
+                true);
+    }
+    if (rooms_ == nullptr) return;
     for (size_t i = 0; i < rooms_state_.size(); ++i) {
         RoomState& r = *rooms_state_[i];
         if (!r.wanted) continue;
@@ -31,7 +45,48 @@ void RedisBus::presence_tick() {
     }
 }
 
+void RedisBus::on_users_reply(redisAsyncContext* ac, void* reply, void*) {
+    auto* self = static_cast<RedisBus*>(ac->data);
+    self->replied();
+    if (reply == nullptr) return;
+    std::vector<std::string> names;
+    std::string err;
+    if (!decode_presence_reply(static_cast<redisReply*>(reply), names, err)) {
+        std::fprintf(stderr, "epws: redis: bad user list reply: %s\n", err.c_str());
+        return;
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::lock_guard<std::mutex> lock(self->remote_users_mu_);
+    self->remote_users_ = std::move(names);
+}
+
+void RedisBus::on_dm(redisAsyncContext* ac, void* reply, void*) {
+    auto* self = static_cast<RedisBus*>(ac->data);
+    PushMessage m;
+    if (reply == nullptr || !decode_push(static_cast<redisReply*>(reply), m) ||
+        m.kind != PushMessage::Kind::kMessage || self->users_ == nullptr)
+        return;
+    std::string_view p = m.payload;
+    size_t a = p.find('\n');
+    size_t b = a == std::string_view::npos ? a : p.find('\n', a + 1);
+    if (b == std::string_view::npos || p.size() - b - 1 > kMaxDmBytes) return;  // malformed
+    if (p.substr(0, a) == self->node_id_) return;  // ours: delivered here already
+    std::string_view to = p.substr(a + 1, b - a - 1);
+    std::string_view json = p.substr(b + 1);
+    if (!is_valid_user_name(to)) return;
+    uint32_t id = self->users_->online_id(to);
+    if (id == 0) return;  // not here
+    RingEntry* e = RingEntry::make(Topic::kUser, id, ws::Opcode::kText,
+                                   {reinterpret_cast<const std::byte*>(json.data()), json.size()});
+    if (e != nullptr) self->to_ring(e, 0);
+}
+
 void RedisBus::clear_remote_presence() {
+    {
+        std::lock_guard<std::mutex> lock(remote_users_mu_);
+        remote_users_.clear();
+    }
     if (rooms_ == nullptr) return;
     for (size_t i = 0; i < rooms_state_.size(); ++i) {
         Room* room = rooms_state_[i]->wanted ? rooms_->by_id(static_cast<uint32_t>(i + 1)) : nullptr;

@@ -257,6 +257,39 @@ async def poll_who(client, room, want, deadline_s, what):
     raise AssertionError(f"{what}: presence still {got} after {deadline_s}s, expected {sorted(want)}")
 
 
+class DirectMessages(NodesTestCase):
+    FLAGS = ("--redis-presence-ttl", "1.5")
+
+    @async_test
+    async def test_a_dm_reaches_a_user_on_another_node_and_the_senders_tabs(self):
+        a, b = self.nodes
+        alice, _ = await connect(a, "alice")
+        alice2, _ = await connect(a, "alice")  # another tab, same node
+        bob, _ = await connect(b, "bob")
+        # Wait until node a knows bob (its heartbeat reads the other nodes' users).
+        end = time.monotonic() + 5
+        while True:
+            await alice.send(type="dm", to="bob", text="hello bob", id=1)
+            ev = (await alice.until(lambda e: e["type"] in ("dm", "error"), "the dm or its error"))[-1]
+            if ev["type"] == "dm":
+                break
+            self.assertEqual(ev["code"], "unknown_user")
+            self.assertLess(time.monotonic(), end, "node a never learnt of bob")
+            await asyncio.sleep(0.1)  # between polls of a condition
+        got = await bob.until(lambda e: e["type"] == "dm", "alice's dm on the other node")
+        self.assertEqual((got[-1]["from"], got[-1]["to"], got[-1]["text"]), ("alice", "bob", "hello bob"))
+        mine = await alice2.until(lambda e: e["type"] == "dm" and e["text"] == "hello bob", "the copy")
+        self.assertEqual(mine[-1]["to"], "bob")
+        await bob.send(type="dm", to="alice", text="hi back", id=2)
+        for tab in (alice, alice2, bob):  # bob's own copy too
+            back = await tab.until(lambda e: e["type"] == "dm" and e["text"] == "hi back", "bob's reply")
+            self.assertEqual(back[-1]["from"], "bob")
+        # Nobody by that name anywhere: still refused.
+        await bob.send(type="dm", to="nobody", text="x", id=3)
+        await bob.reply("error", code="unknown_user", id=3)
+        await close_all([alice, alice2, bob])
+
+
 class Presence(NodesTestCase):
     TTL = 1.5
     FLAGS = ("--redis-presence-ttl", str(TTL))
