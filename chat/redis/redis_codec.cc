@@ -87,7 +87,7 @@ std::string encode_member_list(const std::vector<std::string>& names) {
 bool decode_presence_reply(const redisReply* r, std::vector<std::string>& names, std::string& err) {
     names.clear();
     if (r == nullptr) return err = "no reply", false;
-    if (r->type == REDIS_REPLY_ERROR) return err = std::string(r->str, r->len), false;
+    if (r->type == REDIS_REPLY_ERROR) return err = "Redis: " + std::string(r->str, r->len), false;
     if (r->type != REDIS_REPLY_ARRAY) return err = "not an array", false;
     for (size_t i = 0; i < r->elements; ++i) {
         const redisReply* list = r->element[i];
@@ -122,6 +122,7 @@ namespace {
 bool take_number(std::string_view& s, uint64_t max, uint64_t& out) {
     size_t colon = s.find(':');
     if (colon == 0 || colon == std::string_view::npos || colon > 20) return false;
+    if (colon > 1 && s[0] == '0') return false;  // one spelling per number: what the script writes
     auto [end, ec] = std::from_chars(s.data(), s.data() + colon, out);
     if (ec != std::errc() || end != s.data() + colon || out > max) return false;
     s.remove_prefix(colon + 1);
@@ -161,7 +162,7 @@ bool decode_stored_message(std::string_view s, StoredMessage& out) {
 bool decode_sync_reply(const redisReply* r, SyncReply& out, std::string& err) {
     out = SyncReply{};
     if (r == nullptr) return err = "no reply", false;
-    if (r->type == REDIS_REPLY_ERROR) return err = std::string(str_of(r)), false;
+    if (r->type == REDIS_REPLY_ERROR) return err = "Redis: " + std::string(str_of(r)), false;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return err = "not a 3-element array", false;
     const redisReply* epoch = r->element[0];
     const redisReply* seq = r->element[1];

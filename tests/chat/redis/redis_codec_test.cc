@@ -72,7 +72,7 @@ TEST_SUITE("chat/redis/redis_codec") {
         StoredMessage m;
         for (const char* bad : {"", ":", "0:e:1:1:a", "x:e:1:1:a", "1::1:1:a", "1:E:1:1:a",
                                 "1:e:1:0:", "1:e:1:2:a", "1:e::1:a", "1:e:1:1a", "9007199254740992:e:1:1:a",
-                                "1:e:1:99999999999999999999999:a", "1:e-1:1:1:a",
+                                "1:e:1:99999999999999999999999:a", "1:e-1:1:1:a", "01:e:1:1:a", "1:e:01:1:a",
                                 "1:abcdefghijklmnopqrstuvwxyz0123456789:1:1:a"}) {
             INFO(bad);
             CHECK_FALSE(decode_stored_message(bad, m));
