@@ -494,6 +494,9 @@ class RedisServer:
         self.proc = None
 
     def start(self):
+        if not os.access(REDIS_SERVER, os.X_OK):
+            raise RuntimeError(f"redis-server not found ({REDIS_SERVER}): apt-get install redis-server "
+                               "(tests/deps.sh installs it)")
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
                 "--save", "", "--protected-mode", "no", "--logfile", os.path.join(self.dir, "log")]
         args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else \
