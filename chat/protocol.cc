@@ -48,6 +48,7 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
     {"unknown_user", "no such user is online"},
     {"unauthorized", "the token is missing, invalid or expired"},
     {"username_mismatch", "the username differs from the token's subject"},
+    {"unavailable", "messages cannot be ordered now (the message store is unreachable); try again"},
     {"internal", "the server failed"},
 }};
 

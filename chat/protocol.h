@@ -64,8 +64,10 @@ enum class ProtocolErrorCode : uint8_t {
     kTooManyRooms,     // join over the per-connection room limit
     kUnknownUser,      // dm to a user with no open connection
     kUnauthorized,     // missing, malformed, wrongly signed or expired token: never an error
-                       // event, the handshake answers 401 (chat_handler.cc); kept so codes stay
+                       // event, the handshake answers 401 (chat/endpoints/chat_endpoint.cc);
+                       // kept so codes stay
     kUserNameMismatch, // the URL's username differs from the token's subject: likewise a 401
+    kUnavailable,      // say while the store that orders the room (Redis) is unreachable
     kInternal,         // the server's own failure
 };
 inline constexpr size_t kProtocolErrorCodeCount =

@@ -1,6 +1,9 @@
 // chat/rooms.cc: rooms and users shared by every loop. Layer: chat/.
 #include "chat/rooms.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace epws::chat {
 
 bool Room::add_member(const std::string& user, uint64_t* change) {
@@ -22,12 +25,29 @@ bool Room::remove_member(const std::string& user, uint64_t* change) {
     return true;
 }
 
-std::vector<std::string> Room::members() {
+std::vector<std::string> Room::local_members() {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
     out.reserve(members_.size());
     for (auto& [name, count] : members_) out.push_back(name);
     return out;
+}
+
+std::vector<std::string> Room::members() {
+    std::vector<std::string> local = local_members();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (remote_.empty()) return local;
+    std::vector<std::string> out;
+    out.reserve(local.size() + remote_.size());
+    std::set_union(local.begin(), local.end(), remote_.begin(), remote_.end(), std::back_inserter(out));
+    return out;
+}
+
+void Room::set_remote_members(std::vector<std::string> names) {
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::lock_guard<std::mutex> lock(mu_);
+    remote_ = std::move(names);
 }
 
 size_t Room::member_count() {
@@ -87,6 +107,15 @@ uint32_t UserRegistry::online_id(std::string_view name) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = users_.find(name);
     return it != users_.end() && it->second.connections > 0 ? it->second.id : 0;
+}
+
+std::vector<std::string> UserRegistry::names() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    out.reserve(users_.size());
+    for (auto& [name, u] : users_)
+        if (u.connections > 0) out.push_back(name);
+    return out;
 }
 
 }  // namespace epws::chat

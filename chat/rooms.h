@@ -31,7 +31,13 @@ public:
     bool add_member(const std::string& user, uint64_t* change = nullptr);
     // Returns true if it was the user's last connection in the room (a leave to announce).
     bool remove_member(const std::string& user, uint64_t* change = nullptr);
+    // Everyone in the room, sorted: this process's members and those other nodes report
+    // (set_remote_members), each name once.
     std::vector<std::string> members();
+    // This process's members only, sorted (what a node reports to the others).
+    std::vector<std::string> local_members();
+    // The members other nodes have in the room (a bus across nodes keeps it current).
+    void set_remote_members(std::vector<std::string> names);
     size_t member_count();
 
 private:
@@ -40,6 +46,7 @@ private:
     std::mutex mu_;
     uint64_t presence_changes_ = 0;  // joins and leaves announced so far
     std::map<std::string, uint32_t, std::less<>> members_;
+    std::vector<std::string> remote_;  // sorted, unique
 };
 
 // Every room by name and by id. Rooms are created on first join and never deleted, so a
@@ -74,6 +81,8 @@ public:
     void disconnect(const std::string& name);
     // The user's id if it has at least one connection open, else 0.
     uint32_t online_id(std::string_view name);
+    // Every user with a connection open, sorted (what a node reports to the others).
+    std::vector<std::string> names();
 
 private:
     struct User {

@@ -68,8 +68,19 @@ void ChatEndpoint::join(ws::ServerConnection& conn, Client& c, const ClientMessa
         if (first) notice(*room, c.user, true, change);
         mem = &c.rooms.back();
     }
-    who(conn, m);  // the presence reply comes first (docs/chat-protocol.md, Resume)
-    if (mem->pending || m.since) catch_up(c, *room, m.since, m.id);
+    if (!mem->pending && !m.since) return who(conn, m);  // a member already: presence only
+    // The presence reply comes first (docs/chat-protocol.md, Resume), sent with the bus's
+    // answer: a bus across nodes answers a room's first join later, and whatever anyone says
+    // after seeing this presence must come after the point that answer starts from.
+    catch_up(c, *room, m.since, m.id);
+}
+
+void ChatEndpoint::send_presence(ws::ServerConnection& conn, Room& room, const RequestId& id) {
+    std::vector<std::string> names = room.members();
+    std::vector<std::string_view> views(names.begin(), names.end());
+    out_.clear();
+    encode_presence(out_, room.name(), views, id);
+    reply(conn);
 }
 
 void ChatEndpoint::catch_up(Client& c, const Room& room, std::optional<uint64_t> since,
@@ -86,6 +97,7 @@ void ChatEndpoint::catch_up(Client& c, const Room& room, std::optional<uint64_t>
         Client* live = live_client(slot, conn_id);
         Membership* mem = live ? membership(*live, room_id) : nullptr;
         if (mem == nullptr) return;  // gone, or left the room meanwhile
+        if (Room* named = shared_.rooms.by_id(room_id)) send_presence(*live->conn, *named, rid.view());
         if (since) {
             if (*since + 1 < r.span.oldest) {
                 out_.clear();
@@ -149,6 +161,8 @@ void ChatEndpoint::say(ws::ServerConnection& conn, Client& c, const ClientMessag
     Room* room = shared_.rooms.find(m.room, false);
     if (room == nullptr || membership(c, room->id()) == nullptr)
         return error(conn, ProtocolErrorCode::kNotInRoom, m.id, "room");
+    // Refused rather than kept to be numbered later, out of order with the other nodes.
+    if (!shared_.bus.available()) return error(conn, ProtocolErrorCode::kUnavailable, m.id);
     auto origin = static_cast<uint32_t>(loop_index_);
     // The common case publishes at once, with no copy; only a refused one is kept, in order.
     if (outbox_.empty() && shared_.bus.publish_to_room(room->id(), {room->name(), c.user, m.text, origin}))
@@ -159,15 +173,17 @@ void ChatEndpoint::say(ws::ServerConnection& conn, Client& c, const ClientMessag
 
 void ChatEndpoint::dm(ws::ServerConnection& conn, Client& c, const ClientMessage& m) {
     uint32_t to = shared_.users.online_id(m.to);
-    if (to == 0) return error(conn, ProtocolErrorCode::kUnknownUser, m.id, "to");
     out_.clear();
     encode_dm(out_, c.user, m.to, m.text, net::wall_ms());
+    // The recipient's connections on other nodes, if the bus spans several.
+    bool elsewhere = m.to != c.user && shared_.bus.publish_to_user(m.to, out_);
+    if (to == 0 && !elsewhere) return error(conn, ProtocolErrorCode::kUnknownUser, m.id, "to");
     // To every connection of the recipient, and of the sender (its other tabs see it too).
     auto publish_to = [&](uint32_t user) {
         RingEntry* e = RingEntry::make(Topic::kUser, user, ws::Opcode::kText, as_bytes(out_));
         return e != nullptr && outbox_.publish(e);
     };
-    bool ok = publish_to(to);
+    bool ok = to == 0 || publish_to(to);
     if (ok && to != c.user_id) ok = publish_to(c.user_id);
     if (!ok) error(conn, ProtocolErrorCode::kInternal, m.id);
 }

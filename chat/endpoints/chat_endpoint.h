@@ -98,8 +98,11 @@ private:
     void history(ws::ServerConnection& conn, const ClientMessage& m);
     void rooms(ws::ServerConnection& conn, const ClientMessage& m);
     // Asks the bus where the member starts in room: at its end, or after `since` with what
-    // followed it replayed (a gap for what is no longer kept, then one history event).
+    // followed it replayed; then sends the presence reply, a gap for what is no longer kept,
+    // and one history event (with since).
     void catch_up(Client& c, const Room& room, std::optional<uint64_t> since, const RequestId& id);
+    // The presence reply for room (its members now), with the request's id.
+    void send_presence(ws::ServerConnection& conn, Room& room, const RequestId& id);
     void send_history(ws::ServerConnection& conn, std::string_view room,
                       std::span<RingEntry* const> entries, const RequestId& id);
     // change: the room's presence change number of this join or leave (Room::add_member).

@@ -305,6 +305,29 @@ const std::vector<Flag>& flags() {
              if (e.empty()) c.chat.ring_capacity = n;
              return e;
          }},
+        {"--redis", "URL", "share rooms with other nodes through Redis: "
+         "redis://[user:password@]host[:port][/db] (docs/redis.md; default: none, in memory)",
+         [](std::string_view v, C& c) {
+             std::string e;
+             if (!parse_redis_url(v, c.redis, e)) return e;
+             c.redis_enabled = true;
+             return std::string();
+         }},
+        {"--redis-timeout", "SECONDS", "a Redis command unanswered for this long: Redis counts as "
+         "down and the node reconnects (default 2)",
+         [](std::string_view v, C& c) {
+             std::string e = parse_seconds(v, 3600, c.redis_timeout_ms);
+             if (e.empty() && c.redis_timeout_ms == 0) e = "must be more than 0";
+             return e;
+         }},
+        {"--redis-presence-ttl", "SECONDS", "a node's room members expire from Redis unless it "
+         "refreshes them (every third of this), so a crashed node's users leave presence within "
+         "it (default 10)",
+         [](std::string_view v, C& c) {
+             std::string e = parse_seconds(v, 3600, c.redis_presence_ttl_ms);
+             if (e.empty() && c.redis_presence_ttl_ms < 300) e = "must be at least 0.3";
+             return e;
+         }},
     };
     return table;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chat/config.h"
+#include "chat/redis/redis_url.h"
 #include "ws/server_config.h"
 
 // The browser client's folder; the Makefile sets it to the repository's web/.
@@ -28,6 +29,10 @@ struct Options : ws::ServerConfig {
     std::vector<std::string> tls_keys;
     uint16_t tls_port = 8443;
     bool tls_port_set = false;
+    bool redis_enabled = false;            // --redis: the bus is Redis (chat/redis/redis_bus.h)
+    RedisUrl redis;
+    uint32_t redis_timeout_ms = 2000;
+    uint32_t redis_presence_ttl_ms = 10000;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

@@ -64,6 +64,7 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     out += ",\"ring_wakeups\":" + std::to_string(bus.wakeups());
     out += ",\"output_budget_used_bytes\":" + std::to_string(std::max<int64_t>(0, budget.used()));
     out += ",\"output_budget_bytes\":" + std::to_string(budget.limit());
+    bus.append_stats(out);
     return out + "}\n";
 }
 

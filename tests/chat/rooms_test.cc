@@ -46,4 +46,14 @@ TEST_SUITE("chat/rooms") {
         CHECK(users.connect("alice") != id);  // ids are never reused
     }
 
+
+    TEST_CASE("members are this process's and the other nodes', each name once, sorted") {
+        Room room(1, "dev");
+        room.add_member("bob");
+        room.set_remote_members({"carol", "alice", "bob", "carol"});
+        CHECK(room.members() == std::vector<std::string>{"alice", "bob", "carol"});
+        CHECK(room.local_members() == std::vector<std::string>{"bob"});
+        room.set_remote_members({});
+        CHECK(room.members() == std::vector<std::string>{"bob"});
+    }
 }
