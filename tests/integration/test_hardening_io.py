@@ -1,4 +1,4 @@
-"""tests/integration/test_hardening.py: the second round of hardening (issue 13), against the real
+"""tests/integration/test_hardening_io.py: the second round of hardening (issue 13), against the real
 binary: pipelined requests answered in order with bounded memory, a broadcast queued by reference
 for readers that do not read, the process-wide output budget, deadlines after a stall, broadcasts
 in dedicated deflate mode, a second server on the same port, timeouts that count progress, and a
