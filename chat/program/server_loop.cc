@@ -2,6 +2,8 @@
 // Layer: chat/program/.
 #include "chat/program/server_loop.h"
 
+#include <ctime>
+
 #include "chat/program/stats.h"
 #include "chat/program/web_api.h"
 #include "net/socket.h"
@@ -59,8 +61,8 @@ void ServerLoop::add_routes() {
     });
     routes_.add_http("/api/connections", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
         // Every loop's /chat connections, through the shared registry (?id=N: one of them).
-        api_connections(req.query, index_, process_.options, process_.options.chat,
-                        process_.stats, process_.registry, reply);
+        api_connections(req.query, api_viewer(process_.options.chat, req, std::time(nullptr)), index_,
+                        process_.options, process_.options.chat, process_.stats, process_.registry, reply);
     });
     // The browser client, or 404.
     routes_.set_fallback([this](const ws::HttpRequest& req, ws::HttpReply& reply) {
