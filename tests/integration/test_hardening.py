@@ -298,19 +298,23 @@ class HttpConformance(ServerTestCase):
             (b"GET /healthz HTTP/1.0\r\n\r\n", 200),  # HTTP/1.0 may omit Host
             (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 200),
         ]
+        before = self.server.stats()["bad_requests"]
         for data, want in cases:
             with self.subTest(data=data[:40]):
                 with self.server.raw() as c:
                     status, _, body = c.request(data)
                     self.assertEqual(status, want, body)
+        self.assertEqual(self.server.stats()["bad_requests"] - before, 4)
 
     def test_a_second_sec_websocket_version_is_refused_like_a_second_key(self):
+        before = self.server.stats()["rejected_handshakes"]
         for extra in (["Sec-WebSocket-Version: 13"], ["Sec-WebSocket-Version: 8"]):
             with self.subTest(extra=extra):
                 with self.server.raw() as c:
                     status, _, body = c.handshake("/echo", extra=extra)
                     self.assertEqual((status, body), (400, b"more than one Sec-WebSocket-Version "
                                                            b"header\n"))
+        self.assertEqual(self.server.stats()["rejected_handshakes"] - before, 2)
 
     def test_an_absolute_form_target_is_served(self):
         base = f"http://{self.server.host}:{self.server.port}"
@@ -345,9 +349,11 @@ class HttpConformance(ServerTestCase):
         self.assertEqual(self.deflate_echo(final_hello), ("message", b"Hello"))
         # RFC 7692 section 7.2.3.4: the final block, then the 0x00 of an empty stored block.
         self.assertEqual(self.deflate_echo(final_hello + b"\x00"), ("message", b"Hello"))
+        before = self.server.stats()["protocol_errors"]
         for trailing in (b"\x01\x02", b"\x00\x00\xff\xff", b"junk after the end"):
             with self.subTest(trailing=trailing):
                 self.assertEqual(self.deflate_echo(final_hello + trailing), ("close", 1007))
+        self.assertEqual(self.server.stats()["protocol_errors"] - before, 3)
 
 
 class JwtEdges(ServerTestCase):
