@@ -29,9 +29,9 @@ struct Range {
 };
 
 // Default_Ignorable_Code_Point (DerivedCoreProperties.txt) united with General_Category=Cf
-// (UnicodeData.txt), Unicode 14.0, sorted and merged. Generated with Perl's Unicode::UCD
-// (prop_invlist of both properties); every entry is checked against it in
-// tests/chat/names_test.cc.
+// (UnicodeData.txt), Unicode 14.0, sorted and merged; generated with Perl's Unicode::UCD
+// (prop_invlist of both properties). tests/chat/names_test.cc checks each range's ends and
+// neighbours; tests/integration/test_hardening.py every Cf code point Python's unicodedata knows.
 constexpr Range kIgnorableOrFormat[] = {
     {0x00AD, 0x00AD},   {0x034F, 0x034F},   {0x0600, 0x0605},   {0x061C, 0x061C},
     {0x06DD, 0x06DD},   {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},
@@ -139,15 +139,15 @@ bool is_extended_pictographic(char32_t cp) { return in_table(kExtendedPictograph
 bool hidden_here(char32_t prev, char32_t cp, char32_t next) {
     if (!is_hidden(cp)) return false;
     if (cp == kZeroWidthJoiner) {
-        // UTS #51 ED-16: an emoji ZWJ sequence joins emoji, each perhaps with its skin tone or
-        // presentation selector: "👩🏽‍💻", "🏳️‍🌈".
+        // An emoji ZWJ sequence joins emoji, each perhaps with its skin tone or presentation
+        // selector: "👩🏽‍💻", "🏳️‍🌈". Between anything else the joiner only hides.
         const bool after_emoji =
             is_extended_pictographic(prev) || is_emoji_modifier(prev) || prev == 0xFE0F;
         return !(after_emoji && is_extended_pictographic(next));
     }
     if (cp == 0xFE0E || cp == 0xFE0F) {
-        // UTS #51 ED-8 and ED-14c: a presentation selector follows an emoji character, or a
-        // keycap base ('0'-'9', '#', '*') before U+20E3.
+        // A presentation selector (text or emoji style) follows an emoji character, or a keycap
+        // base ('0'-'9', '#', '*') before U+20E3.
         const bool keycap_base = (prev >= '0' && prev <= '9') || prev == '#' || prev == '*';
         return !(is_extended_pictographic(prev) || (keycap_base && next == kKeycap));
     }

@@ -47,7 +47,7 @@ bool is_hidden(char32_t cp);
 // Whether cp, between prev and next (0 at either end of the string), hides something: true for
 // every hidden code point except U+200D ZERO WIDTH JOINER between two emoji ("👩‍💻") and the
 // variation selectors U+FE0E/U+FE0F right after an emoji or before the keycap U+20E3 ("1️⃣"),
-// which only choose how an emoji is drawn (UTS #51, emoji sequences).
+// which only choose how an emoji is drawn (Unicode's emoji sequences).
 bool hidden_here(char32_t prev, char32_t cp, char32_t next);
 // Unicode's Extended_Pictographic property (emoji-data.txt, Unicode 14.0).
 bool is_extended_pictographic(char32_t cp);

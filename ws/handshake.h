@@ -26,9 +26,9 @@ struct HandshakeConfig {
         allowed_origins;  // exact origins ("https://chat.example"); empty = any
 };
 
-// Outcome of check_upgrade. `key` and the lines of `extensions` view the request's buffer (valid while it is
-// unchanged); `subprotocol` views the chosen string in HandshakeConfig::subprotocols (valid while
-// the config is unchanged).
+// Outcome of check_upgrade. `key` and the lines of `extensions` view the request's buffer (valid
+// while it is unchanged); `subprotocol` views the chosen string in HandshakeConfig::subprotocols
+// (valid while the config is unchanged).
 struct UpgradeRequest {
     HttpError error = HttpError::kNone;
     std::string_view key;          // Sec-WebSocket-Key as sent (24 chars)

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     options.threads = std::max(1u, std::thread::hardware_concurrency());
     if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
     if (const char* admin = std::getenv("EPWS_ADMIN_TOKEN")) {
-        if (std::string e = chat::check_admin_token(admin); !e.empty()) return fail("EPWS_ADMIN_TOKEN: " + e);
+        std::string e = chat::check_admin_token(admin);
+        if (!e.empty()) return fail("EPWS_ADMIN_TOKEN: " + e);
         options.chat.admin_token = admin;
     }
     std::string err;

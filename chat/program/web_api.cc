@@ -196,7 +196,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 std::string credential(const ws::HttpRequest& req) {
     if (const std::string_view* auth = req.find("authorization")) {
         constexpr std::string_view kScheme = "bearer ";
-        if (auth->size() > kScheme.size() && ws::ascii_iequals(auth->substr(0, 7), kScheme))
+        const std::string_view scheme = auth->substr(0, kScheme.size());
+        if (auth->size() > kScheme.size() && ws::ascii_iequals(scheme, kScheme))
             return std::string(auth->substr(kScheme.size()));
         return {};
     }
