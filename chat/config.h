@@ -12,6 +12,7 @@ namespace epws::chat {
 
 struct ChatConfig {
     std::string jwt_secret;                  // empty: open development mode, trusts ?username=
+    std::string admin_token;                 // sees every connection in GET /api/connections
     size_t history = 1000;                   // messages kept per room for since / history
     size_t max_rooms = 1024;                 // rooms in the whole server
     uint32_t rooms_per_connection = 32;      // joins beyond it: error too_many_rooms

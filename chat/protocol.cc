@@ -39,7 +39,7 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
     {"bad_range", "the history range is empty or reversed"},
     {"bad_room", "the room name is not allowed"},
     {"bad_user", "the user name is not allowed"},
-    {"text_empty", "the text is empty or only whitespace"},
+    {"text_empty", "the text is empty or only whitespace and invisible characters"},
     {"text_too_long", "the text is longer than the server accepts"},
     {"control_characters", "the text holds control characters"},
     {"rate_limited", "too many messages; this one was dropped"},
@@ -190,7 +190,7 @@ ProtocolErrorCode check_text(std::string_view text, const ProtocolLimits& limits
         }
         const char32_t cp = next_code_point(text, i);
         if (is_control(cp)) return ProtocolErrorCode::kControlCharacters;
-        if (!is_space(cp) && !is_invisible_format(cp)) visible = true;
+        if (!is_space(cp) && !is_hidden(cp)) visible = true;  // U+3164 or U+2800 alone is blank
     }
     return visible ? ProtocolErrorCode::kNone : ProtocolErrorCode::kTextEmpty;
 }

@@ -55,7 +55,7 @@ enum class ProtocolErrorCode : uint8_t {
     // Field contents.
     kBadRoomName,       // fails is_valid_room_name
     kBadUserName,       // fails is_valid_user_name
-    kTextEmpty,         // text empty or only whitespace
+    kTextEmpty,         // text empty or only whitespace and hidden code points
     kTextTooLong,       // text over max_text_bytes
     kControlCharacters, // text holds a control character other than tab and newline
     // The application's refusals (never produced by the parser).

@@ -35,8 +35,10 @@ constexpr HttpRow kHttpTable[] = {
     {500, "internal error"},
     {401, "missing, invalid or expired token"},
     {429, "too many connections for this user"},
+    {400, "Host header is not host[:port]"},
+    {400, "more than one Sec-WebSocket-Version header"},
 };
-static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kTooManyConnections) + 1);
+static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kDuplicateWsVersion) + 1);
 
 struct CloseRow {
     CloseCode code;

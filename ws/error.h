@@ -19,8 +19,8 @@ enum class HttpError : uint8_t {
     kBadContentLength,     // a body is announced (we accept none) -> 400
     kMethodNotAllowed,     // upgrade with a method other than GET -> 405
     kUpgradeNeedsHttp11,   // upgrade on HTTP/1.0 -> 400
-    kMissingHost,          // no Host header (RFC 7230 §5.4) -> 400
-    kDuplicateHost,        // more than one Host header (RFC 7230 §5.4) -> 400
+    kMissingHost,          // HTTP/1.1 without a Host header (RFC 9112 §3.2) -> 400
+    kDuplicateHost,        // more than one Host header (RFC 9112 §3.2) -> 400
     kMissingUpgrade,       // no "Upgrade: websocket" -> 426 (plain HTTP on a WS-only path)
     kMissingConnection,    // "Connection" lacks the "Upgrade" token -> 400
     kMissingKey,           // no Sec-WebSocket-Key -> 400
@@ -32,6 +32,8 @@ enum class HttpError : uint8_t {
     kInternal,             // our own failure (OpenSSL refused to hash) -> 500
     kUnauthorized,         // the application refused the credentials -> 401
     kTooManyConnections,   // the application's per-user connection limit -> 429
+    kBadHost,              // a Host value that is not host[:port] (RFC 9112 §3.2) -> 400
+    kDuplicateWsVersion,   // more than one Sec-WebSocket-Version line -> 400
 };
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.

@@ -211,11 +211,13 @@ void ChatEndpoint::history(ws::ServerConnection& conn, const ClientMessage& m) {
     if (to - m.from + 1 > limit) to = m.from + limit - 1;
     Client& c = client_of(conn);
     shared_.bus.read_room(loop_index_, room->id(), m.from, to,
-                          [this, slot = slot_of(c), conn_id = c.conn_id, from = m.from, to,
+                          [this, slot = slot_of(c), conn_id = c.conn_id,
+                           from = std::max<uint64_t>(m.from, 1), to,
                            rid = OwnedRequestId(m.id), name = room->name()](const RoomRead& r) {
         Client* live = live_client(slot, conn_id);
         if (live == nullptr) return;
-        if (from < r.span.oldest && from <= r.span.last) {
+        // Seqs start at 1 (from 0 reads as 1): a gap names only numbers that existed and are gone.
+        if (from <= to && from < r.span.oldest && from <= r.span.last) {
             out_.clear();  // part of the range is no longer kept
             encode_gap(out_, name, from, std::min(to, r.span.oldest - 1), GapReason::kHistory);
             reply(*live->conn);

@@ -6,8 +6,7 @@
 #include <ctime>
 #include <optional>
 
-#include "chat/jwt.h"
-#include "chat/names.h"
+#include "chat/identity.h"
 #include "net/clock.h"
 #include "ws/server_connection.h"
 
@@ -16,13 +15,6 @@ namespace {
 
 // Everyone starts in it, and nobody can be outside it but by leaving.
 constexpr std::string_view kDefaultRoom = "lobby";
-
-std::optional<std::string> decoded_param(std::string_view query, std::string_view name) {
-    auto raw = ws::query_param(query, name);
-    std::string out;
-    if (!raw || !ws::percent_decode(*raw, out)) return std::nullopt;
-    return out;
-}
 
 }  // namespace
 
@@ -33,19 +25,10 @@ ChatEndpoint::ChatEndpoint(ChatShared shared, net::Loop& loop, size_t loop_index
 ChatEndpoint::~ChatEndpoint() = default;
 
 ws::HttpError ChatEndpoint::accept(ws::ServerConnection& conn, const ws::HttpRequest& req) {
-    auto username = decoded_param(req.query, "username");
-    std::string user;
-    if (!shared_.config.jwt_secret.empty()) {
-        auto token = decoded_param(req.query, "token");
-        if (!token) return ws::HttpError::kUnauthorized;
-        JwtResult r = verify_jwt(*token, shared_.config.jwt_secret, std::time(nullptr));
-        if (!r.ok() || (username && *username != r.user)) return ws::HttpError::kUnauthorized;
-        user = r.user;
-    } else {
-        // Open development mode: the name in the URL is trusted (said at start-up).
-        if (!username || !is_valid_user_name(*username)) return ws::HttpError::kUnauthorized;
-        user = *username;
-    }
+    // The same check as GET /api/whoami (chat/identity.h), so the page's answer holds here.
+    Identity identity = check_identity(shared_.config.jwt_secret, req.query, std::time(nullptr));
+    if (!identity.ok()) return ws::HttpError::kUnauthorized;
+    std::string user = std::move(identity.user);
     uint32_t id = shared_.users.connect(user);
     if (id == 0) return ws::HttpError::kTooManyConnections;
     uint32_t slot;

@@ -46,6 +46,14 @@ int main(int argc, char** argv) {
         }
         options.chat.jwt_secret = secret;
     }
+    if (const char* admin = std::getenv("EPWS_ADMIN_TOKEN")) {
+        // Bad usage, like a bad --admin-token: exit 2.
+        if (std::string e = chat::check_admin_token(admin); !e.empty()) {
+            std::fprintf(stderr, "epws: EPWS_ADMIN_TOKEN: %s\n", e.c_str());
+            return 2;
+        }
+        options.chat.admin_token = admin;
+    }
     std::string err;
     switch (chat::parse_options(argc, argv, options, err)) {
     case chat::ParseOutcome::kHelp:

@@ -272,6 +272,21 @@ const std::vector<Flag>& flags() {
         {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
          "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
          [](std::string_view v, C& c) { return read_secret(std::string(v), c.chat.jwt_secret); }},
+        {"--admin-token", "TOKEN", "bearer token that may read every connection in GET "
+         "/api/connections (visible in ps: prefer the file or EPWS_ADMIN_TOKEN); default none",
+         [](std::string_view v, C& c) {
+             std::string e = check_admin_token(v);
+             if (e.empty()) c.chat.admin_token = std::string(v);
+             return e;
+         }},
+        {"--admin-token-file", "PATH", "the admin token, read from a file (also EPWS_ADMIN_TOKEN)",
+         [](std::string_view v, C& c) {
+             std::string token;
+             std::string e = read_secret(std::string(v), token);
+             if (e.empty()) e = check_admin_token(token);
+             if (e.empty()) c.chat.admin_token = token;
+             return e;
+         }},
         {"--history", "N", "messages kept per room for since and history (default 1000)",
          chat_size(&ChatConfig::history, 0, 1000000)},
         {"--max-rooms", "N", "rooms in the whole server (default 1024)",
@@ -333,6 +348,14 @@ const std::vector<Flag>& flags() {
 }
 
 }  // namespace
+
+std::string check_admin_token(std::string_view v) {
+    // It travels in an Authorization header, so only characters a header value carries as-is.
+    if (v.size() < 16) return "the admin token must be at least 16 bytes";
+    for (char ch : v)
+        if (ch < 0x21 || ch > 0x7E) return "the admin token must be visible ASCII (no spaces)";
+    return "";
+}
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <vector>
+#include <string_view>
 
 #include "chat/config.h"
 #include "chat/redis/redis_url.h"
@@ -39,6 +40,9 @@ struct Options : ws::ServerConfig {
 // naming the flag and what is wrong with it.
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err);
+// "" or what is wrong with an admin token (--admin-token, its file, EPWS_ADMIN_TOKEN): at least
+// 16 bytes of visible ASCII.
+std::string check_admin_token(std::string_view token);
 // The --help text, with the defaults taken from a default-constructed config.
 std::string usage(const char* program);
 

@@ -3,6 +3,7 @@
 #include "chat/program/server_loop.h"
 
 #include <unistd.h>
+#include <ctime>
 
 #include "chat/program/stats.h"
 #include "chat/program/web_api.h"
@@ -79,9 +80,11 @@ void ServerLoop::add_routes() {
         whoami(process_.options.chat, req.query, reply);
     });
     routes_.add_http("/api/connections", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
-        // Every loop's /chat connections, through the shared registry (?id=N: one of them).
-        api_connections(req.query, index_, process_.options, process_.options.chat,
-                        process_.stats, process_.registry, reply);
+        // Every loop's /chat connections, through the shared registry (?id=N: one of them), as
+        // far as the request's token may see them.
+        const ChatConfig& chat = process_.options.chat;
+        api_connections(req.query, api_viewer(chat, req, std::time(nullptr)), index_,
+                        process_.options, chat, process_.stats, process_.registry, reply);
     });
     // The browser client, or 404.
     routes_.set_fallback([this](const ws::HttpRequest& req, ws::HttpReply& reply) {

@@ -343,6 +343,16 @@ TEST_SUITE("chat/protocol") {
             {R"( \n\t )", ProtocolErrorCode::kTextEmpty},
             {R"(\u3000\u00a0)", ProtocolErrorCode::kTextEmpty},
             {R"(\u200b)", ProtocolErrorCode::kTextEmpty},
+            // Hidden code points and blank fillers alone draw nothing (chat/names.h is_hidden).
+            {R"(\u3164)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u3164\u3164\u3164)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u2800\u2800)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u115f\u1160 \uffa0)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u200d\u200c\u2060\u00ad\u034f\u061c\ufeff)", ProtocolErrorCode::kTextEmpty},
+            {R"(\udb40\udc41\udb40\udc7f)", ProtocolErrorCode::kTextEmpty},  // tag characters
+            {R"(\ufe0f\n\u3000)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u3164x)", ProtocolErrorCode::kNone},
+            {R"(\u2801)", ProtocolErrorCode::kNone},  // a braille dot is visible
             {R"(  padded  )", ProtocolErrorCode::kNone},
             {R"(line\nline\ttab)", ProtocolErrorCode::kNone},
             {R"(a\u0000b)", ProtocolErrorCode::kControlCharacters},
