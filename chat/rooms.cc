@@ -146,6 +146,7 @@ RoomRegistry::Joined RoomRegistry::join(std::string_view name, const std::string
     } else {
         if (by_name_.size() >= max_rooms_) return j;  // kFull, before a token is taken
         if (may_create && !may_create()) {
+            ++create_refused_;
             j.status = JoinStatus::kCreateRefused;
             return j;
         }
@@ -213,6 +214,11 @@ std::vector<RoomRegistry::Info> RoomRegistry::list() {
         if (members > 0) out.push_back({name, members});  // docs: the rooms that have members
     }
     return out;
+}
+
+uint64_t RoomRegistry::create_refused() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return create_refused_;
 }
 
 size_t RoomRegistry::size() {

@@ -128,9 +128,10 @@ public:
     // The rooms with members.
     std::vector<Info> list();
     size_t size();
-    // Counters (any thread).
+    // Counters (any thread), for /stats: rooms made, forgotten, and not made for the rate.
     uint64_t created() const;
     uint64_t expired() const;
+    uint64_t create_refused() const;
 
 private:
     Room* create_locked(std::string_view name);
@@ -143,7 +144,7 @@ private:
     std::vector<uint32_t> free_ids_;            // expired slots, oldest first
     size_t free_head_ = 0;
     uint64_t epoch_state_;
-    uint64_t created_ = 0, expired_ = 0;
+    uint64_t created_ = 0, expired_ = 0, create_refused_ = 0;
 };
 
 // Users and how many connections each has open, across loops, for direct messages, the

@@ -139,6 +139,7 @@ TEST_SUITE("chat/rooms") {
         auto j = rooms.join("dev", "alice", 100, refuse);
         CHECK(j.status == RoomRegistry::JoinStatus::kCreateRefused);
         CHECK(asked == 1);
+        CHECK(rooms.create_refused() == 1);
         CHECK(rooms.find("dev", false) == nullptr);
         j = join(rooms, "dev", "alice");
         REQUIRE(j.status == RoomRegistry::JoinStatus::kJoined);

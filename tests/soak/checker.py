@@ -341,4 +341,5 @@ class ConnChecker:
         self.ledger.violation("server_error", f"{self.user}: {ev}")
 
     HANDLERS = {"message": _message, "gap": _gap, "history": _history, "presence": _presence,
-                "join": _notice, "leave": _notice, "pong": _pong, "error": _error}
+                "join": _notice, "leave": _notice, "presence_change": _notice, "pong": _pong,
+                "error": _error}
