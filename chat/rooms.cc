@@ -12,12 +12,14 @@ constexpr uint64_t kEpochMask = (uint64_t{1} << 53) - 1;
 
 }  // namespace
 
-bool Room::add_member(const std::string& user, uint64_t* change) {
+bool Room::add_member(const std::string& user, uint64_t* change, PresencePage* page,
+                      size_t page_limit) {
     std::lock_guard<std::mutex> lock(mu_);
     bool first = ++members_[user] == 1;
     // The state at the last notice: not a member, unless it left since (then it was one).
     if (first) pending_.try_emplace(user, false);
     if (change) *change = presence_changes_;
+    if (page) *page = page_locked({}, page_limit);
     return first;
 }
 
@@ -47,6 +49,10 @@ size_t Room::member_count() {
 
 PresencePage Room::page(std::string_view after, size_t limit) {
     std::lock_guard<std::mutex> lock(mu_);
+    return page_locked(after, limit);
+}
+
+PresencePage Room::page_locked(std::string_view after, size_t limit) {
     PresencePage p;
     p.count = members_.size();
     p.epoch = epoch_;
@@ -156,8 +162,7 @@ RoomRegistry::Joined RoomRegistry::join(std::string_view name, const std::string
     }
     j.status = JoinStatus::kJoined;
     // Under the registry's lock, so sweep() cannot expire the room before it has a member.
-    j.first = j.room->add_member(user, &j.change);
-    j.page = j.room->page({}, page_limit);
+    j.first = j.room->add_member(user, &j.change, &j.page, page_limit);
     return j;
 }
 

@@ -49,8 +49,11 @@ public:
     // all in one notice numbered 1, 2, ... per room (under the room's lock). *change, if given,
     // gets the number of the last notice published, so a new member can tell the notices its
     // presence reply already covers (number <= it) from the later ones.
-    // Returns true if this is the user's first connection in the room.
-    bool add_member(const std::string& user, uint64_t* change = nullptr);
+    // Returns true if this is the user's first connection in the room. page, if given, gets the
+    // first page_limit members after the join, taken under the same lock as *change, so the
+    // page and the notices numbered after *change agree.
+    bool add_member(const std::string& user, uint64_t* change = nullptr,
+                    PresencePage* page = nullptr, size_t page_limit = 0);
     // Returns true if it was the user's last connection in the room.
     bool remove_member(const std::string& user, uint64_t now_ms = 0);
     std::vector<std::string> members();
@@ -68,6 +71,7 @@ public:
 
 private:
     friend class RoomRegistry;
+    PresencePage page_locked(std::string_view after, size_t limit);
     const uint32_t id_;
     std::string name_;
     uint64_t epoch_;
