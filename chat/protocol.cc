@@ -497,8 +497,9 @@ void encode_presence_change(std::string& out, std::string_view room,
                             uint64_t count, uint64_t ts) {
     begin(out, "presence_change");
     str_field(out, "room", room);
-    string_array(out, "joined", joined);
-    string_array(out, "left", left);
+    // An empty list is left out: most notices are one join or one leave, sent to every member.
+    if (!joined.empty()) string_array(out, "joined", joined);
+    if (!left.empty()) string_array(out, "left", left);
     if (omitted != 0) uint_field(out, "omitted", omitted);
     uint_field(out, "count", count);
     uint_field(out, "ts", ts);

@@ -168,7 +168,7 @@ void encode_presence(std::string& out, std::string_view room,
                      std::span<const std::string_view> users, const PresenceTotals& totals,
                      const RequestId& id);
 // The joins and leaves of a room since its last notice, in one event (omitted: names left out
-// over the cap; count: members now).
+// over the cap; count: members now). An empty list is not written.
 void encode_presence_change(std::string& out, std::string_view room,
                             std::span<const std::string_view> joined,
                             std::span<const std::string_view> left, uint64_t omitted,

@@ -565,7 +565,7 @@ TEST_SUITE("chat/protocol") {
                      R"("left":["carol"],"count":41,"ts":8})");
         out.clear();
         encode_presence_change(out, "lobby", {}, left, 250, 41, 8);
-        CHECK(out == R"({"type":"presence_change","room":"lobby","joined":[],"left":["carol"],)"
+        CHECK(out == R"({"type":"presence_change","room":"lobby","left":["carol"],)"
                      R"("omitted":250,"count":41,"ts":8})");
     }
 

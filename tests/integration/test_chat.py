@@ -188,7 +188,7 @@ class Chat:
     async def expect_change(self, room, joined=(), left=(), deadline_s=IO_DEADLINE):
         """The next event is the presence_change of room with exactly these joins and leaves."""
         ev = await self.expect("presence_change", deadline_s, room=room)
-        if sorted(ev["joined"]) != sorted(joined) or sorted(ev["left"]) != sorted(left):
+        if sorted(ev.get("joined", [])) != sorted(joined) or sorted(ev.get("left", [])) != sorted(left):
             raise AssertionError(f"{self.name}: expected joined {joined} left {left}, got {ev}")
         return ev
 
@@ -196,7 +196,8 @@ class Chat:
         """Reads events until a presence_change of room listing `joined` (or `left`)."""
         return await self.until(
             lambda e: e["type"] == "presence_change" and e["room"] == room and
-            (joined is None or joined in e["joined"]) and (left is None or left in e["left"]),
+            (joined is None or joined in e.get("joined", [])) and
+            (left is None or left in e.get("left", [])),
             what, deadline_s)
 
     async def close(self):

@@ -94,9 +94,10 @@ def main():
     ap.add_argument("-j", type=int, default=50, help="single joins measured afterwards")
     ap.add_argument("--sources", type=int, default=16)
     ap.add_argument("--label", default=os.environ.get("EPWS_BIN", "epws"))
+    ap.add_argument("--server-flags", default="", help="more server flags, space-separated")
     a = ap.parse_args()
     with Server("--threads", "1", "--max-connections-per-ip", "0", "--idle-timeout", "0",
-                "--ping-interval", "0") as server:
+                "--ping-interval", "0", *a.server_flags.split()) as server:
         run = Run(server, a.sources)
         pid = server.proc.pid
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
