@@ -752,6 +752,13 @@ class SlowConsumer(ChatTestCase):
             for c, got in zip(watchers, results):
                 self.assertEqual([e["seq"] for e in got], list(range(1, n + 1)), c.name)
                 self.assertEqual([int(e["text"][:4]) for e in got], list(range(n)), c.name)
+            # Someone joins while `slow` is still skipped: its messages may be skipped (a gap
+            # tells it), but its presence notices are not, since nothing would tell it.
+            late = (await connect(s, "late"))[0]
+            watchers.append(late)
+            await join(late, "slow")
+            await watchers[0].until_change("slow", "late's join", joined="late")
+            seen_notices = []
 
             # Now `slow` reads: what it was sent, a slow_consumer gap, maybe more; together
             # every seq 1..n exactly once, in order.
@@ -774,6 +781,7 @@ class SlowConsumer(ChatTestCase):
                     order.append(("gap", ev["from"], ev["to"]))
                 else:
                     self.assertIn(ev["type"], NOTICES, ev)
+                    seen_notices.append(ev)
             self.assertTrue(gaps, f"no slow_consumer gap: the stalled reader got everything "
                                   f"({len(order)} events); make the flood bigger")
             if covered != list(range(1, n + 1)):
@@ -781,8 +789,15 @@ class SlowConsumer(ChatTestCase):
                           f"{summarize(order)}")
             # And it is live again.
             raw_send(sender, type="say", room="slow", text="after")
-            ev = await asyncio.to_thread(raw_reply, slow)
+            while True:
+                ev = await asyncio.to_thread(raw_event, slow)
+                if ev["type"] not in NOTICES:
+                    break
+                seen_notices.append(ev)
             self.assertEqual((ev["type"], ev.get("seq"), ev.get("text")), ("message", n + 1, "after"))
+            self.assertTrue([e for e in seen_notices if e["type"] == "presence_change" and
+                             "late" in e.get("joined", [])],
+                            f"the stalled reader missed late's join: {seen_notices[-5:]}")
         finally:
             await close_all(watchers)
             stop.set()
