@@ -226,7 +226,7 @@ uint64_t RoomRegistry::create_refused() const {
     return create_refused_;
 }
 
-size_t RoomRegistry::size() {
+size_t RoomRegistry::size() const {
     std::lock_guard<std::mutex> lock(mu_);
     return by_name_.size();
 }

@@ -131,7 +131,7 @@ public:
     };
     // The rooms with members.
     std::vector<Info> list();
-    size_t size();
+    size_t size() const;
     // Counters (any thread), for /stats: rooms made, forgotten, and not made for the rate.
     uint64_t created() const;
     uint64_t expired() const;
