@@ -46,6 +46,7 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
     {"not_in_room", "you have not joined this room"},
     {"too_many_rooms", "you have joined too many rooms"},
     {"unknown_user", "no such user is online"},
+    {"create_rate_limited", "you are creating rooms too fast; join an existing one or wait"},
     {"unauthorized", "the token is missing, invalid or expired"},
     {"username_mismatch", "the username differs from the token's subject"},
     {"unavailable", "messages cannot be ordered now (the message store is unreachable); try again"},
@@ -53,9 +54,11 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
 }};
 
 // The fields the parser reads; anything else is ignored. Index = slot in Fields::value.
-enum Field : uint8_t { kType, kRoom, kText, kTo, kSince, kFrom, kLimit, kId, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {"type",  "room", "text",  "to",
-                                                                   "since", "from", "limit", "id"};
+enum Field : uint8_t {
+    kType, kRoom, kText, kTo, kSince, kFrom, kLimit, kId, kAfter, kEpoch, kFieldCount
+};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "type", "room", "text", "to", "since", "from", "limit", "id", "after", "epoch"};
 
 struct Fields {
     std::array<simdjson::dom::element, kFieldCount> value;
@@ -219,6 +222,24 @@ ParseResult read_history(const Fields& f, const ProtocolLimits& limits, ClientMe
     return r;
 }
 
+// who: a page of members after `after` (a user name), at most `limit` (default and cap:
+// max_presence_names).
+ParseResult read_who(const Fields& f, const ProtocolLimits& limits, ClientMessage& m) {
+    m.limit = limits.max_presence_names;
+    if (f.present[kAfter]) {
+        ParseResult r = read_string(f, kAfter, m.after);
+        if (!r.ok()) return r;
+        if (!is_valid_user_name(m.after, limits.max_user_code_points))
+            return fail(ProtocolErrorCode::kBadUserName, kAfter);
+    }
+    if (f.present[kLimit]) {
+        ParseResult r = read_uint(f, kLimit, limits.max_presence_names, m.limit);
+        if (r.ok() && m.limit == 0) return fail(ProtocolErrorCode::kBadRange, kLimit);
+        return r;
+    }
+    return {};
+}
+
 // The fields of one message type, once the envelope (type, id) is known good.
 ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessage& m) {
     ParseResult r;
@@ -230,10 +251,17 @@ ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessa
             r = read_uint(f, kSince, kMaxSafeInteger, since);
             m.since = since;
         }
+        if (r.ok() && f.present[kEpoch]) {
+            uint64_t epoch = 0;
+            r = read_uint(f, kEpoch, kMaxSafeInteger, epoch);
+            m.epoch = epoch;
+        }
         return r;
     case MessageType::kLeave:
-    case MessageType::kWho:
         return read_room(f, limits, m.room);
+    case MessageType::kWho:
+        r = read_room(f, limits, m.room);
+        return r.ok() ? read_who(f, limits, m) : r;
     case MessageType::kSay:
         r = read_room(f, limits, m.room);
         return r.ok() ? read_text(f, limits, m.text) : r;
@@ -460,11 +488,31 @@ void encode_leave(std::string& out, std::string_view room, std::string_view user
 }
 
 void encode_presence(std::string& out, std::string_view room,
-                     std::span<const std::string_view> users, const RequestId& id) {
+                     std::span<const std::string_view> users, const PresenceTotals& totals,
+                     const RequestId& id) {
     begin(out, "presence");
     str_field(out, "room", room);
     string_array(out, "users", users);
+    uint_field(out, "count", totals.count);
+    key(out, "more");
+    out += totals.more ? "true" : "false";
+    if (totals.epoch != 0) uint_field(out, "epoch", totals.epoch);
     id_field(out, id);
+    out += '}';
+}
+
+void encode_presence_change(std::string& out, std::string_view room,
+                            std::span<const std::string_view> joined,
+                            std::span<const std::string_view> left, uint64_t omitted,
+                            uint64_t count, uint64_t ts) {
+    begin(out, "presence_change");
+    str_field(out, "room", room);
+    // An empty list is left out: most notices are one join or one leave, sent to every member.
+    if (!joined.empty()) string_array(out, "joined", joined);
+    if (!left.empty()) string_array(out, "left", left);
+    if (omitted != 0) uint_field(out, "omitted", omitted);
+    uint_field(out, "count", count);
+    uint_field(out, "ts", ts);
     out += '}';
 }
 
@@ -487,12 +535,15 @@ void encode_history(std::string& out, std::string_view room,
 }
 
 void encode_gap(std::string& out, std::string_view room, uint64_t from, uint64_t to,
-                GapReason reason) {
+                GapReason reason, uint64_t epoch) {
     begin(out, "gap");
     str_field(out, "room", room);
     uint_field(out, "from", from);
     uint_field(out, "to", to);
-    str_field(out, "reason", reason == GapReason::kHistory ? "history" : "slow_consumer");
+    str_field(out, "reason", reason == GapReason::kHistory        ? "history"
+                             : reason == GapReason::kSlowConsumer ? "slow_consumer"
+                                                                  : "expired");
+    if (epoch != 0) uint_field(out, "epoch", epoch);
     out += '}';
 }
 

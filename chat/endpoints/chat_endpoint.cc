@@ -13,8 +13,6 @@
 namespace epws::chat {
 namespace {
 
-// Everyone starts in it, and nobody can be outside it but by leaving.
-constexpr std::string_view kDefaultRoom = "lobby";
 
 }  // namespace
 
@@ -106,10 +104,8 @@ void ChatEndpoint::on_drain(ws::ServerConnection& conn) {
     for (Membership& m : c.rooms) {
         if (m.gap_from == 0) continue;
         // The client fell behind and was skipped: tell it exactly what it missed.
-        Room* room = shared_.rooms.by_id(m.room);
         out_.clear();
-        encode_gap(out_, room ? room->name() : std::string(), m.gap_from, m.gap_to,
-                   GapReason::kSlowConsumer);
+        encode_gap(out_, m.room_ptr->name(), m.gap_from, m.gap_to, GapReason::kSlowConsumer);
         m.gap_from = m.gap_to = 0;
         reply(conn);
     }
@@ -123,7 +119,7 @@ void ChatEndpoint::on_close(ws::ServerConnection& conn, uint16_t) {
     // other loop can be reading them then). A connection refused after accept never opened.
     conn.set_stats(nullptr);
     if (c.conn_id != 0) shared_.registry.remove(c.conn_id);
-    while (!c.rooms.empty()) leave(c, c.rooms.back().room, true);
+    while (!c.rooms.empty()) leave(c, c.rooms.back().room);
     auto it = user_slots_.find(c.user_id);
     if (it != user_slots_.end()) {
         std::erase(it->second, slot);
@@ -135,6 +131,8 @@ void ChatEndpoint::on_close(ws::ServerConnection& conn, uint16_t) {
 }
 
 void ChatEndpoint::tick(uint64_t now_ms) {
+    publish_presence();
+    if (now_ms >= next_sweep_ms_) sweep_rooms(now_ms);
     if (shared_.config.ping_interval_ms == 0 || now_ms < next_ping_ms_) return;
     if (next_ping_ms_ != 0) {
         // RFC 6455 §5.5.2: a ping the browser answers by itself, keeping proxies and the idle
@@ -155,6 +153,13 @@ ChatEndpoint::Client* ChatEndpoint::live_client(uint32_t slot, uint64_t conn_id)
 ChatEndpoint::Membership* ChatEndpoint::membership(Client& c, uint32_t room_id) {
     for (Membership& m : c.rooms)
         if (m.room == room_id) return &m;
+    return nullptr;
+}
+
+ChatEndpoint::Membership* ChatEndpoint::membership(Client& c, std::string_view room_name) {
+    // A member's room cannot expire, so its name is stable and read without a lock.
+    for (Membership& m : c.rooms)
+        if (m.room_ptr->name() == room_name) return &m;
     return nullptr;
 }
 

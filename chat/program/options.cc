@@ -131,6 +131,15 @@ Setter chat_size(T ChatConfig::*field, uint64_t lo, uint64_t hi) {
     };
 }
 
+Setter presence_names_flag() {
+    return [](std::string_view v, Options& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, 1, 10000, n);
+        if (e.empty()) c.chat.protocol.max_presence_names = n;
+        return e;
+    };
+}
+
 std::string parse_rate(std::string_view v, double& out) {
     double d = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
@@ -291,6 +300,17 @@ const std::vector<Flag>& flags() {
          chat_size(&ChatConfig::history, 0, 1000000)},
         {"--max-rooms", "N", "rooms in the whole server (default 1024)",
          chat_size(&ChatConfig::max_rooms, 1, 1000000)},
+        {"--room-idle-ttl", "SECONDS", "an empty room is forgotten (name, history) after it; a "
+         "later join makes it anew with a new epoch (default 300)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.room_idle_ttl_ms); }},
+        {"--room-create-rate", "PER_SECOND", "rooms one user may create per second, a token "
+         "bucket; over it: error create_rate_limited (default 0.1)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.room_create_rate); }},
+        {"--room-create-burst", "N", "that bucket's size (default 10)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.room_create_burst); }},
+        {"--presence-max-names", "N", "names in a presence reply or notice; the rest are "
+         "counted and paged with who after (default 100)",
+         presence_names_flag()},
         {"--rooms-per-connection", "N", "rooms one connection may join (default 32)",
          chat_size(&ChatConfig::rooms_per_connection, 1, 100000)},
         {"--connections-per-user", "N", "open /chat connections per user, over it: 429 (default 16)",

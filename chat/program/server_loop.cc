@@ -74,7 +74,7 @@ void ServerLoop::add_routes() {
     routes_.add_http("/healthz", [](const ws::HttpRequest&, ws::HttpReply& reply) { reply.body = "ok\n"; });
     routes_.add_http("/stats", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "application/json";
-        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget);
+        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget, process_.rooms);
     });
     routes_.add_http("/api/whoami", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
         whoami(process_.options.chat, req.query, reply);
