@@ -306,6 +306,21 @@ class OneServerPerPort(unittest.TestCase):
             first.stdout.close()
 
 
+# -- SIGHUP --------------------------------------------------------------------------------------
+
+class Sighup(Healthy, ServerTestCase):
+    FLAGS = ("--threads", "2")
+
+    def test_sighup_is_logged_and_every_connection_stays(self):
+        with self.server.ws("/echo") as c:
+            self.server.proc.send_signal(signal.SIGHUP)
+            poll_until(lambda: "SIGHUP" in self.server.stderr_text(), IO_DEADLINE, "the SIGHUP logged")
+            self.assertTrue(self.server.alive(), "SIGHUP's default action ends the process")
+            c.send_frame(TEXT, b"still here")
+            self.assertEqual(c.read_message(), (TEXT, b"still here"))
+        self.assertHealthy()
+
+
 # -- timeouts that count progress ------------------------------------------------------------------
 
 class ProgressTimeouts(Healthy, ServerTestCase):
