@@ -209,6 +209,9 @@ int describe_end(const ws::ClientConnection& c, uint16_t code, ws::ClientFailure
     case ws::ClientFailure::kOverflow:
         std::fprintf(out, "epws-cat: our output buffer refused a message\n");
         return kExitDropped;
+    case ws::ClientFailure::kTls:
+        std::fprintf(out, "epws-cat: the TLS handshake failed\n");
+        return kExitHandshake;
     }
     return kExitDropped;
 }
