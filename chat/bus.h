@@ -82,6 +82,9 @@ public:
     // Counters for /stats.
     virtual uint64_t published() const = 0;
     virtual uint64_t wakeups() const = 0;
+    // Any thread, for metrics: entries published that loop i has not drained yet (0 for a bus
+    // that cannot tell).
+    virtual uint64_t lag(size_t) const { return 0; }
 };
 
 }  // namespace epws::chat

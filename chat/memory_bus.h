@@ -38,6 +38,10 @@ public:
         sleeping_[loop].flag.store(false, std::memory_order_relaxed);
     }
     uint64_t published() const override { return ring_.claimed(); }
+    uint64_t lag(size_t loop) const override {
+        uint64_t claimed = ring_.claimed(), cursor = ring_.cursor(loop);
+        return claimed > cursor ? claimed - cursor : 0;  // two relaxed reads may cross
+    }
     uint64_t wakeups() const override { return wakeups_.load(std::memory_order_relaxed); }  // a count
 
     // Releases what no loop will drain any more (after the loops have stopped).

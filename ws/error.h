@@ -2,6 +2,7 @@
 // Layer: ws/. One table (error.cc) maps each cause to its HTTP status or close code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -33,6 +34,7 @@ enum class HttpError : uint8_t {
     kUnauthorized,         // the application refused the credentials -> 401
     kTooManyConnections,   // the application's per-user connection limit -> 429
 };
+constexpr size_t kHttpErrorCount = static_cast<size_t>(HttpError::kTooManyConnections) + 1;
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.
 enum class ProtocolError : uint8_t {
@@ -79,6 +81,8 @@ enum class CloseCode : uint16_t {
 int http_status(HttpError e);
 // The one-line reason put in the response body, e.g. "missing Sec-WebSocket-Key".
 std::string_view http_reason(HttpError e);
+// A stable snake_case name of the cause, for metric labels and logs ("bad_key").
+std::string_view http_error_name(HttpError e);
 
 // Close code to send for a protocol failure (1002, 1007, 1009, ...).
 CloseCode close_code(ProtocolError e);

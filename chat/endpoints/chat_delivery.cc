@@ -56,6 +56,7 @@ void ChatEndpoint::deliver_to_member(ws::ServerConnection& to, Group& group) {
     if (to.queued_bytes() > shared_.config.slow_consumer_bytes) {
         // A slow consumer gets no more room messages queued; it is told what it missed (a gap
         // event) once its output drains.
+        ++stats_.slow_skips;
         if (last != 0) {
             if (m->gap_from == 0) m->gap_from = std::max<uint64_t>(m->delivered + 1, 1);
             m->gap_to = last;

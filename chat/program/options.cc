@@ -239,6 +239,17 @@ const std::vector<Flag>& flags() {
         {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
          "claims (default " EPWS_WEB_ROOT ")",
          [](std::string_view v, C& c) { c.web_root = std::string(v); return std::string(); }},
+        {"--drain-seconds", "SECONDS", "on SIGTERM, close the WebSockets with 1001 spread over "
+         "this long (new upgrades get 503, /healthz 503); 0 = all at once (default 0)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 3600, c.drain_ms); }},
+        {"--metrics-port", "N", "also serve GET /metrics on 127.0.0.1:N, for a scraper that "
+         "should not reach the public port; 0 = none (default 0)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, 65535, n);
+             if (e.empty()) c.metrics_port = static_cast<uint16_t>(n);
+             return e;
+         }},
         {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
          "(default 65536)",
          [](std::string_view v, C& c) {

@@ -20,6 +20,8 @@ enum class ParseOutcome { kRun, kHelp, kError };
 struct Options : ws::ServerConfig {
     ChatConfig chat;
     std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
+    uint32_t drain_ms = 0;       // SIGTERM: WebSockets closed spread over this long (0: at once)
+    uint16_t metrics_port = 0;   // GET /metrics also on 127.0.0.1:this port (0: none)
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

@@ -13,13 +13,20 @@
 #include "net/peer_limit.h"
 #include "ws/server_config.h"
 
+namespace epws::net {
+struct LoopStats;
+}
+
 namespace epws::chat {
+
+struct ChatStats;
 
 // Owned by main; outlives every loop. Thread-safe (each member says how).
 struct Process {
     Process(const Options& o, Bus& b)
         : options(o), bus(b), rooms(o.chat.max_rooms), users(o.chat.connections_per_user),
-          stats(b.loops(), nullptr), peers(o.max_connections_per_ip) {}
+          stats(b.loops(), nullptr), chat_stats(b.loops(), nullptr),
+          loop_stats(b.loops(), nullptr), peers(o.max_connections_per_ip) {}
 
     const Options& options;
     Bus& bus;
@@ -29,6 +36,8 @@ struct Process {
     // Every loop's counters (net::Counter: any thread may read them), for /stats. Filled
     // before the loops start.
     std::vector<const ws::ServerStats*> stats;
+    std::vector<const ChatStats*> chat_stats;     // likewise, for /metrics
+    std::vector<const net::LoopStats*> loop_stats;
     std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
     net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next

@@ -2,8 +2,10 @@
 // Layer: chat/program/.
 #include "chat/program/server_loop.h"
 
+#include "chat/program/metrics.h"
 #include "chat/program/stats.h"
 #include "chat/program/web_api.h"
+#include "net/clock.h"
 #include "net/socket.h"
 #include "ws/http/static_files.h"
 
@@ -25,7 +27,11 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, u
     self->server_->share_connection_count(&process.connections);
     self->server_->share_peer_limit(&process.peers);
     process.stats[index] = &self->server_->stats();
+    process.chat_stats[index] = &self->chat_.stats();
+    process.loop_stats[index] = &self->loop_->stats();
     process.bus.attach(index, self->notifier_.get());
+    if (index == 0 && process.options.metrics_port != 0 && !self->start_metrics_server(err))
+        return nullptr;
     self->loop_->set_before_wait([raw = self.get()] { return raw->before_wait(); });
     return self;
 }
@@ -49,10 +55,22 @@ void ServerLoop::add_routes() {
     routes_.add_websocket("/broadcast", broadcast_);
     routes_.add_websocket("/chat", chat_);
     routes_.add_http("/echo", echo_over_http);
-    routes_.add_http("/healthz", [](const ws::HttpRequest&, ws::HttpReply& reply) { reply.body = "ok\n"; });
+    routes_.add_http("/healthz", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
+        // Draining: fail the health check so a load balancer stops sending here.
+        if (stopping_) {
+            reply.status = 503;
+            reply.body = "draining\n";
+            return;
+        }
+        reply.body = "ok\n";
+    });
     routes_.add_http("/stats", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "application/json";
         reply.body = stats_json(process_.stats, process_.bus);
+    });
+    routes_.add_http("/metrics", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
+        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply.body = render_metrics(process_, routes_);
     });
     routes_.add_http("/api/whoami", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
         whoami(process_.options.chat, req.query, reply);
@@ -70,16 +88,58 @@ void ServerLoop::add_routes() {
 
 int ServerLoop::before_wait() {
     process_.bus.awake(index_);
-    if (!stopping_ && process_.stopping.load(std::memory_order_acquire)) {  // set by main
+    int drain_wait = -1;
+    if (stopping_ || process_.stopping.load(std::memory_order_acquire)) {  // set by main
         stopping_ = true;
-        server_->shutdown();
+        drain_wait = drain();
     }
     size_t drained = delivery_.drain();
     outbox_.retry();
     chat_.tick(loop_->now_ms());
     if (drained == Delivery::kBatch) return 0;  // more may be waiting
     if (!outbox_.empty()) return 1;             // retry the refused publications soon
-    return process_.bus.prepare_to_sleep(index_) ? -1 : 0;
+    return process_.bus.prepare_to_sleep(index_) ? drain_wait : 0;
+}
+
+// GET /metrics alone on a loopback port, for a scraper kept off the public one. Its
+// connections share the process's caps and counts but not the main server's counters.
+bool ServerLoop::start_metrics_server(std::string& err) {
+    int fd = net::listen_tcp("127.0.0.1", process_.options.metrics_port, false, err);
+    if (fd < 0) return false;
+    metrics_routes_.add_http("/metrics", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
+        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply.body = render_metrics(process_, routes_);
+    });
+    metrics_server_ = std::make_unique<ws::Server>(*loop_, fd, process_.options, metrics_routes_);
+    if (!metrics_server_->start(err)) return false;
+    metrics_server_->share_connection_count(&process_.connections);
+    metrics_server_->share_peer_limit(&process_.peers);
+    return true;
+}
+
+int ServerLoop::drain() {
+    uint64_t now = net::monotonic_ms();
+    if (!drain_.started()) {
+        drain_.start(now, server_->open_websockets(), process_.options.drain_ms);
+        server_->refuse_upgrades();
+    } else if (shut_down_) {
+        return -1;
+    } else if (server_->open_websockets() == 0 || drain_.over(now)) {
+        shut_down_ = true;
+        if (metrics_server_) metrics_server_->shutdown();
+        server_->shutdown();  // the rest (if any) at once; the loop stops once all are gone
+        return -1;
+    }
+    if (size_t n = drain_.due(now); n > 0) {
+        // A hint for the client: this node is going; reconnect (to another one) after a short
+        // jittered delay, so the clients closed in the same step do not arrive together.
+        std::uniform_int_distribution<uint32_t> jitter(0, 999);
+        drain_.closed(server_->close_websockets(n, [&] {
+            return "server draining; reconnect in " + std::to_string(jitter(rng_)) + " ms";
+        }));
+    }
+    if (server_->open_websockets() == 0) return 0;  // shut down on the next round
+    return drain_.wait_ms(now);
 }
 
 }  // namespace epws::chat

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "chat/endpoints/broadcast_endpoint.h"
@@ -13,6 +14,7 @@
 #include "chat/endpoints/delivery.h"
 #include "chat/endpoints/echo_endpoint.h"
 #include "chat/endpoints/outbox.h"
+#include "chat/program/drain.h"
 #include "chat/program/process.h"
 #include "net/loop.h"
 #include "net/notifier.h"
@@ -41,6 +43,10 @@ private:
     // The loop's before-wait hook: delivers bus entries, retries refused publications, sends
     // heartbeats. Returns how long the loop may sleep (-1, 0 or milliseconds).
     int before_wait();
+    // A graceful stop, paced over --drain-seconds; returns how long the loop may sleep (-1: no
+    // limit). Closes with 1001, each reason carrying a reconnect hint.
+    int drain();
+    bool start_metrics_server(std::string& err);
 
     const size_t index_;
     Process& process_;
@@ -54,6 +60,11 @@ private:
     ws::Routes routes_;
     std::unique_ptr<ws::Server> server_;
     bool stopping_ = false;
+    PacedDrain drain_;
+    bool shut_down_ = false;
+    std::minstd_rand rng_{std::random_device{}()};  // the reconnect hints' jitter
+    ws::Routes metrics_routes_;                   // declared before its server, outlives it
+    std::unique_ptr<ws::Server> metrics_server_;  // --metrics-port, loop 0 only
 };
 
 }  // namespace epws::chat
