@@ -20,8 +20,9 @@ std::unique_ptr<SignalWatcher> SignalWatcher::create(Loop& loop, std::function<v
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);  // reload (chat/program/reload.h), never the default: exit
     if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) {
-        err = "cannot block SIGINT/SIGTERM";
+        err = "cannot block SIGINT/SIGTERM/SIGHUP";
         return nullptr;
     }
     int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -1,4 +1,4 @@
-// net/signals.h: SIGINT/SIGTERM delivered through a signalfd into the loop. Layer: net/.
+// net/signals.h: SIGINT/SIGTERM/SIGHUP delivered through a signalfd into the loop. Layer: net/.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,7 @@ namespace epws::net {
 
 class Loop;
 
-// Blocks SIGINT and SIGTERM for the calling thread (create it before starting any other
+// Blocks SIGINT, SIGTERM and SIGHUP for the calling thread (create it before starting any other
 // thread, so they inherit the mask) and ignores SIGPIPE, so a write to a closed socket
 // returns EPIPE instead of killing the process. on_signal(signo) runs on the loop thread.
 class SignalWatcher final : public Watcher {

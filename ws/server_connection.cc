@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "net/clock.h"
+#include "net/log.h"
+#include "net/socket.h"
 #include "ws/handshake.h"
 #include "ws/http/response.h"
 #include "ws/utf8.h"
@@ -147,6 +149,11 @@ void ServerConnection::reply_error(HttpError e) {
     out.clear();
     append_http_error(out, e);
     ++ctx_.stats.refused[static_cast<size_t>(e)];
+    if (net::log_enabled(net::LogLevel::kInfo)) {
+        std::string status = std::to_string(http_status(e)), peer = net::peer_address(fd());
+        net::log_limited(net::LogLevel::kInfo, "refused",
+                         {{"reason", http_error_name(e)}, {"status", status}, {"peer", peer}});
+    }
     send(as_bytes(out));
     state_ = State::kDone;
     set_timeout(ctx_.config.close_timeout_ms);
@@ -360,6 +367,11 @@ net::SendStatus ServerConnection::after_send(net::SendStatus s, uint32_t message
                 (s == net::SendStatus::kQueued && queued_bytes() > ctx_.config.max_output_bytes);
     if (over && !closed()) {
         ++ctx_.stats.closed_output_overflow;
+        if (net::log_enabled(net::LogLevel::kWarn)) {
+            std::string queued = std::to_string(queued_bytes()), peer = net::peer_address(fd());
+            net::log_limited(net::LogLevel::kWarn, "cut_output_overflow",
+                             {{"queued_bytes", queued}, {"peer", peer}, {"code", "1008"}});
+        }
         fail(ProtocolError::kOutputOverflow);
     }
     return s;
@@ -416,6 +428,12 @@ void ServerConnection::on_timeout() {
 
 void ServerConnection::on_close(net::CloseCause cause) {
     ++ctx_.stats.closes[static_cast<size_t>(cause)];
+    if (endpoint_ != Routes::kNoEndpoint && net::log_enabled(net::LogLevel::kDebug)) {
+        std::string code = std::to_string(peer_close_code_);
+        net::log_limited(net::LogLevel::kDebug, "close",
+                         {{"endpoint", ctx_.routes.websocket_path(endpoint_)},
+                          {"cause", net::close_cause_name(cause)}, {"peer_code", code}});
+    }
     ctx_.deflate.release(deflate_);  // dedicated zlib streams die with the connection
     if (endpoint_ != Routes::kNoEndpoint) {
         --ctx_.stats.websockets;

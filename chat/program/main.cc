@@ -2,6 +2,8 @@
 // Layer: chat/program/.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,8 +15,10 @@
 #include "chat/memory_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
+#include "chat/program/reload.h"
 #include "chat/program/server_loop.h"
 #include "chat/program/token_main.h"
+#include "net/log.h"
 #include "net/signals.h"
 #include "net/socket.h"
 
@@ -27,24 +31,79 @@ int fail(const std::string& what) {
     return 1;
 }
 
+// The defaults that depend on the machine and the environment, then the file and the flags.
+chat::ParseOutcome load_options(int argc, char** argv, chat::Options& options, std::string& err) {
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
+    return chat::parse_options(argc, argv, options, err);
+}
+
+// The effective configuration, every setting, as the first line of the log.
+void log_start(const chat::Options& options, uint16_t port, uint64_t nofile) {
+    std::vector<std::pair<std::string, std::string>> settings = chat::describe_config(options);
+    settings.emplace_back("listening-port", std::to_string(port));
+    settings.emplace_back("file-descriptor-limit", std::to_string(nofile));
+    settings.emplace_back("config", options.config_path.empty() ? "(none)" : options.config_path);
+    std::vector<net::LogField> fields;
+    for (const auto& [k, v] : settings) fields.push_back({k, v});
+    net::log(net::LogLevel::kInfo, "start", fields);
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+// SIGHUP: the file and the flags read again; a bad file is refused whole (the old settings
+// stay); what changed is applied by each loop on its own thread (Process::publish_config).
+void reload_config(int argc, char** argv, chat::Options& current, chat::Process& process,
+                   std::vector<std::unique_ptr<chat::ServerLoop>>& loops) {
+    chat::Options next;
+    std::string err;
+    if (load_options(argc, argv, next, err) != chat::ParseOutcome::kRun) {
+        net::log(net::LogLevel::kError, "reload_refused", {{"error", err}, {"kept", "the running configuration"}});
+        return;
+    }
+    chat::ConfigDiff diff = chat::diff_config(current, next);
+    if (!diff.needs_restart.empty())
+        net::log(net::LogLevel::kWarn, "reload_needs_restart",
+                 {{"settings", join(diff.needs_restart)}, {"kept", "until a restart"}});
+    chat::apply_reloadable(next, current);
+    net::set_log_level(current.log_level);
+    net::set_log_format(current.log_format);
+    net::log(net::LogLevel::kInfo, "reload",
+             {{"changed", diff.applied.empty() ? "nothing" : join(diff.applied)},
+              {"file", current.config_path.empty() ? "(none)" : current.config_path}});
+    if (diff.applied.empty()) return;
+    process.publish_config(std::make_shared<const chat::Options>(current));
+    for (auto& l : loops) l->notifier().notify();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "token") == 0) return chat::token_command(argc - 1, argv + 1);
     chat::Options options;
-    options.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
     std::string err;
-    switch (chat::parse_options(argc, argv, options, err)) {
+    switch (load_options(argc, argv, options, err)) {
     case chat::ParseOutcome::kHelp:
         std::fputs(chat::usage(argv[0]).c_str(), stdout);
         return 0;
     case chat::ParseOutcome::kError:
         std::fprintf(stderr, "epws: %s\n", err.c_str());
-        return 2;
+        // --check-config answers 0 or 1; a bad command line otherwise exits 2 (usage).
+        return options.check_config ? 1 : 2;
     case chat::ParseOutcome::kRun:
         break;
     }
+    if (options.check_config) {
+        std::printf("epws: configuration ok%s%s\n", options.config_path.empty() ? "" : ": ",
+                    options.config_path.c_str());
+        return 0;
+    }
+    net::set_log_level(options.log_level);
+    net::set_log_format(options.log_format);
     uint64_t nofile = net::raise_nofile_limit();
     chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
                         options.chat.max_rooms);
@@ -61,9 +120,16 @@ int main(int argc, char** argv) {
 
     // Signals are blocked before any thread starts, so every thread inherits the mask and
     // only loop 0's signalfd receives them.
+    // SIGHUP: every part that can reload registers its hook here.
+    chat::Options current = options;  // what the loops run with, as main last published it
+    chat::ReloadHooks reload;
+    reload.add("config", [&] { reload_config(argc, argv, current, process, loops); });
     auto signals = net::SignalWatcher::create(loops[0]->loop(), [&](int signo) {
+        if (signo == SIGHUP) return reload.run();
         if (process.stopping.exchange(true)) return;  // a second signal changes nothing
-        std::fprintf(stderr, "epws: signal %d: closing every connection with 1001\n", signo);
+        net::log(net::LogLevel::kInfo, "stopping",
+                 {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"},
+                  {"drain", std::to_string(current.drain_ms) + "ms"}});
         for (auto& l : loops) l->notifier().notify();
     }, err);
     if (!signals) return fail(err);
@@ -77,12 +143,14 @@ int main(int argc, char** argv) {
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
+    log_start(options, port, nofile);
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
     loops.clear();
     bus.release_undrained();  // entries still in the ring when the loops stopped
+    net::log(net::LogLevel::kInfo, "stopped");
     std::fprintf(stderr, "epws: stopped\n");
     return 0;
 }

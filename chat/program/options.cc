@@ -1,6 +1,8 @@
 // chat/options.cc: the flag table. Layer: chat/.
 #include "chat/program/options.h"
 
+#include "chat/program/config_file.h"
+
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -250,6 +252,20 @@ const std::vector<Flag>& flags() {
              if (e.empty()) c.metrics_port = static_cast<uint16_t>(n);
              return e;
          }},
+        {"--log-level", "LEVEL", "error, warn, info or debug (closes are logged at debug) "
+         "(default info)",
+         [](std::string_view v, C& c) {
+             return net::parse_log_level(v, c.log_level) ? std::string()
+                                                         : std::string("expects error, warn, info or debug");
+         }},
+        {"--log-format", "FORMAT", "text (one 'epws: TIME LEVEL EVENT key=value' line) or json "
+         "(one object a line) (default text)",
+         [](std::string_view v, C& c) {
+             if (v == "text") c.log_format = net::LogFormat::kText;
+             else if (v == "json") c.log_format = net::LogFormat::kJson;
+             else return std::string("expects text or json");
+             return std::string();
+         }},
         {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
          "(default 65536)",
          [](std::string_view v, C& c) {
@@ -265,11 +281,40 @@ const std::vector<Flag>& flags() {
 
 }  // namespace
 
+std::string set_option(std::string_view name, std::string_view value, Options& config) {
+    for (const Flag& f : flags())
+        if (f.name.substr(2) == name) return f.set(value, config);
+    return "unknown key (every flag of --help is a key, without its dashes)";
+}
+
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err) {
+    // The file first, whatever its place among the flags: every flag given overrides it.
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+        if (arg == "--check-config") config.check_config = true;
+        if (arg.substr(0, 9) == "--config=") config.config_path = std::string(arg.substr(9));
+        if (arg == "--config") {
+            if (i + 1 >= argc) {
+                err = "--config needs a value (FILE)";
+                return ParseOutcome::kError;
+            }
+            config.config_path = argv[++i];
+        }
+    }
+    if (!config.config_path.empty()) {
+        err = load_config_file(config.config_path, config);
+        if (!err.empty()) return ParseOutcome::kError;
+    }
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--check-config") continue;
+        if (arg == "--config") {
+            ++i;
+            continue;
+        }
+        if (arg.substr(0, 9) == "--config=") continue;
         std::string_view value;
         bool inline_value = false;
         if (size_t eq = arg.find('='); eq != std::string_view::npos) {
@@ -306,7 +351,9 @@ std::string usage(const char* program) {
         "(docs/chat-protocol.md); ws://HOST:PORT/echo echoes every message;\n"
         "ws://HOST:PORT/broadcast sends each message to every /broadcast client, on any loop;\n"
         "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters.\n"
-        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
+        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001 (paced over\n"
+        "--drain-seconds), exit 0. SIGHUP: reread --config and apply what can change live.\n"
+        "GET /metrics: Prometheus metrics.\n"
         "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {
@@ -316,7 +363,10 @@ std::string usage(const char* program) {
         if (f.name == "--threads") out += std::to_string(std::max(1u, std::thread::hardware_concurrency())) + ")";
         out += "\n";
     }
-    out += "  --help                       this text\n";
+    out += "  --config FILE                flags from FILE, one 'key = value' a line (the flag's\n"
+           "                               name without dashes; # comments); flags given override it\n"
+           "  --check-config               validate the flags and the file, say so, exit 0 or 1\n"
+           "  --help                       this text\n";
     return out;
 }
 

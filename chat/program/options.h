@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chat/config.h"
+#include "net/log.h"
 #include "ws/server_config.h"
 
 // The browser client's folder; the Makefile sets it to the repository's web/.
@@ -22,12 +23,19 @@ struct Options : ws::ServerConfig {
     std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
     uint32_t drain_ms = 0;       // SIGTERM: WebSockets closed spread over this long (0: at once)
     uint16_t metrics_port = 0;   // GET /metrics also on 127.0.0.1:this port (0: none)
+    std::string config_path;     // --config FILE (read before the flags, which override it)
+    bool check_config = false;   // --check-config: validate, print the result, exit 0 or 1
+    net::LogLevel log_level = net::LogLevel::kInfo;
+    net::LogFormat log_format = net::LogFormat::kText;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line
 // naming the flag and what is wrong with it.
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err);
+// Sets one flag by its name without the dashes ("max-message-bytes") from a text value, as the
+// command line would. "" or what is wrong (an unknown name included). For the config file.
+std::string set_option(std::string_view name, std::string_view value, Options& config);
 // The --help text, with the defaults taken from a default-constructed config.
 std::string usage(const char* program);
 

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "chat/bus.h"
@@ -44,6 +46,26 @@ struct Process {
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.
     std::atomic<bool> stopping{false};
+
+    // SIGHUP: main publishes a new configuration; each loop copies its reloadable settings
+    // into its own Options (ServerLoop::config_) before it next waits, so no setting is ever
+    // written while another thread reads it. The snapshot is immutable once published.
+    void publish_config(std::shared_ptr<const Options> next) {
+        std::lock_guard<std::mutex> lock(config_mu_);
+        config_ = std::move(next);
+        // release: a loop that sees the new generation (acquire) finds config_ set; the
+        // mutex orders the pointer itself.
+        config_generation.fetch_add(1, std::memory_order_release);
+    }
+    std::shared_ptr<const Options> latest_config() {
+        std::lock_guard<std::mutex> lock(config_mu_);
+        return config_;
+    }
+    std::atomic<uint64_t> config_generation{0};
+
+private:
+    std::mutex config_mu_;
+    std::shared_ptr<const Options> config_;
 };
 
 }  // namespace epws::chat

@@ -3,6 +3,7 @@
 #include "chat/program/server_loop.h"
 
 #include "chat/program/metrics.h"
+#include "chat/program/reload.h"
 #include "chat/program/stats.h"
 #include "chat/program/web_api.h"
 #include "net/clock.h"
@@ -22,7 +23,7 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, u
     int fd = net::listen_tcp(process.options.host, port, true, err);
     if (fd < 0) return nullptr;
     self->add_routes();
-    self->server_ = std::make_unique<ws::Server>(*self->loop_, fd, process.options, self->routes_);
+    self->server_ = std::make_unique<ws::Server>(*self->loop_, fd, self->config_, self->routes_);
     if (!self->server_->start(err)) return nullptr;
     self->server_->share_connection_count(&process.connections);
     self->server_->share_peer_limit(&process.peers);
@@ -37,9 +38,10 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, u
 }
 
 ServerLoop::ServerLoop(size_t index, Process& process, std::unique_ptr<net::Loop> loop)
-    : index_(index), process_(process), loop_(std::move(loop)), outbox_(process.bus),
-      delivery_(process.bus, index), broadcast_(outbox_),
-      chat_({process.options.chat, process.bus, process.rooms, process.users, process.registry},
+    : index_(index), process_(process), config_(process.options),
+      config_generation_(process.config_generation.load(std::memory_order_acquire)),
+      loop_(std::move(loop)), outbox_(process.bus), delivery_(process.bus, index), broadcast_(outbox_),
+      chat_({config_.chat, process.bus, process.rooms, process.users, process.registry},
             *loop_, index, outbox_) {
     delivery_.set_sink(Topic::kBroadcast, &broadcast_);
     delivery_.set_sink(Topic::kRoom, &chat_);
@@ -73,21 +75,24 @@ void ServerLoop::add_routes() {
         reply.body = render_metrics(process_, routes_);
     });
     routes_.add_http("/api/whoami", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
-        whoami(process_.options.chat, req.query, reply);
+        whoami(config_.chat, req.query, reply);
     });
     routes_.add_http("/api/connections", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
         // Every loop's /chat connections, through the shared registry (?id=N: one of them).
-        api_connections(req.query, index_, process_.options, process_.options.chat,
+        api_connections(req.query, index_, config_, config_.chat,
                         process_.stats, process_.registry, reply);
     });
     // The browser client, or 404.
     routes_.set_fallback([this](const ws::HttpRequest& req, ws::HttpReply& reply) {
-        ws::serve_static(process_.options.web_root, req, reply);
+        ws::serve_static(config_.web_root, req, reply);
     });
 }
 
 int ServerLoop::before_wait() {
     process_.bus.awake(index_);
+    // acquire: pairs with publish_config's release (a value check; the mutex does the rest).
+    if (process_.config_generation.load(std::memory_order_acquire) != config_generation_)
+        take_reloaded_config();
     int drain_wait = -1;
     if (stopping_ || process_.stopping.load(std::memory_order_acquire)) {  // set by main
         stopping_ = true;
@@ -104,23 +109,28 @@ int ServerLoop::before_wait() {
 // GET /metrics alone on a loopback port, for a scraper kept off the public one. Its
 // connections share the process's caps and counts but not the main server's counters.
 bool ServerLoop::start_metrics_server(std::string& err) {
-    int fd = net::listen_tcp("127.0.0.1", process_.options.metrics_port, false, err);
+    int fd = net::listen_tcp("127.0.0.1", config_.metrics_port, false, err);
     if (fd < 0) return false;
     metrics_routes_.add_http("/metrics", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
         reply.body = render_metrics(process_, routes_);
     });
-    metrics_server_ = std::make_unique<ws::Server>(*loop_, fd, process_.options, metrics_routes_);
+    metrics_server_ = std::make_unique<ws::Server>(*loop_, fd, config_, metrics_routes_);
     if (!metrics_server_->start(err)) return false;
     metrics_server_->share_connection_count(&process_.connections);
     metrics_server_->share_peer_limit(&process_.peers);
     return true;
 }
 
+void ServerLoop::take_reloaded_config() {
+    config_generation_ = process_.config_generation.load(std::memory_order_acquire);  // as above
+    if (std::shared_ptr<const Options> next = process_.latest_config()) apply_reloadable(*next, config_);
+}
+
 int ServerLoop::drain() {
     uint64_t now = net::monotonic_ms();
     if (!drain_.started()) {
-        drain_.start(now, server_->open_websockets(), process_.options.drain_ms);
+        drain_.start(now, server_->open_websockets(), config_.drain_ms);
         server_->refuse_upgrades();
     } else if (shut_down_) {
         return -1;

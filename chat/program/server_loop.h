@@ -46,10 +46,15 @@ private:
     // A graceful stop, paced over --drain-seconds; returns how long the loop may sleep (-1: no
     // limit). Closes with 1001, each reason carrying a reconnect hint.
     int drain();
+    void take_reloaded_config();
     bool start_metrics_server(std::string& err);
 
     const size_t index_;
     Process& process_;
+    // This loop's own settings: a copy of the process's, changed only on this thread when a
+    // reload is published (Process::publish_config); the server and endpoints read this one.
+    Options config_;
+    uint64_t config_generation_ = 0;
     std::unique_ptr<net::Loop> loop_;
     std::unique_ptr<net::Notifier> notifier_;
     Outbox outbox_;
