@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start the server on 127.0.0.1:8080
 #   make test       install what is missing, build, run every suite, print "N passed, N failed"
 #   make layers     check that no layer includes one above it
+#   make install    PREFIX, SYSCONFDIR, DESTDIR; make check-unit (deploy/deploy.mk)
 #   make format / make tidy
 
 # Build on every core unless the caller chose a -j (the sub-makes share its job slots).
@@ -134,5 +135,6 @@ clean:
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
+-include deploy/deploy.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/program/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)
