@@ -190,6 +190,7 @@ bool Connection::write_out() {
             return false;
         }
         out_.consume(r.bytes);
+        loop_.stats_.queued_bytes -= r.bytes;
     }
     return true;
 }
@@ -255,7 +256,10 @@ SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
 // Appends iov (less its first `skip` bytes) to the output buffer. A buffer that cannot grow
 // would leave a frame cut in two on the wire: the connection is closed instead.
 bool Connection::queue(const iovec* iov, int n, size_t skip) {
-    if (append_iov(out_, iov, n, skip)) return true;
+    size_t before = out_.size();
+    bool ok = append_iov(out_, iov, n, skip);
+    loop_.stats_.queued_bytes += out_.size() - before;  // a refused append may keep a part
+    if (ok) return true;
     close(CloseCause::kOutOfMemory);
     return false;
 }
@@ -281,6 +285,7 @@ void Connection::close(CloseCause cause) {
     state_ = State::kClosed;
     loop_.timers().cancel(&timer_);
     loop_.cork().drop(this);
+    loop_.stats_.queued_bytes -= out_.size();
     out_.release();
     in_.release();
     if (in_callback_ > 0) {

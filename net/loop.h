@@ -28,6 +28,8 @@ struct LoopStats {
     Counter buckets[kBuckets];  // wake-ups per bucket (not cumulative)
     Counter busy_us;            // their sum
     Counter wakeups;            // their count
+    Counter queued_bytes;       // output waiting in this loop's connections' buffers now
+                                // (what the kernel refused: the output budget in use)
     void observe(uint64_t us) {
         size_t b = 0;
         while (b < std::size(kBoundsUs) && us > kBoundsUs[b]) ++b;

@@ -220,6 +220,11 @@ void loop_metrics(Writer& w, Process& p) {
         // as the count, so count equals the +Inf bucket as the format requires.
         w.sample(std::string(kName) + "_count", loop, cumulative);
     }
+    w.family("epws_output_queued_bytes", "gauge",
+             "Bytes waiting in the loop's connections' output buffers (the output budget in use).");
+    for (size_t i = 0; i < p.loop_stats.size(); ++i)
+        if (const net::LoopStats* ls = p.loop_stats[i])
+            w.sample("epws_output_queued_bytes", label("loop", std::to_string(i)), ls->queued_bytes.load());
 }
 
 // The fields after the command name in /proc/self/stat (proc(5)): field 3 is fields[0].

@@ -134,7 +134,9 @@ int ServerLoop::drain() {
         server_->refuse_upgrades();
     } else if (shut_down_) {
         return -1;
-    } else if (server_->open_websockets() == 0 || drain_.over(now)) {
+    } else if (drain_.over(now) || open_websockets_everywhere() == 0) {
+        // Not when only this loop's are gone: it keeps draining the bus for the others (a loop
+        // that stopped would hold back the ring for every publisher).
         shut_down_ = true;
         if (metrics_server_) metrics_server_->shutdown();
         server_->shutdown();  // the rest (if any) at once; the loop stops once all are gone
@@ -148,8 +150,15 @@ int ServerLoop::drain() {
             return "server draining; reconnect in " + std::to_string(jitter(rng_)) + " ms";
         }));
     }
-    if (server_->open_websockets() == 0) return 0;  // shut down on the next round
+    if (open_websockets_everywhere() == 0) return 0;  // shut down on the next round
     return drain_.wait_ms(now);
+}
+
+size_t ServerLoop::open_websockets_everywhere() const {
+    size_t n = 0;
+    for (const ws::ServerStats* s : process_.stats)
+        if (s != nullptr) n += s->websockets.load();  // another loop's counter: a value only
+    return n;
 }
 
 }  // namespace epws::chat

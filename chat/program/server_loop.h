@@ -48,6 +48,7 @@ private:
     int drain();
     void take_reloaded_config();
     bool start_metrics_server(std::string& err);
+    size_t open_websockets_everywhere() const;
 
     const size_t index_;
     Process& process_;

@@ -10,7 +10,8 @@ import socket
 import subprocess
 import unittest
 
-from harness import CLOSE, IO_DEADLINE, TEXT, Server, close_payload, poll_until
+from harness import (BINARY, CLOSE, IO_DEADLINE, TEXT, RawClient, Server, build_frame,
+                     close_payload, poll_until)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
 
@@ -108,6 +109,27 @@ class Metrics(unittest.TestCase):
         self.assertGreater(after[("process_resident_memory_bytes", "")], 1 << 20)
         self.assertGreater(after[("process_open_fds", "")], 3)
         self.assertGreater(after[("process_start_time_seconds", "")], 1.6e9)
+
+    def test_the_output_budget_in_use_grows_for_a_reader_that_stops_and_returns_to_zero(self):
+        def queued():
+            m = parse(self.scrape())
+            return sum(v for (name, _), v in m.items() if name == "epws_output_queued_bytes")
+        c = RawClient(self.server.host, self.server.port, rcvbuf=4096)
+        try:
+            status, _, _ = c.handshake("/echo")
+            self.assertEqual(status, 101)
+            frame = build_frame(BINARY, b"q" * 65536)
+            c.sock.setblocking(False)
+            sent = 0
+            for _ in range(64):  # 4 MiB of echoes we never read
+                try:
+                    sent += c.sock.send(frame)
+                except BlockingIOError:
+                    break
+            poll_until(lambda: queued() > 65536, IO_DEADLINE, "queued output in the metrics")
+        finally:
+            c.close()
+        poll_until(lambda: queued() == 0, IO_DEADLINE, "the queued output released at close")
 
     def test_rooms_and_members_are_counted(self):
         with self.server.ws("/chat?username=metrics_user") as c:
