@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
+    signals.reset();  // it is watched by loop 0, which goes next
     loops.clear();
     bus.release_undrained();  // entries still in the ring when the loops stopped
     net::log(net::LogLevel::kInfo, "stopped");
