@@ -281,6 +281,12 @@ const std::vector<Flag>& flags() {
 
 }  // namespace
 
+std::vector<std::string_view> option_names() {
+    std::vector<std::string_view> out;
+    for (const Flag& f : flags()) out.push_back(f.name.substr(2));
+    return out;
+}
+
 std::string set_option(std::string_view name, std::string_view value, Options& config) {
     for (const Flag& f : flags())
         if (f.name.substr(2) == name) return f.set(value, config);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "chat/config.h"
 #include "net/log.h"
@@ -36,6 +38,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
 // Sets one flag by its name without the dashes ("max-message-bytes") from a text value, as the
 // command line would. "" or what is wrong (an unknown name included). For the config file.
 std::string set_option(std::string_view name, std::string_view value, Options& config);
+// Every flag's name without the dashes, in --help order (for the reload table's test).
+std::vector<std::string_view> option_names();
 // The --help text, with the defaults taken from a default-constructed config.
 std::string usage(const char* program);
 

@@ -2,6 +2,7 @@
 // which settings a reload applies (chat/program/reload.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "chat/program/config_file.h"
@@ -42,6 +43,17 @@ TEST_SUITE("chat/program/config_file") {
         CHECK(chat::apply_config_text("f", "rate = 1\nrate = 2\n", c).starts_with("f:2: 'rate' is set twice"));
         CHECK(chat::apply_config_text("f", "check-config = 1\n", c).find("command line only") != std::string::npos);
         CHECK(chat::apply_config_text("f", "Port = 1\n", c).starts_with("f:1: 'Port' is not a key"));
+    }
+
+    TEST_CASE("every flag is in the reload table, as reloadable or as needing a restart") {
+        // A new flag missing from chat/program/reload.cc would be silently ignored by SIGHUP.
+        std::vector<std::string> known;
+        for (const auto& [name, value] : chat::describe_config(chat::Options{})) known.push_back(name);
+        for (std::string_view flag : chat::option_names()) {
+            std::string name(flag == "jwt-secret-file" ? "jwt-secret" : flag);  // the same setting
+            CAPTURE(name);
+            CHECK(std::find(known.begin(), known.end(), name) != known.end());
+        }
     }
 
     TEST_CASE("a reload applies the live settings and names the ones that need a restart") {
