@@ -1,9 +1,12 @@
 # epws: the one build. Non-recursive; BUILD=release|debug|asan|tsan into build/$(BUILD)/.
 #   make            build build/release/epws
 #   make run        install what is missing, build, start the server on 127.0.0.1:8080
-#   make test       install what is missing, build, run every suite, print "N passed, N failed"
+#   make test       install what is missing, build release, ASan+UBSan and TSan, run every suite
+#                   against them, print "N passed, N failed" (the full gate CI runs; ~25 min)
+#   make check      the same for the release build only (no sanitizers, no fuzz): a few minutes
 #   make layers     check that no layer includes one above it
 #   make install    PREFIX, SYSCONFDIR, DESTDIR; make check-unit (deploy/deploy.mk)
+#   make testssl    testssl.sh against the TLS port: TLS 1.2+, no weak cipher, no vulnerability
 #   make format / make tidy
 
 # Build on every core unless the caller chose a -j (the sub-makes share its job slots).
@@ -14,7 +17,20 @@ endif
 endif
 
 BUILD ?= release
-CXX ?= g++
+# make's built-in default for CXX is g++; say so, so that a CXX from the caller wins.
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+# ccache, when installed (tests/deps.txt lists it), makes a rebuild of an unchanged file a cache
+# hit: every build in build/ shares one cache, keyed by the compiler flags. USE_CCACHE=0 turns
+# it off. The wrapper is added once: sub-makes inherit the wrapped CXX from the environment.
+USE_CCACHE ?= 1
+CCACHE := $(if $(filter 1,$(USE_CCACHE)),$(shell command -v ccache 2>/dev/null))
+ifneq ($(CCACHE),)
+ifeq ($(findstring ccache,$(CXX)),)
+CXX := $(CCACHE) $(CXX)
+endif
+endif
 O ?= build/$(BUILD)
 
 PKGS := openssl zlib simdjson
@@ -60,7 +76,7 @@ SERVER := $(O)/epws
 UNIT := $(O)/unit_tests
 TOOLS := $(TOOL_SRCS:tests/tools/%.cc=$(O)/tools/%)
 
-.PHONY: all run test unit integration deps layers format tidy clean bench tools
+.PHONY: all run test check unit integration deps layers format tidy clean bench tools testssl
 all: $(SERVER)
 
 $(O)/%.o: %.cc
@@ -92,23 +108,50 @@ run: deps
 unit: $(UNIT)
 	$(UNIT)
 
-# Every suite (doctest units, then integration tests against the real binary) for each
-# build in TEST_BUILDS, then one total line "N passed, N failed" for CI. A plain `make test`
-# runs the release build and the ASan+UBSan build.
+# `make test`: the full gate CI runs. Every suite (doctest units, bench units and smoke, python and
+# node integration, the browser suite on release) against each build in TEST_BUILDS (release and
+# ASan+UBSan), the threaded units and both integration suites under TSan, the fuzz smoke (its own
+# clang build), tests/fresh-machine.sh and `make layers`; then one line "N passed, N failed".
+# `make check`: the release build only, every suite against it, fresh-machine and layers (no
+# sanitizer builds, no fuzz smoke): a few minutes, for the edit-build-test loop.
 ifeq ($(BUILD),release)
 TEST_BUILDS ?= release asan
 else
 TEST_BUILDS ?= $(BUILD)
 endif
+# What each build needs for the suites. The tools (tests/tools/) are run by no suite: they are
+# built, to keep them compiling, in the release build only.
+SUITE_BINS = all build/$(1)/unit_tests build/$(1)/bench_tests build/$(1)/epws-bench
+
 test: deps
+	@echo "make test: the full gate, about 25 min of wall time (11 of CPU) on a busy 2-core machine."
+	@echo "  Most of it compiles three builds of everything, $(TEST_BUILDS) and tsan (ccache makes a"
+	@echo "  rebuild of unchanged files a cache hit), then runs the unit, bench, python, node and"
+	@echo "  browser suites against them, the fuzz smoke (a fourth, clang build of the codecs) and"
+	@echo "  fresh-machine, and the Autobahn conformance run (about 10 min: make conformance alone)."
+	@echo "  The release build and every suite alone, in minutes: make check"
 	@for b in $(TEST_BUILDS); do \
-	    $(MAKE) --no-print-directory BUILD=$$b all build/$$b/unit_tests tools \
-	        build/$$b/bench_tests build/$$b/epws-bench || exit 1; done
+	    $(MAKE) --no-print-directory BUILD=$$b $(call SUITE_BINS,$$b) || exit 1; done
+	@$(MAKE) --no-print-directory BUILD=release tools
 	@$(MAKE) --no-print-directory BUILD=tsan build/tsan/unit_tests build/tsan/epws
 	@$(MAKE) --no-print-directory layers
 	@BUILDS="$(TEST_BUILDS)" bash tests/run_all.sh
 
+check: deps
+	@echo "make check: the release build and every suite against it (no ASan, TSan, fuzz smoke or"
+	@echo "  Autobahn conformance run:"
+	@echo "  those are make test's); about 2 min of wall time (35 s of CPU) on 2 cores once ccache is"
+	@echo "  warm, plus about 2.5 min of CPU to compile from a cold cache; ends \"N passed, N failed\""
+	@$(MAKE) --no-print-directory BUILD=release $(call SUITE_BINS,release) tools
+	@$(MAKE) --no-print-directory layers
+	@BUILDS=release RUN_TSAN=0 RUN_FUZZ=0 RUN_CONFORMANCE=0 bash tests/run_all.sh
+
 tools: $(TOOLS)
+
+# A few minutes: a scan of a TLS-only server with a throw-away certificate (tests/testssl.sh).
+testssl:
+	@$(MAKE) --no-print-directory BUILD=release build/release/epws
+	@bash tests/testssl.sh build/release/epws
 
 # The layer arrows (docs/architecture.md): net/ includes no ws/ or chat/; ws/ (and ws/http/)
 # includes no chat/; the chat domain (chat/*) includes neither its endpoints nor the program;
@@ -136,5 +179,8 @@ clean:
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
 -include deploy/deploy.mk
+-include tests/conformance/conformance.mk
+-include ws/cat/cat.mk
+-include docs/docs.mk
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/chat/program/main.d $(TOOL_SRCS:%.cc=$(O)/%.d)

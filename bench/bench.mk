@@ -3,6 +3,7 @@
 #   make bench-bin     build $(O)/epws-bench (and the Beast peer when Boost is there)
 #   make bench-tests   build and run $(O)/bench_tests, then the smoke run against the real server
 #   make bench         install the peers, build, run bench/compare: bench/results/ and docs/benchmarks.md
+#   make bench-tls     wss:// beside ws:// on one epws (bench/tls_compare; also part of make bench)
 
 BENCH_LIB_SRCS := $(filter-out bench/main.cc,$(wildcard bench/*.cc))
 BENCH_LIB_OBJS := $(BENCH_LIB_SRCS:%.cc=$(O)/%.o)
@@ -13,7 +14,7 @@ BENCH_TESTS := $(O)/bench_tests
 BEAST_PEER := $(O)/peers/beast_server
 LWS_PEER := $(O)/peers/lws_server
 
-.PHONY: bench-bin bench-tests bench-peers
+.PHONY: bench-bin bench-tests bench-peers bench-tls
 
 $(BENCH): $(O)/bench/main.o $(BENCH_LIB_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -48,5 +49,10 @@ bench:
 	@bash bench/deps.sh
 	@$(MAKE) --no-print-directory BUILD=release bench-bin bench-peers
 	@/usr/bin/python3 bench/compare --build release   # also runs $(RING_BENCH) into the doc
+	@/usr/bin/python3 bench/tls_compare --build release
+
+bench-tls:
+	@$(MAKE) --no-print-directory BUILD=release build/release/epws build/release/epws-bench
+	@/usr/bin/python3 bench/tls_compare --build release
 
 -include $(BENCH_LIB_OBJS:.o=.d) $(O)/bench/main.d $(O)/bench/ring/ring_bench.d $(BENCH_TEST_SRCS:%.cc=$(O)/%.d)

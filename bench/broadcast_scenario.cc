@@ -83,7 +83,7 @@ void BroadcastRun::on_message(ws::ClientConnection& c, ws::Opcode op, std::span<
                        ": lost or reordered");
     ++next;
     ++conns_[tag].received;
-    if (h_.in_window()) {
+    if (h_.count_op()) {
         ++delivered_;
         report_.latency.record(now > s.sent_ns ? now - s.sent_ns : 0);
     }
@@ -137,6 +137,7 @@ Report BroadcastRun::run() {
     h_.begin_window(report_);
     h_.run_until([] { return false; }, now_ns() + seconds_ns(o_.duration_s), tick, wait_ms);
     h_.end_window(report_);
+    h_.extra_window(report_, tick, wait_ms);
     report_.operations = delivered_;
     report_.published = window_published_;
     sending_ = false;

@@ -2,7 +2,9 @@
 // steady rate; end-to-end latency from the *scheduled* send time (no coordinated omission),
 // deliveries/s, and per room: every member gets every seq exactly once, in order, all members
 // agree on which message each seq is. Layer: bench/. Speaks docs/chat-protocol.md by hand:
-// events are found by key (order-independent); our texts never hold quotes or escapes.
+// events are found by key (order-independent); our texts never hold quotes or escapes. With
+// --dialect socketio the same events travel as Socket.IO packets (Engine.IO 4: "0" open, "40"
+// connect, "2"/"3" ping/pong, "42[name,data]" events) to bench/peers/socketio/server.js.
 #include <unistd.h>
 
 #include <cstring>
@@ -69,13 +71,16 @@ private:
     };
     struct Room {
         std::string name;
-        std::string say_prefix;     // {"type":"say","room":"NAME","text":"
+        std::string say_prefix;     // {"type":"say","room":"NAME","text":" (Socket.IO: 42["say",{...)
         std::vector<uint64_t> ids;  // [seq - 1] = sender << 32 | its message number
         uint64_t said = 0;          // messages sent into it
     };
     void on_event(User& u, uint32_t tag, std::string_view json);
     void on_chat_message(User& u, uint32_t tag, std::string_view json);
     void send_text(User& u, std::string_view json_prefix, std::string_view body);
+    void send_raw(ws::ClientConnection& c, std::string_view text);
+    void on_socketio(User& u, ws::ClientConnection& c, std::string_view packet);
+    bool socketio() const { return o_.dialect == ChatDialect::kSocketIo; }
     void say_due();
     bool all_delivered() const;
     Report finish();
@@ -100,13 +105,35 @@ private:
 void ChatRun::send_text(User& u, std::string_view json_prefix, std::string_view body) {
     out_.assign(json_prefix);
     out_ += body;
-    out_ += "\"}";
+    out_ += socketio() ? "\"}]" : "\"}";
     if (u.conn)
         u.conn->send_message(ws::Opcode::kText, {reinterpret_cast<const std::byte*>(out_.data()), out_.size()});
 }
 
+void ChatRun::send_raw(ws::ClientConnection& c, std::string_view text) {
+    c.send_message(ws::Opcode::kText, {reinterpret_cast<const std::byte*>(text.data()), text.size()});
+}
+
+// Engine.IO 4 packet types: 0 open, 2 ping, 3 pong, 4 message; Socket.IO inside 4: 0 connect,
+// 1 disconnect, 2 event, 4 connect error. The server speaks first ("0{...}").
+void ChatRun::on_socketio(User& u, ws::ClientConnection& c, std::string_view packet) {
+    uint32_t tag = c.tag();
+    if (packet.substr(0, 2) == "42") return on_event(u, tag, packet.substr(2));
+    if (packet == "2") return send_raw(c, "3");  // the server's ping, answered at once
+    if (packet.substr(0, 1) == "0") return send_raw(c, "40");
+    if (packet.substr(0, 2) == "40") {
+        out_.assign("42[\"join\",\"");
+        out_ += rooms_[u.room].name;
+        out_ += "\"]";
+        return send_raw(c, out_);
+    }
+    h_.fail("user " + std::to_string(tag) + " got an unexpected Socket.IO packet: " +
+            std::string(packet.substr(0, 200)));
+}
+
 void ChatRun::on_open(ws::ClientConnection& c) {
     ++open_;
+    if (socketio()) return;  // the server's open packet comes first
     User& u = users_[c.tag()];
     // Out of lobby (everyone starts there: docs/chat-protocol.md), then into its own room. The
     // server handles one connection's messages in order, so the presence that answers the join
@@ -119,7 +146,9 @@ void ChatRun::on_open(ws::ClientConnection& c) {
 void ChatRun::on_message(ws::ClientConnection& c, ws::Opcode op, std::span<std::byte> p) {
     uint32_t tag = c.tag();
     if (op != ws::Opcode::kText) return h_.fail("user " + std::to_string(tag) + " got a binary frame");
-    on_event(users_[tag], tag, {reinterpret_cast<const char*>(p.data()), p.size()});
+    std::string_view text{reinterpret_cast<const char*>(p.data()), p.size()};
+    if (socketio()) return on_socketio(users_[tag], c, text);
+    on_event(users_[tag], tag, text);
 }
 
 void ChatRun::on_event(User& u, uint32_t tag, std::string_view json) {
@@ -165,7 +194,7 @@ void ChatRun::on_chat_message(User& u, uint32_t tag, std::string_view json) {
                            " back, expected " + std::to_string(u.acked));
         ++u.acked;
     }
-    if (h_.in_window()) {
+    if (h_.count_op()) {
         ++delivered_;
         report_.latency.record(now > s.sent_ns ? now - s.sent_ns : 0);
     }
@@ -208,12 +237,14 @@ Report ChatRun::run() {
                                         (o_.warmup_s + o_.duration_s + 2) * 1.5 / double(o_.rooms)) + 64;
     for (uint32_t r = 0; r < o_.rooms; ++r) {
         rooms_[r].name = prefix + "-" + std::to_string(r);
-        rooms_[r].say_prefix = "{\"type\":\"say\",\"room\":\"" + rooms_[r].name + "\",\"text\":\"";
+        rooms_[r].say_prefix = std::string(socketio() ? "42[\"say\"," : "") +
+                               "{\"type\":\"say\",\"room\":\"" + rooms_[r].name + "\",\"text\":\"";
         rooms_[r].ids.reserve(per_room);
     }
     for (uint32_t i = 0; i < users_.size() && !h_.failed(); ++i) {
         configs_[i] = h_.client_config();
-        configs_[i].path = o_.path + "?username=u" + std::to_string(i);
+        configs_[i].path = socketio() ? "/socket.io/?EIO=4&transport=websocket&username=u" + std::to_string(i)
+                                      : o_.path + "?username=u" + std::to_string(i);
         users_[i].room = i % o_.rooms;
         users_[i].conn = h_.connect(*this, i, err, &configs_[i]);
         if (!users_[i].conn) h_.fail("connect: " + err);
@@ -233,6 +264,7 @@ Report ChatRun::run() {
     h_.begin_window(report_);
     h_.run_until([] { return false; }, now_ns() + seconds_ns(o_.duration_s), tick, 1);
     h_.end_window(report_);
+    h_.extra_window(report_, tick, 1);
     report_.operations = delivered_;
     report_.published = window_said_;
     sending_ = false;

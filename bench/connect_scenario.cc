@@ -25,7 +25,7 @@ public:
             return h_.fail("a handshake or close failed (code " + std::to_string(code) + ", " +
                            std::string(ws::failure_name(f)) + ")");
         ++completed_;
-        if (h_.in_window()) ++measured_;
+        if (h_.count_op()) ++measured_;
         if (starting_) restart_.push_back(c.tag());
     }
 
@@ -64,6 +64,7 @@ Report ConnectRun::run() {
         h_.begin_window(report_);
         h_.run_until(never, now_ns() + seconds_ns(o_.duration_s), tick);
         h_.end_window(report_);
+        h_.extra_window(report_, tick);
         report_.operations = measured_;
         starting_ = false;
         restart_.clear();

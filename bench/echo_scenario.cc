@@ -79,7 +79,7 @@ void EchoRun::on_message(ws::ClientConnection& c, ws::Opcode op, std::span<std::
     uint64_t sent_at = sent_ns_[size_t(c.tag()) * o_.depth + s.received % o_.depth];
     ++s.received;
     --in_flight_;
-    if (h_.in_window()) {
+    if (h_.count_op()) {
         ++measured_;
         report_.latency.record(now - sent_at);
     }
@@ -109,6 +109,7 @@ Report EchoRun::run() {
     uint64_t cap = o_.messages;
     h_.run_until([&] { return cap != 0 && measured_ >= cap; }, t + seconds_ns(o_.duration_s));
     h_.end_window(report_);
+    h_.extra_window(report_);
     report_.operations = measured_;
     report_.wire_ratio = wire_ratio();
     sending_ = false;

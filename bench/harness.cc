@@ -33,8 +33,15 @@ bool Harness::init(std::string& err) {
         if (options_.server_pid == 0) return err = "--cpu C,S needs --server-pid", false;
         if (!pin_process(options_.server_pid, options_.server_cpu, err)) return false;
     }
+    if (options_.tls) {
+        tls_ = net::TlsClientContext::create({options_.ca_file, options_.insecure}, err);
+        if (!tls_) return false;
+        config_.tls = tls_.get();
+        config_.tls_name = options_.tls_name;
+    }
     loop_ = net::Loop::create(err);
     if (!loop_) return false;
+    init_syscall_counting();
     tty_ = !options_.quiet && isatty(STDERR_FILENO);
     started_ns_ = now_ns();
     next_progress_ns_ = started_ns_ + 1000000000u;
@@ -89,8 +96,36 @@ void Harness::close_all() {
     if (tty_) std::fprintf(stderr, "\r\033[K");
 }
 
+// Chooses the tool once per run; perf is attached now (disabled) so that switching it on at the
+// window's start costs one acknowledged write, not a process start.
+void Harness::init_syscall_counting() {
+    const Options& o = options_;
+    if (o.server_pid == 0 || o.scenario == Scenario::kIdle) return;
+    if (o.syscalls == SyscallChoice::kOff) {
+        syscall_note_ = "not counted (--syscalls off)";
+        return;
+    }
+    SyscallTool t = o.syscalls == SyscallChoice::kPerf     ? SyscallTool::kPerf
+                    : o.syscalls == SyscallChoice::kStrace ? SyscallTool::kStrace
+                                                           : detect_syscall_tool();
+    if (t == SyscallTool::kNone) {
+        syscall_note_ = "not counted: neither perf (raw_syscalls:sys_enter) nor strace works here";
+        return;
+    }
+    std::string err;
+    if (t == SyscallTool::kPerf && !perf_.start(t, o.server_pid, err)) {
+        syscall_note_ = "not counted: " + err;
+        return;
+    }
+    syscall_tool_ = t;
+}
+
 void Harness::begin_window(Report& r) {
     std::string err;
+    if (perf_.running() && !perf_.enable(err)) {
+        syscall_note_ = "not counted: " + err;
+        perf_.stop(err);
+    }
     r.has_server = options_.server_pid != 0 && sample_process(options_.server_pid, r.server_before, err);
     window_cpu_ns_ = self_cpu_ns();
     window_start_ns_ = now_ns();
@@ -106,7 +141,33 @@ void Harness::end_window(Report& r) {
     if (r.has_server && !sample_process(options_.server_pid, r.server_after, err)) {
         fail("the server died during the run: " + err);
     }
+    if (perf_.running()) {
+        r.syscall_tool = syscall_tool_name(SyscallTool::kPerf);
+        if (!perf_.disable(err) || (r.syscalls = perf_.stop(err)) < 0)
+            r.syscall_note = "not counted: " + err;
+    } else if (syscall_tool_ != SyscallTool::kStrace) {
+        r.syscall_note = syscall_note_;
+    }
     judge_bottleneck(r);
+}
+
+void Harness::extra_window(Report& r, const std::function<void()>& tick, int wait_ms) {
+    if (syscall_tool_ != SyscallTool::kStrace || failed()) return;
+    r.syscall_tool = syscall_tool_name(SyscallTool::kStrace);
+    SyscallCounter strace;
+    std::string err;
+    if (!strace.start(SyscallTool::kStrace, options_.server_pid, err)) {
+        r.syscall_note = "not counted: " + err;
+        return;
+    }
+    extra_ops_ = 0;
+    extra_open_ = true;
+    run_until([] { return false; }, now_ns() + 1500000000u, tick, wait_ms);
+    extra_open_ = false;
+    r.syscalls = strace.stop(err);
+    r.syscall_ops = extra_ops_;
+    if (r.syscalls < 0) r.syscall_note = "not counted: " + err;
+    else if (extra_ops_ == 0) r.syscall_note = "not counted: no operation completed under strace";
 }
 
 void Harness::fail(std::string why) {

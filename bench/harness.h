@@ -11,6 +11,7 @@
 #include "bench/options.h"
 #include "bench/proc_stats.h"
 #include "bench/report.h"
+#include "bench/syscall_counter.h"
 #include "net/loop.h"
 #include "ws/client_connection.h"
 
@@ -41,10 +42,20 @@ public:
     // The end of every scenario: close_all(), then the report says whether the run failed.
     Report finish(Report& report);
 
-    // The measured window: samples the server and our own CPU at both ends.
+    // The measured window: samples the server and our own CPU at both ends, and counts the
+    // server's system calls with perf when that works (--syscalls).
     void begin_window(Report& report);
     void end_window(Report& report);
     bool in_window() const { return window_open_; }
+    // Scenarios call this for each operation (echo, delivery, handshake): true if it falls in
+    // the measured window. It also counts the operations of the strace window.
+    bool count_op() {
+        if (extra_open_) ++extra_ops_;
+        return window_open_;
+    }
+    // Called right after end_window with the same tick: with --syscalls strace (or auto without
+    // perf) runs the load 1.5 s more under `strace -c -f` and fills report.syscalls from it.
+    void extra_window(Report& report, const std::function<void()>& tick = {}, int wait_ms = 10);
 
     // Records the first failure; run_until then returns false. Hot paths call it at most once.
     void fail(std::string why);
@@ -61,9 +72,11 @@ public:
 
 private:
     void show_progress(uint64_t now);
+    void init_syscall_counting();
 
     const Options& options_;
     ws::ClientConfig config_;
+    std::unique_ptr<net::TlsClientContext> tls_;  // wss:// only
     std::unique_ptr<net::Loop> loop_;
     std::string failure_;
     std::function<std::string()> progress_;
@@ -72,6 +85,11 @@ private:
     uint64_t window_start_ns_ = 0;
     uint64_t window_cpu_ns_ = 0;
     uint32_t next_source_ = 0;
+    SyscallTool syscall_tool_ = SyscallTool::kNone;
+    std::string syscall_note_;       // why system calls were not counted, if they were not
+    SyscallCounter perf_;            // started in init(), switched on for the window only
+    uint64_t extra_ops_ = 0;
+    bool extra_open_ = false;
     bool tty_ = false;
     bool window_open_ = false;
     bool stopping_ = false;

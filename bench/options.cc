@@ -24,9 +24,10 @@ bool parse_number(const std::string& s, double lo, double hi, double& out) {
 // "ws://127.0.0.1:8080/echo" -> host, port, path. Only loopback IPv4 (the rule: load only
 // goes to 127.0.0.0/8); "localhost" means 127.0.0.1.
 bool parse_url(const std::string& url, Options& o, std::string& err) {
-    const std::string scheme = "ws://";
-    if (url.rfind(scheme, 0) != 0) return err = "--url must start with ws:// (no TLS yet)", false;
-    std::string rest = url.substr(scheme.size());
+    o.tls = url.rfind("wss://", 0) == 0;
+    if (!o.tls && url.rfind("ws://", 0) != 0)
+        return err = "--url must start with ws:// or wss://", false;
+    std::string rest = url.substr(o.tls ? 6 : 5);
     size_t slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
     if (slash != std::string::npos) o.path = rest.substr(slash);
@@ -36,7 +37,7 @@ bool parse_url(const std::string& url, Options& o, std::string& err) {
     in_addr a{};
     if (inet_pton(AF_INET, o.host.c_str(), &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
         return err = "--url: host '" + o.host + "' is not a loopback IPv4 address (127.0.0.0/8)", false;
-    double port = 80;
+    double port = o.tls ? 443 : 80;
     if (colon != std::string::npos && !parse_number(authority.substr(colon + 1), 1, 65535, port))
         return err = "--url: bad port in '" + authority + "'", false;
     o.port = static_cast<uint16_t>(port);
@@ -76,6 +77,22 @@ bool parse_payload(Options& o, const std::string& v, std::string& err) {
     return true;
 }
 
+bool parse_dialect(Options& o, const std::string& v, std::string& err) {
+    if (v == "epws") o.dialect = ChatDialect::kEpws;
+    else if (v == "socketio") o.dialect = ChatDialect::kSocketIo;
+    else return err = "--dialect: expected epws or socketio, got '" + v + "'", false;
+    return true;
+}
+
+bool parse_syscalls(Options& o, const std::string& v, std::string& err) {
+    if (v == "auto") o.syscalls = SyscallChoice::kAuto;
+    else if (v == "perf") o.syscalls = SyscallChoice::kPerf;
+    else if (v == "strace") o.syscalls = SyscallChoice::kStrace;
+    else if (v == "off") o.syscalls = SyscallChoice::kOff;
+    else return err = "--syscalls: expected auto, perf, strace or off, got '" + v + "'", false;
+    return true;
+}
+
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"--url", [](Options& o, const std::string& v, std::string& e) { return parse_url(v, o, e); }},
@@ -93,7 +110,11 @@ const std::map<std::string, Setter>& setters() {
         {"--hold", number(&Options::hold_s, 0, 600, "--hold")},
         {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
         {"--payload", parse_payload},
+        {"--syscalls", parse_syscalls},
+        {"--dialect", parse_dialect},
         {"--cpu", parse_cpu},
+        {"--ca", [](Options& o, const std::string& v, std::string&) { return o.ca_file = v, true; }},
+        {"--tls-name", [](Options& o, const std::string& v, std::string&) { return o.tls_name = v, true; }},
         {"--json", [](Options& o, const std::string& v, std::string&) { return o.json_path = v, true; }},
     };
     return table;
@@ -130,6 +151,7 @@ bool parse_options(const std::vector<std::string>& args, Options& o, std::string
         const std::string& a = args[i];
         if (a == "--binary") o.binary = true;
         else if (a == "--quiet") o.quiet = true;
+        else if (a == "--insecure") o.insecure = true;
         else if (a == "--deflate") o.deflate = true;
         else if (a == "--deflate-no-context") o.deflate = o.deflate_no_context = true;
         else if (auto it = setters().find(a); it != setters().end()) {
@@ -153,6 +175,8 @@ bool parse_options(const std::vector<std::string>& args, Options& o, std::string
         if (o.path.find('?') != std::string::npos)
             return err = "chat: give the path without a query; ?username= is added per user", false;
     }
+    if (!o.tls && (o.insecure || !o.ca_file.empty() || !o.tls_name.empty()))
+        return err = "--insecure, --ca and --tls-name need a wss:// --url", false;
     if (o.deflate && o.scenario != Scenario::kEcho)
         return err = "--deflate is measured by the echo scenario only", false;
     return true;
@@ -171,7 +195,11 @@ Scenarios:
              an S-byte text R per second; end-to-end latency, deliveries/s, and every member must
              get every seq of its room exactly once, in order.
 Flags:
-  --url ws://127.0.0.1:PORT/PATH   target (loopback only; default ws://127.0.0.1:8080/echo)
+  --url ws://127.0.0.1:PORT/PATH   target (loopback only; default ws://127.0.0.1:8080/echo);
+                     wss:// speaks TLS, verifying the server's certificate and name
+  --ca FILE          wss://: trusted CA certificates (PEM; default: the system's store)
+  --tls-name NAME    wss://: SNI and the name the certificate must carry (default: the host)
+  --insecure         wss://: accept any certificate (benchmarks only)
   --server-pid PID   the server process: its CPU time and RSS are reported (strongly advised)
   --label NAME       the server's name in reports (default epws)
   -c C  connections (100)      -s S  payload bytes (20)       -d D  in flight per connection (16)
@@ -179,6 +207,9 @@ Flags:
   -p P  publishers (1)         --rate R  broadcast messages/s (0: as fast as possible);
                                chat: messages/s per user (default 1)
   --rooms R          chat: rooms (10)
+  --dialect D        chat: epws (default) or socketio (Engine.IO 4 over a WebSocket at
+                     /socket.io/?EIO=4&transport=websocket; join, say, message and presence
+                     events as bench/peers/socketio/server.js serves them, with a seq per room)
   --binary           binary frames (default text)
   --sources K        spread connections over source addresses 127.0.0.1..K
   --hold H           idle: seconds to hold before measuring (2)
@@ -189,6 +220,10 @@ Flags:
                      the server declines
   --deflate-no-context  --deflate, also offering server_ and client_no_context_takeover
   --payload KIND     echo payload: compressible (chat-like words, default) or random
+  --syscalls HOW     the server's system calls per operation: auto (default: perf if
+                     `perf stat -e raw_syscalls:sys_enter` works, else strace), perf (counted
+                     in the measured window), strace (a separate 1.5 s window after it: strace
+                     slows the server many times, so only its calls per operation are kept), off
 Exit status: 0 ok, 1 bad usage or set-up, 2 the run failed a correctness check (lost, corrupted
 or unexpected messages, dropped connections): then no figures are printed.
 )";

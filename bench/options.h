@@ -12,6 +12,13 @@ namespace epws::bench {
 
 enum class Scenario : uint8_t { kEcho, kBroadcast, kConnect, kIdle, kChat };
 
+// How system calls are counted (--syscalls): auto tries perf, then strace.
+enum class SyscallChoice : uint8_t { kAuto, kPerf, kStrace, kOff };
+
+// Which chat protocol the chat scenario speaks (--dialect): epws's (docs/chat-protocol.md) or
+// Socket.IO's events over Engine.IO 4 (bench/peers/socketio/server.js).
+enum class ChatDialect : uint8_t { kEpws, kSocketIo };
+
 // What echo payloads look like (--payload): chat-like words, or bytes deflate cannot shrink.
 enum class PayloadKind : uint8_t { kCompressible, kRandom };
 
@@ -37,12 +44,18 @@ struct Options {
     double rate = 0;                 // broadcast: messages/s over all publishers, 0: as fast as
                                      // possible; chat: messages/s per user (0: 1)
     uint32_t rooms = 10;             // chat: users are spread over this many rooms
+    ChatDialect dialect = ChatDialect::kEpws;  // chat: the protocol spoken
     uint32_t sources = 0;            // spread over 127.0.0.1..N (0: let the kernel choose)
     double hold_s = 2;               // idle: how long connections stay open before measuring
     int client_cpu = -1;             // --cpu C[,S]: pin ourselves to C ...
     int server_cpu = -1;             // ... and the server's threads to S
     std::string json_path;           // append one JSON line per run here ("-": stdout)
     bool quiet = false;              // no progress line even on a terminal
+    SyscallChoice syscalls = SyscallChoice::kAuto;  // the server's system calls per operation
+    bool tls = false;                // wss:// URL
+    bool insecure = false;           // --insecure: accept any certificate (benchmarks only)
+    std::string ca_file;             // --ca: trusted CAs for wss:// (default: the system's)
+    std::string tls_name;            // --tls-name: SNI and the name to verify (default: host)
 };
 
 // Parses argv (without argv[0]). On error returns false with one readable line in err.

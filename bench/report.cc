@@ -37,6 +37,17 @@ void add_latency_json(std::string& out, const Histogram& h) {
         (unsigned long long)h.percentile(0.999), (unsigned long long)h.max(), h.mean());
 }
 
+const char* op_name(Scenario s) {
+    switch (s) {
+    case Scenario::kEcho: return "echo";
+    case Scenario::kConnect: return "handshake";
+    case Scenario::kIdle: return "connection";
+    case Scenario::kBroadcast:
+    case Scenario::kChat: return "delivery";
+    }
+    return "op";
+}
+
 }  // namespace
 
 double Report::client_cpu_fraction() const {
@@ -51,6 +62,38 @@ double Report::server_cpu_fraction() const {
 double Report::server_ns_per_op() const {
     if (!has_server || operations == 0) return 0;
     return double(server_after.cpu_ns - server_before.cpu_ns) / double(operations);
+}
+
+namespace {
+
+double per_op(const Report& r, uint64_t before, uint64_t after) {
+    if (!r.has_server || r.operations == 0 || after < before) return 0;
+    return double(after - before) / double(r.operations);
+}
+
+}  // namespace
+
+double Report::server_user_ns_per_op() const {
+    return per_op(*this, server_before.user_ns, server_after.user_ns);
+}
+
+double Report::server_sys_ns_per_op() const {
+    return per_op(*this, server_before.sys_ns, server_after.sys_ns);
+}
+
+double Report::syscalls_per_op() const {
+    uint64_t ops = syscall_ops ? syscall_ops : operations;
+    if (syscalls < 0 || ops == 0) return -1;
+    return double(syscalls) / double(ops);
+}
+
+double Report::ctx_switches_per_op() const {
+    return per_op(*this, server_before.ctx_voluntary + server_before.ctx_involuntary,
+                  server_after.ctx_voluntary + server_after.ctx_involuntary);
+}
+
+double Report::voluntary_switches_per_op() const {
+    return per_op(*this, server_before.ctx_voluntary, server_after.ctx_voluntary);
 }
 
 double Report::server_bytes_per_connection() const {
@@ -80,6 +123,25 @@ void judge_bottleneck(Report& r) {
         r.warning = buf;
     }
 }
+
+namespace {
+
+void add_cpu_lines(std::string& out, const Report& r) {
+    const char* op = op_name(r.options.scenario);
+    add(out, "  %-22s %.0f ns per %s: user %.0f + system %.0f  (%.0f%% of a core)\n", "server CPU",
+        r.server_ns_per_op(), op, r.server_user_ns_per_op(), r.server_sys_ns_per_op(),
+        r.server_cpu_fraction() * 100);
+    if (r.syscalls_per_op() >= 0)
+        add(out, "  %-22s %.3f per %s  (%s%s)\n", "server syscalls", r.syscalls_per_op(), op,
+            r.syscall_tool.c_str(),
+            r.syscall_tool == "strace" ? ", a separate window: slowed server" : "");
+    else if (!r.syscall_note.empty())
+        add(out, "  %-22s %s\n", "server syscalls", r.syscall_note.c_str());
+    add(out, "  %-22s %.4f per %s  (voluntary %.4f: sleeps in the poller)\n", "server ctx switches",
+        r.ctx_switches_per_op(), op, r.voluntary_switches_per_op());
+}
+
+}  // namespace
 
 std::string format_table(const Report& r) {
     const Options& o = r.options;
@@ -121,9 +183,7 @@ std::string format_table(const Report& r) {
         if (o.scenario == Scenario::kIdle)
             add(out, "  %-22s %.0f\n", "server bytes/conn", r.server_bytes_per_connection());
         else
-            add(out, "  %-22s %.0f ns per %s  (%.0f%% of a core)\n", "server CPU",
-                r.server_ns_per_op(), o.scenario == Scenario::kConnect ? "handshake" : "op",
-                r.server_cpu_fraction() * 100);
+            add_cpu_lines(out, r);
         add(out, "  %-22s %.1f MiB -> %.1f MiB\n", "server RSS", double(r.server_before.rss_bytes) / 1048576,
             double(r.server_after.rss_bytes) / 1048576);
     } else {
@@ -159,6 +219,20 @@ std::string format_json(const Report& r) {
                  "\"server_rss_after\":%llu,\"server_bytes_per_connection\":%.1f",
             r.server_ns_per_op(), r.server_cpu_fraction(), (unsigned long long)r.server_before.rss_bytes,
             (unsigned long long)r.server_after.rss_bytes, r.server_bytes_per_connection());
+    if (r.has_server && o.scenario != Scenario::kIdle) {
+        add(out, ",\"server_user_ns_per_op\":%.1f,\"server_sys_ns_per_op\":%.1f,"
+                 "\"server_ctx_switches_per_op\":%.5f,\"server_voluntary_switches_per_op\":%.5f",
+            r.server_user_ns_per_op(), r.server_sys_ns_per_op(), r.ctx_switches_per_op(),
+            r.voluntary_switches_per_op());
+        if (r.syscalls_per_op() >= 0)
+            add(out, ",\"server_syscalls_per_op\":%.4f,\"syscalls_counted\":%lld,"
+                     "\"syscalls_over_ops\":%llu",
+                r.syscalls_per_op(), (long long)r.syscalls,
+                (unsigned long long)(r.syscall_ops ? r.syscall_ops : r.operations));
+        add(out, ",\"syscalls_from\":\"%s\"", r.syscall_tool.c_str());
+        if (r.syscalls_per_op() < 0)
+            add(out, ",\"syscalls_note\":\"%s\"", json_escape(r.syscall_note).c_str());
+    }
     add(out, ",\"client_cpu_fraction\":%.3f,\"client_bottleneck\":%s", r.client_cpu_fraction(),
         r.warning.empty() ? "false" : "true");
     out += '}';

@@ -172,6 +172,12 @@ JwtResult verify(std::string_view token, std::string_view secret, int64_t now) {
 
 } // namespace
 
+std::string secret_problem(std::string_view secret) {
+    if (secret.size() >= kMinSecretBytes) return "";
+    return "the secret must be at least " + std::to_string(kMinSecretBytes) + " bytes (it has " +
+           std::to_string(secret.size()) + ")";
+}
+
 std::string_view jwt_error_string(JwtError e) {
     switch (e) {
     case JwtError::kNone:

@@ -33,6 +33,15 @@ struct JwtResult {
     bool ok() const { return error == JwtError::kNone; }
 };
 
+// The shortest HS256 secret the server accepts (--jwt-secret, --jwt-secret-file,
+// EPWS_JWT_SECRET) and `epws token` signs with: a short secret is guessed offline from one token.
+inline constexpr size_t kMinSecretBytes = 16;
+
+// Empty when secret is one the server would accept; otherwise the reason, one line without the
+// secret. The server's flags and `epws token` both ask this, so a token is never minted with a
+// secret the server refuses at start-up.
+std::string secret_problem(std::string_view secret);
+
 // Tokens longer than this are refused as kMalformed before any work is done.
 inline constexpr size_t kMaxTokenBytes = 4096;
 

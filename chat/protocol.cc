@@ -97,18 +97,24 @@ ProtocolErrorCode map_json_error(simdjson::error_code e) {
 }
 
 // Files each known field in its slot; a known field seen twice is an error, since two readers of
-// one message (a proxy, a log, us) could otherwise disagree on which value counts.
+// one message (a proxy, a log, us) could otherwise disagree on which value counts. The first
+// duplicate is the error, but the walk goes on to the end so that an "id" after it is still
+// filed and the error can echo it (the first of two values is kept; it is never read).
 ParseResult collect_fields(simdjson::dom::object object, Fields& f) {
+    ParseResult first;
     for (const simdjson::dom::key_value_pair& kv : object) {
         for (size_t i = 0; i < kFieldCount; ++i) {
             if (kv.key != kFieldNames[i]) continue;
-            if (f.present[i]) return fail(ProtocolErrorCode::kDuplicateField, Field(i));
-            f.present[i] = true;
-            f.value[i] = kv.value;
+            if (f.present[i]) {
+                if (first.ok()) first = fail(ProtocolErrorCode::kDuplicateField, Field(i));
+            } else {
+                f.present[i] = true;
+                f.value[i] = kv.value;
+            }
             break;
         }
     }
-    return {};
+    return first;
 }
 
 // An integer 0..max written as an integer (no fraction, no exponent: simdjson types 1.0 and 1e2
@@ -251,9 +257,12 @@ ParseResult read_message(simdjson::dom::element root, const ProtocolLimits& limi
     simdjson::dom::object object;
     if (root.get_object().get(object)) return fail(ProtocolErrorCode::kNotObject);
     Fields f;
-    ParseResult r = collect_fields(object, f);
-    if (!r.ok()) return r;
-    r = read_id(f, limits, m.id); // first, so that later errors can echo it
+    const ParseResult duplicate = collect_fields(object, f);
+    // Two ids: neither is echoed, since either could be the one the client meant.
+    if (!duplicate.ok() && duplicate.field == kFieldNames[kId]) return duplicate;
+    // The id first, so that every later error, a duplicate of another field included, echoes it.
+    ParseResult r = read_id(f, limits, m.id);
+    if (!duplicate.ok()) return duplicate;
     if (!r.ok()) return r;
     if (!f.present[kType]) return fail(ProtocolErrorCode::kMissingType, kType);
     std::string_view type;

@@ -36,7 +36,8 @@ enum class ProtocolErrorCode : uint8_t {
     kNone,
     // The frame itself.
     kTooLarge,       // frame over max_frame_bytes
-    kInvalidUtf8,    // frame bytes are not UTF-8 (the WebSocket layer should have caught it)
+    kInvalidUtf8,    // frame bytes are not UTF-8: never sent on /chat, where the WebSocket layer
+                     // closes with 1007 first (RFC 6455 §8.1); kept for callers without it
     kBadJson,        // not JSON, trailing garbage, nesting over max_json_depth
     kBadEscape,      // a string escape is invalid: \x, or an unpaired surrogate \ud800
     kBadNumber,      // a number JSON cannot hold: 01, 1e400, 2^64
@@ -62,8 +63,9 @@ enum class ProtocolErrorCode : uint8_t {
     kNotInRoom,        // say / who / history on a room the sender has not joined
     kTooManyRooms,     // join over the per-connection room limit
     kUnknownUser,      // dm to a user with no open connection
-    kUnauthorized,     // missing, malformed, wrongly signed or expired token
-    kUserNameMismatch, // the URL's username differs from the token's subject
+    kUnauthorized,     // missing, malformed, wrongly signed or expired token: never an error
+                       // event, the handshake answers 401 (chat_handler.cc); kept so codes stay
+    kUserNameMismatch, // the URL's username differs from the token's subject: likewise a 401
     kInternal,         // the server's own failure
 };
 inline constexpr size_t kProtocolErrorCodeCount =
@@ -121,7 +123,10 @@ public:
     ProtocolParser& operator=(const ProtocolParser&) = delete;
 
     // Parses one complete text frame into out. On error, out.id is still set when the frame had
-    // a usable "id", so the error reply can echo it; the other fields are unspecified.
+    // a usable "id", so the error reply can echo it; the other fields are unspecified. The id is
+    // read once the frame is known to be one JSON object (so never with kTooLarge, kBadJson,
+    // kBadEscape, kBadNumber, kInvalidUtf8 or kNotObject) and given once and valid (so never
+    // with kBadId, or kDuplicateField on "id" itself); every other error carries it.
     // Unknown fields are ignored; a known field given twice is kDuplicateField.
     ParseResult parse(std::string_view frame, ClientMessage& out);
 

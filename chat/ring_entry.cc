@@ -12,7 +12,7 @@ RingEntry* RingEntry::make(Topic topic, uint32_t target, ws::Opcode op,
     if (frame_len > UINT32_MAX) return nullptr;
     void* mem = std::malloc(sizeof(RingEntry) + frame_len);
     if (mem == nullptr) return nullptr;
-    auto* e = new (mem) RingEntry{};
+    auto* e = new (mem) RingEntry();
     e->topic = topic;
     e->opcode = op;
     e->target = target;

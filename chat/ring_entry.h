@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "net/shared_bytes.h"
 #include "ws/frame.h"
 
 namespace epws::chat {
@@ -22,8 +23,9 @@ enum class Topic : uint8_t {
 // `frame` holds the complete WebSocket frame (header and payload) that every recipient is sent
 // as is, queued by reference while it waits. Immutable once published. Each holder (a loop that
 // has yet to pass it, a room's history, a reply being sent) keeps one reference; the last
-// release() frees it. The bus sets the count when it publishes the entry.
-struct RingEntry {
+// release() frees it. The bus sets the count when it publishes the entry. A connection that
+// cannot send it at once queues a reference (net::SharedBytes), never a copy.
+struct RingEntry final : net::SharedBytes {
     std::atomic<uint32_t> refs{1};
     Topic topic = Topic::kBroadcast;
     ws::Opcode opcode = ws::Opcode::kText;
@@ -46,13 +48,13 @@ struct RingEntry {
     static RingEntry* make(Topic topic, uint32_t target, ws::Opcode op,
                            std::span<const std::byte> payload);
     // Takes one more reference (a holder beyond those the bus counted).
-    void retain() {
+    void retain() override {
         // relaxed: the caller already holds a reference, which keeps the entry alive; the
         // release that pairs with this one orders the holder's reads.
         refs.fetch_add(1, std::memory_order_relaxed);
     }
     // Drops one reference; the last one frees the entry.
-    void release();
+    void release() override;
 
 private:
     std::byte* data() { return reinterpret_cast<std::byte*>(this + 1); }

@@ -42,4 +42,6 @@ check-unit: $(SERVER)
 	report=$$(systemd-analyze security --offline=true --threshold=$(EXPOSURE_MAX) "$$unit") || \
 	    { echo "$$report"; echo "check-unit: exposure above $(EXPOSURE_MAX)/10"; exit 1; }; \
 	echo "check-unit: $$(echo "$$report" | tail -n 1)"; \
-	"$$stage/usr/local/bin/epws" --config "$$stage/etc/epws/epws.conf" --check-config
+	sed -e "s|/usr/local/share/epws|$$stage/usr/local/share/epws|" "$$stage/etc/epws/epws.conf" \
+	    > "$$stage/epws.conf"; \
+	"$$stage/usr/local/bin/epws" --config "$$stage/epws.conf" --check-config

@@ -2,10 +2,15 @@
 // Layer: net/.
 #include "net/connection.h"
 
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "net/loop.h"
@@ -36,6 +41,7 @@ const char* close_cause_name(CloseCause cause) {
     case CloseCause::kLeftoverOverflow: return "leftover_overflow";
     case CloseCause::kOutOfMemory: return "out_of_memory";
     case CloseCause::kHandshakeFailed: return "handshake_failed";
+    case CloseCause::kOverBudget: return "over_budget";
     }
     return "unknown";
 }
@@ -44,8 +50,13 @@ Connection::Connection(Loop& loop, int fd, TransportPtr transport)
     : loop_(loop), transport_(std::move(transport)), fd_(fd) {
     timer_.owner = this;
     // Plain TCP is ready at once; a TLS transport starts its handshake and goes on from the
-    // connection's events (a failure now shows again, and closes, at the first event).
-    if (transport_->handshake(fd_) == HandshakeStatus::kDone) state_ = State::kOpen;
+    // connection's events (a failure now shows again, and closes, at the first event). One
+    // that finished already (the client's whole flight, and maybe its first request, had
+    // arrived) still waits for that first event, which the loop raises when it adopts the
+    // writable socket: the owner hears on_handshake_done() there, and the request that
+    // OpenSSL read along with the handshake, which epoll will never report, is read then.
+    if (transport_->handshake(fd_) == HandshakeStatus::kDone && !transport_->secure())
+        state_ = State::kOpen;
 }
 
 Connection::~Connection() {
@@ -62,9 +73,38 @@ void Connection::set_timeout(uint32_t ms) {
         loop_.timers().cancel(&timer_);
         return;
     }
-    // +1 tick: the wheel's clock lags real time by up to one tick, never fire early.
+    // From the loop's clock as of this wake-up, not the wheel's last tick: after a stall (a
+    // stopped process, a long batch) the wheel lags, and a deadline counted from it would
+    // already have passed for a client that just arrived. +1 tick: never fire early.
     uint32_t ticks = (ms + Loop::kTickMs - 1) / Loop::kTickMs + 1;
-    loop_.timers().schedule(&timer_, loop_.timers().now() + ticks);
+    loop_.timers().schedule(&timer_, loop_.current_tick() + ticks);
+}
+
+Connection::Drain Connection::take_drain_progress() {
+    // What the peer has taken: for TCP the bytes it acknowledged (tcp_info, Linux 4.1), else
+    // the fall of the kernel's unsent bytes (SIOCOUTQ), with our own queue's writes.
+    int outq = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &outq) != 0 || outq < 0) outq = 0;  // unknown: none waits there
+    bool pending = !out_.empty() || outq > 0;
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    uint32_t mark = 0;
+    bool progressed = false;
+    if (::getsockopt(fd_, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+        len >= offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked) {
+        mark = static_cast<uint32_t>(info.tcpi_bytes_acked);  // a change is all that counts
+        progressed = mark != drain_mark_;
+    } else {
+        mark = static_cast<uint32_t>(outq);
+        progressed = output_progress_ || mark < drain_mark_;
+    }
+    // The first deadline to pass while output waits only takes the mark: the peer then has one
+    // more period to show it takes anything.
+    Drain d{pending, pending && drain_marked_ && progressed, pending && !drain_marked_};
+    drain_marked_ = pending;
+    drain_mark_ = mark;
+    output_progress_ = false;
+    return d;
 }
 
 void Connection::expire() {
@@ -77,7 +117,13 @@ void Connection::on_events(uint32_t events) {
         close(CloseCause::kPollError);
         return;
     }
-    if (state_ == State::kHandshaking && !advance_handshake()) return;
+    if (state_ == State::kHandshaking) {
+        if (!advance_handshake()) return;
+        // The handshake may have finished on EPOLLOUT after an earlier EPOLLIN edge brought
+        // application data it left unread (TLS 1.3 clients send it with their Finished):
+        // read as if the socket had just become readable.
+        events |= EPOLLIN;
+    }
     if (events & EPOLLOUT) handle_writable();
     if (state_ != State::kClosed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
         loop_.cork().begin(this);
@@ -92,6 +138,8 @@ bool Connection::advance_handshake() {
     switch (transport_->handshake(fd_)) {
     case HandshakeStatus::kDone:
         state_ = State::kOpen;
+        call_owner([this] { on_handshake_done(); });
+        if (state_ == State::kClosed) return false;
         // Anything sent meanwhile waits in out_; EPOLLOUT may not come again, so write it now.
         if (!out_.empty() && !write_out()) return false;
         return true;
@@ -149,7 +197,10 @@ bool Connection::deliver(std::byte* data, size_t len) {
     if (used < len) {
         if (state_ == State::kDraining) return true;
         size_t rest = len - used;
-        if (rest > kMaxLeftover) {
+        // Under backpressure a protocol may stop consuming whole messages (pipelined HTTP
+        // requests): what it left, at most one read, is offered again once the output drains.
+        // Otherwise only a partial header may be left.
+        if (rest > kMaxLeftover && !output_over_mark()) {
             close(CloseCause::kLeftoverOverflow);
             return false;
         }
@@ -173,26 +224,54 @@ void Connection::handle_writable() {
     if (read_pending_ && state_ == State::kOpen) {
         read_pending_ = false;
         loop_.cork().begin(this);
+        // What the protocol left while paused comes first, whether or not the kernel has more.
+        if (!in_.empty() && !redeliver()) {
+            loop_.cork().end();
+            return;
+        }
         handle_readable(true);  // read until EAGAIN: the edge was consumed while paused
         loop_.cork().end();
     }
 }
 
-// Writes the output buffer until it empties or the kernel says EAGAIN. False if closed.
+// Offers the kept input again on its own. False if the connection closed or paused again.
+bool Connection::redeliver() {
+    std::byte* buf = loop_.scratch();
+    size_t have = in_.size();
+    std::memcpy(buf, in_.readable().data(), have);
+    in_.release();
+    if (!deliver(buf, have)) return false;
+    if (state_ == State::kOpen && output_over_mark()) {
+        read_pending_ = true;  // still over the mark: wait for the next drain
+        return false;
+    }
+    return state_ == State::kOpen;
+}
+
+// Writes the output queue until it empties or the kernel says EAGAIN. False if closed.
 bool Connection::write_out() {
+    constexpr int kGather = 64;  // pieces per writev: enough to fill a socket buffer
     while (!out_.empty()) {
-        auto pending = out_.readable();
-        iovec iov{pending.data(), pending.size()};
-        IoResult r = transport_->writev(fd_, &iov, 1);
+        iovec iov[kGather];
+        int n = out_.gather(iov, kGather);
+        IoResult r = transport_->writev(fd_, iov, n);
         if (r.status == IoStatus::kWouldBlock) return true;
         if (r.status != IoStatus::kOk) {
             close(cause_of(r.status, CloseCause::kWriteError));
             return false;
         }
+        size_t before = out_.owned_bytes();
         out_.consume(r.bytes);
-        loop_.stats_.queued_bytes -= r.bytes;
+        account_copies(before);
+        if (r.bytes > 0) output_progress_ = true;
     }
     return true;
+}
+
+// Tells the loop's output budget how the queue's copies changed since `before`.
+void Connection::account_copies(size_t before) {
+    size_t now = out_.owned_bytes();
+    if (now != before) loop_.budget().add(static_cast<int64_t>(now) - static_cast<int64_t>(before));
 }
 
 SendStatus Connection::send(std::span<const std::byte> a, std::span<const std::byte> b,
@@ -210,16 +289,19 @@ size_t iov_total(const iovec* iov, int n) {
     return total;
 }
 
-// Appends iov to out, skipping its first `skip` bytes. False if out refused the bytes.
-bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
+// Appends iov to out, skipping its first `skip` bytes: by reference where shared names an owner,
+// else copied. False if a copy could not be made.
+bool append_iov(OutputQueue& out, const iovec* iov, int n, size_t skip, SharedBytes* const* shared) {
     for (int i = 0; i < n; ++i) {
         size_t len = iov[i].iov_len;
         if (skip >= len) {
             skip -= len;
             continue;
         }
-        if (!out.append(static_cast<const std::byte*>(iov[i].iov_base) + skip, len - skip))
-            return false;
+        auto* p = static_cast<const std::byte*>(iov[i].iov_base) + skip;
+        SharedBytes* owner = shared ? shared[i] : nullptr;
+        bool ok = owner ? out.append_shared(p, len - skip, owner) : out.append_copy(p, len - skip);
+        if (!ok) return false;
         skip = 0;
     }
     return true;
@@ -227,7 +309,7 @@ bool append_iov(Buffer& out, const iovec* iov, int n, size_t skip) {
 
 }  // namespace
 
-SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
+SendStatus Connection::sendv(const iovec* iov, int n, bool force, SharedBytes* const* shared) {
     if (state_ != State::kOpen && state_ != State::kHandshaking) return SendStatus::kDropped;
     size_t total = iov_total(iov, n);
     Cork& cork = loop_.cork();
@@ -239,7 +321,7 @@ SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
     }
     if (!out_.empty() || state_ == State::kHandshaking) {
         if (!force && out_.size() + total > out_cap_) return SendStatus::kDropped;
-        return queue(iov, n, 0) ? SendStatus::kQueued : SendStatus::kDropped;
+        return queue(iov, n, 0, shared) ? SendStatus::kQueued : SendStatus::kDropped;
     }
     // One writev for all of it (the kernel takes at most IOV_MAX pieces: callers pass fewer).
     IoResult r = transport_->writev(fd_, iov, n);
@@ -250,15 +332,15 @@ SendStatus Connection::sendv(const iovec* iov, int n, bool force) {
     size_t sent = r.status == IoStatus::kOk ? r.bytes : 0;
     if (sent == total) return SendStatus::kSent;
     // Keep what the kernel refused; EPOLLOUT (edge-triggered) tells us when to go on.
-    return queue(iov, n, sent) ? SendStatus::kQueued : SendStatus::kDropped;
+    return queue(iov, n, sent, shared) ? SendStatus::kQueued : SendStatus::kDropped;
 }
 
 // Appends iov (less its first `skip` bytes) to the output buffer. A buffer that cannot grow
 // would leave a frame cut in two on the wire: the connection is closed instead.
-bool Connection::queue(const iovec* iov, int n, size_t skip) {
-    size_t before = out_.size();
-    bool ok = append_iov(out_, iov, n, skip);
-    loop_.stats_.queued_bytes += out_.size() - before;  // a refused append may keep a part
+bool Connection::queue(const iovec* iov, int n, size_t skip, SharedBytes* const* shared) {
+    size_t before = out_.owned_bytes();
+    bool ok = append_iov(out_, iov, n, skip, shared);
+    account_copies(before);
     if (ok) return true;
     close(CloseCause::kOutOfMemory);
     return false;
@@ -285,8 +367,9 @@ void Connection::close(CloseCause cause) {
     state_ = State::kClosed;
     loop_.timers().cancel(&timer_);
     loop_.cork().drop(this);
-    loop_.stats_.queued_bytes -= out_.size();
-    out_.release();
+    size_t before = out_.owned_bytes();
+    out_.clear();
+    account_copies(before);
     in_.release();
     if (in_callback_ > 0) {
         close_deferred_ = true;
@@ -299,11 +382,16 @@ void Connection::close(CloseCause cause) {
 void Connection::finish_close(CloseCause cause) {
     on_close(cause);
     loop_.retire(this);
-    if (cause == CloseCause::kTimeout) {
+    // An orderly end says so inside the transport too (TLS close_notify, RFC 8446 §6.1), so
+    // the peer can tell it from a truncation; a failed or timed-out one just goes.
+    if (!shut_wr_ && (cause == CloseCause::kLocal || cause == CloseCause::kPeerEof))
+        transport_->shutdown(fd_);
+    if (cause == CloseCause::kTimeout || cause == CloseCause::kOverBudget) {
         // The peer let a deadline pass (a head that never completes, a close never answered,
         // output it never reads): reset rather than FIN, so the kernel drops at once what it
         // still holds for this peer instead of keeping an orphaned socket that probes a
-        // zero window for minutes (nginx: reset_timedout_connection).
+        // zero window for minutes (nginx: reset_timedout_connection). A connection cut for the
+        // output budget is reset for the same reason: what it holds is what we want back.
         linger abort{1, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     }

@@ -8,6 +8,8 @@
 
 #include "net/buffer.h"
 #include "net/cork.h"
+#include "net/output_queue.h"
+#include "net/shared_bytes.h"
 #include "net/timer_wheel.h"
 #include "net/transport.h"
 #include "net/watcher.h"
@@ -36,8 +38,9 @@ enum class CloseCause : unsigned char {
     kLeftoverOverflow,  // the protocol left more input unconsumed than it may (a bug)
     kOutOfMemory,       // a buffer could not grow
     kHandshakeFailed,   // the transport's handshake failed (TLS)
+    kOverBudget,        // cut: the process's output budget was spent, this one held the most
 };
-inline constexpr size_t kCloseCauseCount = 10;
+inline constexpr size_t kCloseCauseCount = 11;
 const char* close_cause_name(CloseCause cause);
 
 // Lifecycle: created by the owner's accept callback, adopted by Loop::adopt() (which
@@ -56,17 +59,35 @@ public:
     Loop& loop() const { return loop_; }
     bool closed() const { return state_ == State::kClosed; }
     const Transport& transport() const { return *transport_; }
+    // Unsent bytes, copied or shared.
     size_t queued_bytes() const { return out_.size(); }
+    // Memory the unsent copies hold (what the process-wide output budget counts).
+    size_t queued_copies() const { return out_.owned_bytes(); }
+    // More is queued than the mark at which reading pauses (set_output_limits): a protocol
+    // should stop turning input into output until it drains (on_data may then leave any part
+    // of its input unconsumed; it is offered again after on_drain).
+    bool output_over_mark() const { return out_.size() > pause_reading_at_; }
+    // Whether output still waits, ours or in the kernel's send buffer, and whether any of it
+    // left since the last call: a peer that reads slowly makes progress, one that reads
+    // nothing does not. A system call (SIOCOUTQ): for deadlines, not per message.
+    struct Drain {
+        bool pending;     // output waits, ours or the kernel's
+        bool progressed;  // and the peer took some of it since the last call
+        bool first;       // the first call to find it waiting: progress is judged from the next
+    };
+    Drain take_drain_progress();
 
     // Sends a then b (b may be empty: header + payload without copying the payload into a
-    // frame). Bytes the kernel refuses are copied to the output buffer; while the buffer is
-    // non-empty nothing is written out of order. Over the output cap the send is refused
-    // with kDropped unless `force` (a close frame may still go out after the cap is hit).
+    // frame). Bytes the kernel refuses are copied to the output queue; while it is non-empty
+    // nothing is written out of order. Over the output cap the send is refused with kDropped
+    // unless `force` (a close frame may still go out after the cap is hit).
     SendStatus send(std::span<const std::byte> a, std::span<const std::byte> b = {},
                     bool force = false);
     // The same for n pieces (n <= IOV_MAX) in one writev: a batch of frames that many
-    // connections share is sent to each without being copied.
-    SendStatus sendv(const iovec* iov, int n, bool force = false);
+    // connections share is sent to each without being copied. shared (may be null): for each
+    // piece, the owner of its bytes, or null; what the kernel refuses of an owned piece is
+    // queued by reference (the owner retained), never copied.
+    SendStatus sendv(const iovec* iov, int n, bool force = false, SharedBytes* const* shared = nullptr);
 
     // Closes at once: unsent output is discarded, nothing more is read or sent, on_close()
     // runs, the fd is closed now and the object deleted after the event batch. Called while
@@ -78,6 +99,8 @@ public:
     // until the peer closes too or the timeout set with set_timeout() fires.
     void close_after_flush();
     bool closing() const { return state_ == State::kDraining; }
+    // True until the transport's handshake (TLS) is done; never for plain TCP.
+    bool handshaking() const { return state_ == State::kHandshaking; }
 
     // The one deadline of this connection, in milliseconds from now (0 cancels). On expiry
     // on_timeout() runs. Re-arming to a later time on every message is cheap (no re-link).
@@ -90,6 +113,8 @@ public:
 
     // The loop's timer wheel calls this when the deadline passes: on_timeout() runs.
     void expire();
+    // The loop cuts this connection to bring the output budget back (see on_over_budget).
+    void cut_over_budget() { call_owner([this] { on_over_budget(); }); }
 
 protected:
     // Bytes arrived: data holds what was left unconsumed last time followed by the new
@@ -102,8 +127,13 @@ protected:
     // The output buffer drained after send() had queued.
     virtual void on_drain() {}
     virtual void on_timeout() { close(CloseCause::kTimeout); }
+    // The transport's handshake has just finished (never called for plain TCP, which has none).
+    virtual void on_handshake_done() {}
     // The connection is closing: the last event. Do not send from here.
     virtual void on_close(CloseCause) {}
+    // The process's output budget is spent and this connection holds the most of it: the loop
+    // cuts it (close(kOverBudget) by default; a protocol may say goodbye first).
+    virtual void on_over_budget() { close(CloseCause::kOverBudget); }
 
 private:
     enum class State : unsigned char { kHandshaking, kOpen, kDraining, kClosed };
@@ -114,7 +144,9 @@ private:
     void handle_writable();
     bool deliver(std::byte* data, size_t len);
     bool write_out();
-    bool queue(const iovec* iov, int n, size_t skip);
+    bool redeliver();
+    bool queue(const iovec* iov, int n, size_t skip, SharedBytes* const* shared);
+    void account_copies(size_t before);
     void finish_draining();
     void finish_close(CloseCause cause);
     // Runs one of the owner's callbacks (f), then a close() it asked for.
@@ -131,16 +163,19 @@ private:
     Loop& loop_;
     TransportPtr transport_;
     Buffer in_;   // bytes on_data() left unconsumed
-    Buffer out_;  // bytes the kernel refused
+    OutputQueue out_;  // bytes the kernel refused
     TimerNode timer_;
     int fd_;
     uint32_t out_cap_ = UINT32_MAX;
     uint32_t pause_reading_at_ = UINT32_MAX;
+    uint32_t drain_mark_ = 0;  // what the peer had taken at the last take_drain_progress()
     State state_ = State::kHandshaking;
     bool read_pending_ = false;  // paused with input possibly left in the kernel
     bool shut_wr_ = false;
     uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)
     bool close_deferred_ = false; // close() ran inside a callback: finish it on return
+    bool output_progress_ = false;  // queued output was written since take_drain_progress()
+    bool drain_marked_ = false;     // drain_mark_ was taken while output waited
     CloseCause deferred_cause_ = CloseCause::kLocal;
 };
 

@@ -94,9 +94,29 @@ bool Loop::run_once(int timeout_ms) {
     now_ms_ = woke_us_ / 1000;  // the same clock as monotonic_ms(), read once
     for (int i = 0; i < n; ++i)
         static_cast<Watcher*>(events[i].data.ptr)->on_events(events[i].events);
+    // Sends from this batch, or from the hook before it, may have spent the budget.
+    if (budget_->over()) shed_over_budget();
     // Freed only now, so every pointer seen in this batch stayed valid.
     closed_.clear();
     return true;
+}
+
+// The process holds more unsent copies than its budget: cut this loop's connections holding the
+// most, largest first, until the total is back under it or this loop holds none. Other loops do
+// the same with theirs. A scan of the connections, only while over budget.
+void Loop::shed_over_budget() {
+    while (budget_->over()) {
+        Connection* largest = nullptr;
+        for (auto& c : conns_) {
+            if (c && !c->closed() && c->queued_copies() > 0 &&
+                (largest == nullptr || c->queued_copies() > largest->queued_copies()))
+                largest = c.get();
+        }
+        if (largest == nullptr) return;
+        ++budget_cuts_;
+        largest->cut_over_budget();
+        if (!largest->closed()) largest->close(CloseCause::kOverBudget);
+    }
 }
 
 void Loop::on_tick() {

@@ -13,6 +13,7 @@
 #include "net/connection.h"
 #include "net/cork.h"
 #include "net/counter.h"
+#include "net/output_budget.h"
 #include "net/timer_wheel.h"
 #include "net/watcher.h"
 
@@ -28,8 +29,6 @@ struct LoopStats {
     Counter buckets[kBuckets];  // wake-ups per bucket (not cumulative)
     Counter busy_us;            // their sum
     Counter wakeups;            // their count
-    Counter queued_bytes;       // output waiting in this loop's connections' buffers now
-                                // (what the kernel refused: the output budget in use)
     void observe(uint64_t us) {
         size_t b = 0;
         while (b < std::size(kBoundsUs) && us > kBoundsUs[b]) ++b;
@@ -81,18 +80,26 @@ public:
     // The monotonic clock as of the last wake-up (CLOCK_MONOTONIC milliseconds).
     uint64_t now_ms() const { return now_ms_; }
     const LoopStats& stats() const { return stats_; }
+    // now_ms() in timer-wheel ticks (kTickMs), which the wheel may not have reached yet.
+    uint32_t current_tick() const { return static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs); }
 
     // What the loop lends its connections: the one receive buffer (kScratchBytes, valid until
     // the next read), the cork and the timer wheel. Loop thread only.
     std::byte* scratch() { return scratch_.get(); }
     Cork& cork() { return cork_; }
     TimerWheel& timers() { return timers_; }
+    // The output budget its connections count their unsent copies in: the loop's own (no
+    // limit) unless shared. Not owned; set before the loop runs.
+    OutputBudget& budget() { return *budget_; }
+    void share_output_budget(OutputBudget* budget) { budget_ = budget; }
+    uint64_t budget_cuts() const { return budget_cuts_; }
 
 private:
     friend class Connection;  // retire() only: a closed connection hands itself back
     Loop(int epfd, int timerfd);
     void on_tick();
     void retire(Connection* c);
+    void shed_over_budget();
 
     class TickWatcher final : public Watcher {
     public:
@@ -118,6 +125,9 @@ private:
     std::vector<std::unique_ptr<Connection>> closed_;  // deleted after each event batch
     std::unique_ptr<std::byte[]> scratch_;
     Cork cork_;
+    OutputBudget own_budget_;
+    OutputBudget* budget_ = &own_budget_;
+    uint64_t budget_cuts_ = 0;
 };
 
 }  // namespace epws::net

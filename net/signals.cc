@@ -20,7 +20,7 @@ std::unique_ptr<SignalWatcher> SignalWatcher::create(Loop& loop, std::function<v
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);  // reload (chat/program/reload.h), never the default: exit
+    sigaddset(&mask, SIGHUP);  // reload, not the default's exit
     if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) {
         err = "cannot block SIGINT/SIGTERM/SIGHUP";
         return nullptr;

@@ -2,6 +2,7 @@
 #include "net/socket.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -86,6 +87,39 @@ int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::str
         return -1;
     }
     return fd;
+}
+
+bool port_is_free(const std::string& host, uint16_t port, std::string& err) {
+    if (port == 0) return true;  // any free one: the kernel picks
+    sockaddr_storage ss{};
+    socklen_t len = make_address(host, port, ss, err);
+    if (len == 0) return false;
+    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = std::string("socket: ") + std::strerror(errno);
+        return false;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // TIME_WAIT does not count
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    if (!free)
+        err = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno) +
+              (errno == EADDRINUSE ? " (is another server running there?)" : "");
+    ::close(fd);
+    return free;
+}
+
+bool spread_over_first(int fd, unsigned n, std::string& err) {
+    // A = random; A %= n; return A: the index of the group's socket to take the connection.
+    sock_filter code[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_RANDOM)},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, n},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    sock_fprog prog{static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) == 0) return true;
+    err = std::string("SO_ATTACH_REUSEPORT_CBPF: ") + std::strerror(errno);
+    return false;
 }
 
 uint16_t local_port(int fd) {

@@ -13,6 +13,14 @@ namespace epws::net {
 // A non-blocking listening socket bound to host:port, with SO_REUSEADDR and, if reuse_port,
 // SO_REUSEPORT (one listener per loop). host is a numeric IPv4 or IPv6 address.
 int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, std::string& err);
+// Whether host:port can be bound at all: false (with err) when any socket already holds it, with
+// or without SO_REUSEPORT. Checked before the loops bind theirs (with SO_REUSEPORT), so a second
+// process on the same port fails at start-up instead of silently taking part of the traffic.
+bool port_is_free(const std::string& host, uint16_t port, std::string& err);
+// Makes the SO_REUSEPORT group of fd send each new connection to one of its first n sockets, at
+// random (a classic BPF program, SO_ATTACH_REUSEPORT_CBPF): the loops' own, bound first. A
+// socket another program of the same user adds to the group later is never chosen.
+bool spread_over_first(int fd, unsigned n, std::string& err);
 // Starts a non-blocking connect to host:port, optionally from source address `from` (empty:
 // any; load generators spread over 127.0.0.x to get past the ephemeral port range). Returns
 // the fd (the connection completes when it turns writable) or -1 with err filled.

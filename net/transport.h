@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 namespace epws::net {
@@ -41,6 +42,8 @@ public:
     // True when the transport holds decrypted input that epoll cannot see (OpenSSL may read a
     // whole record while the caller asked for less): the reader must read on before waiting.
     virtual bool has_buffered_input() const { return false; }
+    // True for a transport that encrypts (TLS): wss:// and https:// rather than ws://, http://.
+    virtual bool secure() const { return false; }
     // Before our FIN (and before a TLS transport forgets its state): a TLS close_notify.
     virtual void shutdown(int) {}
     // The connection is done with it. A stateless transport is shared and stays; a stateful
@@ -53,6 +56,9 @@ struct TransportDeleter {
 };
 // What a connection holds: its own transport, released through destroy().
 using TransportPtr = std::unique_ptr<Transport, TransportDeleter>;
+
+// Makes the transport of each connection a listener accepts (nullptr: refuse it, out of memory).
+using TransportFactory = std::function<TransportPtr()>;
 
 // Plain TCP: read(2) and writev(2). Stateless, so one instance serves every connection (an idle
 // plain connection pays one pointer for its transport) and destroy() keeps it.

@@ -88,6 +88,22 @@ bool read_answer_params(const ExtensionOffer& ext, DeflateParams& out) {
     return true;
 }
 
+// The connection's transport: TLS when config asks for it (plain if OpenSSL made no session,
+// which the constructor notices and start() reports).
+net::TransportPtr client_transport(const ClientConfig& config) {
+    if (config.tls == nullptr) return net::PlainTransport::make();
+    std::string name = config.tls_name;
+    if (name.empty()) {
+        // "host:port", "[v6]:port" -> the host alone.
+        name = config.host;
+        size_t colon = name.rfind(':');
+        if (colon != std::string::npos && name.find(']') == std::string::npos) name.resize(colon);
+        if (!name.empty() && name.front() == '[') name = name.substr(1, name.find(']') - 1);
+    }
+    net::TransportPtr t = config.tls->make_transport(name);
+    return t ? std::move(t) : net::PlainTransport::make();
+}
+
 }  // namespace
 
 std::string client_deflate_offer(const ClientDeflateConfig& config) {
@@ -117,8 +133,9 @@ bool accept_deflate_answer(const std::string_view* answer, const ClientDeflateCo
 
 ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& config,
                                    ClientHandler& handler)
-    : net::Connection(loop, fd), config_(config), handler_(handler),
+    : net::Connection(loop, fd, client_transport(config)), config_(config), handler_(handler),
       reader_(Role::kClient, &config.reader) {
+    no_transport_ = config.tls != nullptr && !transport().secure();
     // Any non-zero seed will do for xorshift; fall back to the address if OpenSSL fails.
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&rng_), sizeof(rng_)) != 1 || rng_ == 0)
         rng_ = reinterpret_cast<uintptr_t>(this) | 1;
@@ -127,6 +144,10 @@ ClientConnection::ClientConnection(net::Loop& loop, int fd, const ClientConfig& 
 ClientConnection::~ClientConnection() = default;  // Deflater/Inflater are complete here
 
 bool ClientConnection::start() {
+    if (no_transport_) {
+        fail(ClientFailure::kTls);
+        return false;
+    }
     std::string key = make_client_key();
     if (key.size() != sizeof(key_)) {
         fail(ClientFailure::kHandshake);
@@ -134,8 +155,11 @@ bool ClientConnection::start() {
     }
     std::memcpy(key_, key.data(), sizeof(key_));
     std::string request;
-    append_client_request(request, config_.host, config_.path, key, {},
-                          client_deflate_offer(config_.deflate));
+    append_client_request(request, config_.host, config_.path, key, config_.subprotocols,
+                          client_deflate_offer(config_.deflate), config_.extra_headers);
+    if (tap_ != nullptr)
+        tap_->on_wire(TraceDirection::kClientToServer,
+                      {reinterpret_cast<const std::byte*>(request.data()), request.size()});
     // Before the TCP handshake completes the kernel refuses the bytes (EAGAIN); they wait in
     // the output buffer and leave on the first EPOLLOUT.
     auto sent = send({reinterpret_cast<const std::byte*>(request.data()), request.size()});
@@ -148,6 +172,15 @@ bool ClientConnection::start() {
 }
 
 size_t ClientConnection::on_data(std::span<std::byte> data) {
+    // net::Connection offers what we left unconsumed again, before the new bytes.
+    if (tap_ != nullptr)
+        tap_->on_wire(TraceDirection::kServerToClient, data.subspan(std::min(held_, data.size())));
+    size_t used = consume(data);
+    held_ = data.size() - std::min(used, data.size());
+    return used;
+}
+
+size_t ClientConnection::consume(std::span<std::byte> data) {
     switch (state_) {
     case State::kHandshake:
         return on_response(data);
@@ -169,9 +202,14 @@ size_t ClientConnection::on_response(std::span<std::byte> data) {
         fail(ClientFailure::kHandshake);
         return data.size();
     }
+    response_status_ = resp.status;
+    // Bounded: a reason phrase is the server's to choose.
+    response_reason_.assign(resp.reason.substr(0, std::min<size_t>(resp.reason.size(), 200)));
+    if (const std::string_view* p = resp.find("sec-websocket-protocol"))
+        subprotocol_.assign(p->substr(0, std::min<size_t>(p->size(), 200)));
     // RFC 6455 §4.1: the client MUST fail the connection unless the 101 checks out.
-    response_error_ =
-        check_upgrade_response(resp, {key_, sizeof(key_)}, {}, config_.deflate.offer);
+    response_error_ = check_upgrade_response(resp, {key_, sizeof(key_)}, config_.subprotocols,
+                                             config_.deflate.offer);
     if (response_error_ == ResponseError::kNone && !setup_deflate(resp))
         response_error_ = ResponseError::kUnexpectedExtension;
     if (response_error_ != ResponseError::kNone) {
@@ -261,8 +299,13 @@ bool ClientConnection::on_control(Opcode op, std::span<std::byte> payload) {
         if (state_ == State::kOpen) send_frame(Opcode::kPong, payload, false);
         return !closed();
     }
-    if (op == Opcode::kPong) return true;  // §5.5.3: unsolicited pongs need no answer
+    if (op == Opcode::kPong) {  // §5.5.3: unsolicited pongs need no answer
+        handler_.on_pong(*this, payload);
+        return !closed();
+    }
     peer_close_code_ = close_payload_code(payload);
+    // The reader validated the payload (§5.5.1: at most 125 bytes, a UTF-8 reason).
+    if (payload.size() > 2) peer_close_reason_.assign(as_text(payload.subspan(2)));
     // §5.5.1: answer a close we did not start with one echoing its code.
     if (state_ == State::kOpen) send_frame(Opcode::kClose, payload.first(payload.size() >= 2 ? 2 : 0), true);
     finish();
@@ -313,11 +356,13 @@ net::SendStatus ClientConnection::send_frame(Opcode op, std::span<const std::byt
     std::memcpy(chunk, header, h);
     std::memcpy(chunk + h, payload.data(), first);
     size_t phase = apply_mask(chunk + h, first, mask);
+    if (tap_ != nullptr) tap_->on_wire(TraceDirection::kClientToServer, {chunk, h + first});
     net::SendStatus s = send({chunk, h + first}, {}, force);
     for (size_t off = first; off < payload.size() && s != net::SendStatus::kDropped;) {
         size_t n = std::min(payload.size() - off, kMaskChunk);
         std::memcpy(chunk, payload.data() + off, n);
         phase = apply_mask(chunk, n, mask, phase);
+        if (tap_ != nullptr) tap_->on_wire(TraceDirection::kClientToServer, {chunk, n});
         net::SendStatus t = send({chunk, n}, {}, force);
         if (t != net::SendStatus::kSent) s = t;
         off += n;
@@ -333,10 +378,16 @@ void ClientConnection::next_mask(std::byte out[4]) {
     std::memcpy(out, &word, 4);
 }
 
-void ClientConnection::close_websocket(uint16_t code) {
+net::SendStatus ClientConnection::send_ping(std::span<const std::byte> payload) {
+    if (state_ != State::kOpen) return net::SendStatus::kDropped;
+    return send_frame(Opcode::kPing, payload.first(std::min(payload.size(), kMaxControlPayload)),
+                      false);
+}
+
+void ClientConnection::close_websocket(uint16_t code, std::string_view reason) {
     if (state_ != State::kOpen) return;
     std::byte payload[kMaxControlPayload];
-    size_t n = encode_close_payload(payload, code, {});
+    size_t n = encode_close_payload(payload, code, reason);
     send_frame(Opcode::kClose, {payload, n}, true);
     state_ = State::kClosing;  // wait for the server's close frame
     set_timeout(config_.close_timeout_ms);
@@ -375,7 +426,9 @@ void ClientConnection::on_timeout() {
 void ClientConnection::on_close(net::CloseCause cause) {
     // A close handshake that completed is clean even if the final FIN raced a reset.
     if (failure_ == ClientFailure::kNone && state_ != State::kDone)
-        failure_ = cause == net::CloseCause::kTimeout ? ClientFailure::kTimeout : ClientFailure::kReset;
+        failure_ = cause == net::CloseCause::kTimeout           ? ClientFailure::kTimeout
+                   : cause == net::CloseCause::kHandshakeFailed ? ClientFailure::kTls
+                                                                : ClientFailure::kReset;
     state_ = State::kDone;
     handler_.on_closed(*this, peer_close_code_, failure_);
 }
@@ -388,6 +441,7 @@ std::string_view failure_name(ClientFailure f) {
     case ClientFailure::kReset: return "reset";
     case ClientFailure::kTimeout: return "timeout";
     case ClientFailure::kOverflow: return "overflow";
+    case ClientFailure::kTls: return "tls";
     }
     return "unknown";
 }

@@ -65,7 +65,7 @@ std::string make_client_key() {
 
 void append_client_request(std::string& out, std::string_view host, std::string_view path_and_query,
                            std::string_view key, std::string_view subprotocols,
-                           std::string_view extensions) {
+                           std::string_view extensions, std::string_view extra_headers) {
     out += "GET ";
     out += path_and_query;
     out += " HTTP/1.1\r\nHost: ";
@@ -83,6 +83,7 @@ void append_client_request(std::string& out, std::string_view host, std::string_
         out += extensions;
         out += "\r\n";
     }
+    out += extra_headers;
     out += "\r\n";
 }
 

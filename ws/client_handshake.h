@@ -18,10 +18,11 @@ namespace epws::ws {
 std::string make_client_key();
 
 // Appends a client upgrade request (RFC 6455 §4.1). Empty `subprotocols` (a comma-separated list)
-// or `extensions` leave those headers out.
+// or `extensions` leave those headers out. extra_headers: more header lines, each a full
+// "Name: value\r\n" (Origin, cookies), placed before the blank line as given.
 void append_client_request(std::string& out, std::string_view host, std::string_view path_and_query,
                            std::string_view key, std::string_view subprotocols = {},
-                           std::string_view extensions = {});
+                           std::string_view extensions = {}, std::string_view extra_headers = {});
 
 enum class ResponseError : uint8_t {
     kNone,

@@ -2,6 +2,7 @@
 // Layer: ws/. Pure functions of bytes.
 #include "ws/frame.h"
 
+#include <bit>
 #include <cstring>
 
 #include "ws/utf8.h"
@@ -79,22 +80,30 @@ ProtocolError decode_frame_header(const std::byte* p, FrameHeader* out) {
 
 size_t apply_mask(std::byte* data, size_t len, const std::byte key[4], size_t phase) {
     phase &= 3;
+    // The key as 4 bytes in memory order starting at `phase` (a rotation of its 32-bit load:
+    // memory order is little-endian on every target we build for), then twice that for 8-byte
+    // words. memcpy in and out is how to touch unaligned bytes without aliasing UB (compilers
+    // emit one load and one store).
+    static_assert(std::endian::native == std::endian::little);
+    uint32_t k32 = 0;
+    std::memcpy(&k32, key, 4);
+    k32 = std::rotr(k32, static_cast<int>(8 * phase));
+    const uint64_t k64 = (static_cast<uint64_t>(k32) << 32) | k32;
     size_t i = 0;
-    if (len >= 8) {
-        // The key repeated twice, rotated to start at `phase`; memcpy in and out of a uint64_t
-        // is how to touch 8 unaligned bytes without aliasing UB (compilers emit one load).
-        std::byte rotated[8];
-        for (size_t k = 0; k < 8; ++k) rotated[k] = key[(phase + k) & 3];
-        uint64_t key64 = 0;
-        std::memcpy(&key64, rotated, 8);
-        for (; len - i >= 8; i += 8) {
-            uint64_t word = 0;
-            std::memcpy(&word, data + i, 8);
-            word ^= key64;
-            std::memcpy(data + i, &word, 8);
-        }
+    for (; len - i >= 8; i += 8) {
+        uint64_t word = 0;
+        std::memcpy(&word, data + i, 8);
+        word ^= k64;
+        std::memcpy(data + i, &word, 8);
     }
-    for (; i < len; ++i) data[i] ^= key[(phase + i) & 3];
+    if (len - i >= 4) {
+        uint32_t word = 0;
+        std::memcpy(&word, data + i, 4);
+        word ^= k32;
+        std::memcpy(data + i, &word, 4);
+        i += 4;
+    }
+    for (size_t k = 0; i < len; ++i, ++k) data[i] ^= static_cast<std::byte>((k32 >> (8 * k)) & 0xFFu);
     return (phase + len) & 3;
 }
 

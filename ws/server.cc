@@ -21,33 +21,61 @@ constexpr std::string_view kPeerBusyResponse =
 
 }  // namespace
 
+Server::Server(net::Loop& loop, const ServerConfig& config, const Routes& routes)
+    : ctx_(loop, config, routes) {}
+
 Server::Server(net::Loop& loop, int listen_fd, const ServerConfig& config, const Routes& routes)
-    : ctx_(loop, config, routes),
-      listener_(loop, listen_fd,
-                [this](int fd, const sockaddr_storage& peer) { on_accept(fd, peer); },
-                ctx_.stats.rejected_fd_limit) {}
+    : Server(loop, config, routes) {
+    listen(listen_fd, net::PlainTransport::make);
+}
+
+void Server::listen(int listen_fd, net::TransportFactory make, bool secure) {
+    // The port lives in a list that only grows before start(), so the index stays valid.
+    size_t index = ports_.size();
+    ports_.push_back({std::move(make), secure});
+    listeners_.push_back(std::make_unique<net::Listener>(
+        ctx_.loop, listen_fd,
+        [this, index](int fd, const sockaddr_storage& peer) { on_accept(fd, peer, ports_[index]); },
+        ctx_.stats.rejected_fd_limit));
+}
+
+bool Server::start(std::string& err) {
+    for (auto& l : listeners_)
+        if (!l->start(err)) return false;
+    return true;
+}
 
 // Answers 503 on a connection we will not serve, without reading its request: reading would
 // spend on an unwanted peer what the caps are there to save.
-void Server::refuse(int fd, std::string_view response, net::Counter& counter) {
+void Server::refuse(int fd, std::string_view response, net::Counter& counter, bool secure) {
     ++counter;
-    // Best effort: a fresh socket has an empty send buffer, so this small write fits.
-    ssize_t n = ::write(fd, response.data(), response.size());
-    (void)n;
+    // Best effort: a fresh socket has an empty send buffer, so this small write fits. A TLS
+    // client would read it as a bad record, and answering inside TLS would cost the very
+    // handshake the caps are there to save: it is just closed.
+    if (!secure) {
+        ssize_t n = ::write(fd, response.data(), response.size());
+        (void)n;
+    }
     ::close(fd);
 }
 
-void Server::on_accept(int fd, const sockaddr_storage& peer) {
+void Server::on_accept(int fd, const sockaddr_storage& peer, const Port& port) {
     ++ctx_.stats.accepted;
     const ServerConfig& config = ctx_.config;
     // relaxed: the cap is a soft bound; loops accepting at the same instant may pass it by
     // at most one connection each.
     if (ctx_.shutting_down || ctx_.open->load(std::memory_order_relaxed) >= config.max_connections)
-        return refuse(fd, kBusyResponse, ctx_.stats.rejected_over_capacity);
+        return refuse(fd, kBusyResponse, ctx_.stats.rejected_over_capacity, port.secure);
     net::PeerLimit::Slot* slot = nullptr;
     if (!ctx_.peers->acquire(peer, slot))
-        return refuse(fd, kPeerBusyResponse, ctx_.stats.rejected_per_ip);
-    auto conn = std::make_unique<ServerConnection>(ctx_, fd, slot);
+        return refuse(fd, kPeerBusyResponse, ctx_.stats.rejected_per_ip, port.secure);
+    net::TransportPtr transport = port.make();
+    if (!transport) {  // out of memory for a TLS session: this one connection goes
+        ctx_.peers->release(slot);
+        ::close(fd);
+        return;
+    }
+    auto conn = std::make_unique<ServerConnection>(ctx_, fd, slot, std::move(transport));
     ServerConnection* raw = conn.get();
     // adopt() deletes the connection if epoll refuses it; its destructor closes the fd, and
     // the slot is ours to give back, since it never opened.
@@ -76,7 +104,7 @@ size_t Server::close_websockets(size_t n, const std::function<std::string()>& re
 
 void Server::shutdown() {
     ctx_.shutting_down = true;
-    listener_.close();
+    for (auto& l : listeners_) l->close();
     ctx_.loop.for_each_connection([](net::Connection& c) {
         auto& sc = static_cast<ServerConnection&>(c);
         if (sc.is_open()) {

@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <memory>
+#include <vector>
 
 #include "net/listener.h"
 #include "net/loop.h"
@@ -21,10 +23,17 @@ namespace epws::ws {
 // connections it accepted. Loop thread only.
 class Server {
 public:
-    // config and routes are not owned and must outlive the server. listen_fd is owned.
+    // config and routes are not owned and must outlive the server. listen_fd is owned; its
+    // connections get plain TCP transports.
     Server(net::Loop& loop, int listen_fd, const ServerConfig& config, const Routes& routes);
-    // Starts accepting; false (with err) if the loop refused the listening socket.
-    bool start(std::string& err) { return listener_.start(err); }
+    // No listener yet: add them with listen().
+    Server(net::Loop& loop, const ServerConfig& config, const Routes& routes);
+    // Adds a listener (listen_fd owned) whose connections get transports from make (TLS on a
+    // second port, say); it starts with start(). Before start() only. secure: its transports
+    // encrypt, so a connection refused at accept is closed without the plain-text 503.
+    void listen(int listen_fd, net::TransportFactory make, bool secure = false);
+    // Starts accepting; false (with err) if the loop refused a listening socket.
+    bool start(std::string& err);
 
     // Graceful stop: no new connections, close 1001 to every WebSocket, drop HTTP ones;
     // the loop stops once the last connection is gone (at most close_timeout later).
@@ -39,7 +48,9 @@ public:
     const ServerStats& stats() const { return ctx_.stats; }
     const ServerConfig& config() const { return ctx_.config; }
     net::Loop& loop() { return ctx_.loop; }
-    int listen_fd() const { return listener_.fd(); }
+    // The i-th listener's socket, in the order they were added.
+    int listen_fd(size_t i = 0) const { return listeners_[i]->fd(); }
+    size_t listener_count() const { return listeners_.size(); }
     // Several loops' servers share one count of open connections, so --max-connections caps
     // the process, not each loop. Not owned; set before the loop runs.
     void share_connection_count(std::atomic<uint32_t>* count) { ctx_.open = count; }
@@ -48,11 +59,16 @@ public:
     void share_peer_limit(net::PeerLimit* peers) { ctx_.peers = peers; }
 
 private:
-    void on_accept(int fd, const sockaddr_storage& peer);
-    void refuse(int fd, std::string_view response, net::Counter& counter);
+    struct Port {
+        net::TransportFactory make;
+        bool secure;
+    };
+    void on_accept(int fd, const sockaddr_storage& peer, const Port& port);
+    void refuse(int fd, std::string_view response, net::Counter& counter, bool secure);
 
     ServerContext ctx_;
-    net::Listener listener_;
+    std::vector<Port> ports_;  // one per listener, same order
+    std::vector<std::unique_ptr<net::Listener>> listeners_;
 };
 
 }  // namespace epws::ws

@@ -27,9 +27,14 @@ struct ServerConfig {
     DeflateConfig deflate;                   // permessage-deflate: shared mode, level 6, 15-bit
                                              // window, memLevel 8, messages of 64 bytes and up
     uint32_t max_output_bytes = 32u << 20;   // queued for one peer before close 1008
+    uint64_t max_total_output_bytes = 0;     // unsent copies of every peer together; over it
+                                             // the largest holders are reset; 0: a quarter
+                                             // of the machine's memory
     uint32_t handshake_timeout_ms = 10000;   // request head must arrive within this
     uint32_t idle_timeout_ms = 120000;       // no bytes from the peer for this long: close 1001
     uint32_t close_timeout_ms = 5000;        // wait this long for the peer's close / FIN
+    uint32_t send_timeout_ms = 60000;        // queued output the peer takes nothing of for this
+                                             // long: reset (any progress re-arms it)
     uint32_t max_connections = 100000;       // open sockets in all; over it: 503
     uint32_t max_connections_per_ip = 1024;  // open sockets per IPv4 address or IPv6 /64;
                                              // over it: 503; 0: no cap
@@ -59,10 +64,17 @@ struct ServerStats {
                                          // max_connections_per_ip
     net::Counter rejected_fd_limit;      // closed at accept: the process is out of descriptors
     net::Counter handshake_timeouts;
+    net::Counter tls_handshakes;         // TLS handshakes completed
+    net::Counter tls_handshake_failures; // garbage, plain HTTP, a refused protocol or cipher,
+                                         // or the peer leaving mid-handshake
+    net::Counter tls_handshake_timeouts; // still in the TLS handshake at handshake_timeout_ms
     net::Counter idle_timeouts;
     net::Counter close_timeouts;
+    net::Counter send_timeouts;          // reset: queued output not read for a send timeout
     net::Counter protocol_errors;        // connections failed with 1002/1007/1009
     net::Counter closed_output_overflow; // peers that stopped reading, closed with 1008
+    net::Counter closed_over_budget;     // reset: the process output budget was spent and
+                                         // they held the most of it
     net::Counter messages_in;
     net::Counter messages_out;
     net::Counter websockets;             // open WebSocket connections now

@@ -2,6 +2,7 @@
 // Layer: ws/ (the one glue file between the codecs and net::Connection on this side).
 #include "ws/server_connection.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "net/clock.h"
@@ -54,7 +55,12 @@ size_t ServerConnection::on_data(std::span<std::byte> data) {
 // Parses request heads until the data runs out, the connection upgrades, or it fails.
 size_t ServerConnection::on_http_data(std::span<std::byte> data) {
     size_t used = 0;
-    while (state_ == State::kHttp && !closing() && !closed() && used < data.size()) {
+    // RFC 9112 §9.3.2: pipelined requests are answered in order, every one. While the answers
+    // already queued pass the output mark, the rest waits unparsed (net::Connection offers it
+    // again once the output drains): memory stays bounded by the mark plus one response, however
+    // deep the pipeline.
+    while (state_ == State::kHttp && !closing() && !closed() && used < data.size() &&
+           !output_over_mark()) {
         auto rest = data.subspan(used);
         size_t scanned = scanned_;
         ParseResult r = parse_request(as_text(rest), scanned, ctx_.config.http, ctx_.request);
@@ -88,10 +94,18 @@ bool ServerConnection::handle_request() {
                                               : (conn_header && header_has_token(*conn_header, "keep-alive"));
     std::string& out = ctx_.response;
     out.clear();
-    append_http_response(out, reply.status, reply.content_type, reply.body, keep_alive,
-                         reply.extra_headers);
-    if (req.method == "HEAD") out.resize(out.size() - reply.body.size());  // headers only
-    send(as_bytes(out));
+    bool head_only = req.method == "HEAD";  // the GET's headers, with its Content-Length
+    append_http_head(out, reply.status, reply.content_type, reply.body_size(), keep_alive,
+                     reply.extra_headers);
+    if (!head_only) out += reply.body;
+    auto body = head_only ? std::span<const std::byte>{} : reply.shared_body.bytes();
+    iovec iov[2] = {{out.data(), out.size()}, {const_cast<std::byte*>(body.data()), body.size()}};
+    net::SharedBytes* owners[2] = {nullptr, reply.shared_body.get()};  // the file: by reference
+    if (sendv(iov, body.empty() ? 1 : 2, false, owners) == net::SendStatus::kDropped) {
+        // Never skip a response: a pipelining client would read the next answer as this one's.
+        if (!closed()) close(net::CloseCause::kLocal);
+        return false;
+    }
     if (!keep_alive) {
         state_ = State::kDone;
         set_timeout(ctx_.config.close_timeout_ms);
@@ -315,9 +329,12 @@ net::SendStatus ServerConnection::send_compressed(Opcode op, std::span<const std
 
 net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
                                              std::span<const std::byte> payload,
-                                             size_t plain_bytes) {
+                                             size_t plain_bytes, net::SharedBytes* owner) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = send(header, payload);
+    iovec iov[2] = {{const_cast<std::byte*>(header.data()), header.size()},
+                    {const_cast<std::byte*>(payload.data()), payload.size()}};
+    net::SharedBytes* owners[2] = {nullptr, owner};  // the header is ours: copied if it waits
+    net::SendStatus s = sendv(iov, payload.empty() ? 1 : 2, false, owners);
     if (s != net::SendStatus::kDropped) {
         bool control = is_control(static_cast<Opcode>(static_cast<uint8_t>(header[0]) & 0x0Fu));
         count_out(header.size(), payload.size(), plain_bytes, control);
@@ -325,9 +342,10 @@ net::SendStatus ServerConnection::send_frame(std::span<const std::byte> header,
     return after_send(s, 1);
 }
 
-net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t payload_bytes) {
+net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t payload_bytes,
+                                              net::SharedBytes* const* owners) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
-    net::SendStatus s = sendv(frames, n);
+    net::SendStatus s = sendv(frames, n, false, owners);
     if (s != net::SendStatus::kDropped) {
         size_t wire = 0;
         for (int i = 0; i < n; ++i) wire += frames[i].iov_len;
@@ -408,10 +426,44 @@ void ServerConnection::on_drain() {
     if (state_ == State::kOpen) endpoint().on_drain(*this);
 }
 
+// The deadline this state set (the one that just passed, when nothing drains).
+uint32_t ServerConnection::deadline_ms() const {
+    switch (state_) {
+    case State::kHttp: return ctx_.config.handshake_timeout_ms;
+    case State::kOpen: return ctx_.config.idle_timeout_ms;
+    case State::kClosing:
+    case State::kDone: return ctx_.config.close_timeout_ms;
+    }
+    return ctx_.config.close_timeout_ms;
+}
+
 void ServerConnection::on_timeout() {
+    // A deadline passing while our output drains is judged by the drain: bytes the kernel took
+    // are activity, whichever timeout this was (a large file read slowly, an echo read slowly
+    // while reading pauses and the peer's pings wait unread). The peer is cut only when it has
+    // taken nothing for a whole send timeout.
+    if (ctx_.config.send_timeout_ms != 0) {
+        Drain d = take_drain_progress();
+        if (d.first) {
+            // One more period, as long as the deadline that passed, to take anything at all.
+            uint32_t period = deadline_ms();
+            set_timeout(period ? std::min(ctx_.config.send_timeout_ms, period) : ctx_.config.send_timeout_ms);
+            return;
+        }
+        if (d.pending) {
+            if (d.progressed) {
+                set_timeout(ctx_.config.send_timeout_ms);
+                return;
+            }
+            ++ctx_.stats.send_timeouts;
+            close(net::CloseCause::kTimeout);
+            return;
+        }
+    }
     switch (state_) {
     case State::kHttp:
-        ++ctx_.stats.handshake_timeouts;  // slowloris or an idle keep-alive connection
+        // Slowloris (in the TLS handshake or the request head) or an idle keep-alive one.
+        ++(handshaking() ? ctx_.stats.tls_handshake_timeouts : ctx_.stats.handshake_timeouts);
         close(net::CloseCause::kTimeout);
         return;
     case State::kOpen:
@@ -426,6 +478,17 @@ void ServerConnection::on_timeout() {
     }
 }
 
+void ServerConnection::on_over_budget() {
+    // The process's output budget is spent and this peer holds the most of it: it is reset
+    // (what it has not read is what we want back), and counted.
+    ++ctx_.stats.closed_over_budget;
+    if (net::log_enabled(net::LogLevel::kWarn)) {
+        std::string queued = std::to_string(queued_bytes()), peer = net::peer_address(fd());
+        net::log_limited(net::LogLevel::kWarn, "cut_over_budget", {{"queued_bytes", queued}, {"peer", peer}});
+    }
+    close(net::CloseCause::kOverBudget);
+}
+
 void ServerConnection::on_close(net::CloseCause cause) {
     ++ctx_.stats.closes[static_cast<size_t>(cause)];
     if (endpoint_ != Routes::kNoEndpoint && net::log_enabled(net::LogLevel::kDebug)) {
@@ -434,6 +497,7 @@ void ServerConnection::on_close(net::CloseCause cause) {
                          {{"endpoint", ctx_.routes.websocket_path(endpoint_)},
                           {"cause", net::close_cause_name(cause)}, {"peer_code", code}});
     }
+    if (cause == net::CloseCause::kHandshakeFailed) ++ctx_.stats.tls_handshake_failures;
     ctx_.deflate.release(deflate_);  // dedicated zlib streams die with the connection
     if (endpoint_ != Routes::kNoEndpoint) {
         --ctx_.stats.websockets;

@@ -35,13 +35,16 @@ public:
     net::SendStatus send_message(Opcode op, std::span<const std::byte> payload);
     // Sends a frame whose header the caller encoded (unmasked): a message framed once for many
     // recipients. plain_bytes is the payload's size before compression (for the counters; the
-    // payload's own size when it is not compressed). Same outcomes as send_message.
+    // payload's own size when it is not compressed). owner, if given, keeps the payload alive:
+    // what cannot be sent at once is queued by reference. Same outcomes as send_message.
     net::SendStatus send_frame(std::span<const std::byte> header, std::span<const std::byte> payload,
-                               size_t plain_bytes);
+                               size_t plain_bytes, net::SharedBytes* owner = nullptr);
     // Sends n complete uncompressed frames (each iovec one whole frame, n <= IOV_MAX) in one
-    // write: a batch that many connections share goes to each without a copy. payload_bytes is
-    // the frames' payloads added up (for the counters). Same outcomes as send_message.
-    net::SendStatus send_frames(const iovec* frames, int n, size_t payload_bytes);
+    // write: a batch that many connections share goes to each without a copy, and what waits is
+    // queued by reference to owners[i] (may be null: copied). payload_bytes is the frames'
+    // payloads added up (for the counters). Same outcomes as send_message.
+    net::SendStatus send_frames(const iovec* frames, int n, size_t payload_bytes,
+                                net::SharedBytes* const* owners = nullptr);
     // Starts the close handshake (RFC 6455 §7.1.2): sends close(code, reason), waits up to
     // the close timeout for the peer's close, then ends the TCP connection.
     void close_websocket(CloseCode code, std::string_view reason);
@@ -72,8 +75,11 @@ private:
     size_t on_data(std::span<std::byte> data) override;
     void on_eof() override;
     void on_timeout() override;
+    uint32_t deadline_ms() const;
+    void on_handshake_done() override { ++ctx_.stats.tls_handshakes; }
     void on_drain() override;
     void on_close(net::CloseCause cause) override;
+    void on_over_budget() override;
     bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;
     bool on_control(Opcode op, std::span<std::byte> payload) override;
 

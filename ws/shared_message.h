@@ -5,9 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
+#include <atomic>
+#include <span>
 
 #include "net/connection.h"
+#include "net/shared_bytes.h"
+#include "ws/shared_buffer.h"
 #include "ws/frame.h"
 
 namespace epws::ws {
@@ -21,15 +24,20 @@ class ServerConnection;
 // Loop thread only; frame must stay valid while the object lives.
 class SharedMessage {
 public:
-    // frame: a complete unmasked frame (encode_shared_frame), its payload from header_len on.
-    SharedMessage(Opcode op, std::span<const std::byte> frame, size_t header_len);
+    // frame: a complete unmasked frame (encode_shared_frame), its payload from header_len on;
+    // owner keeps it alive for recipients that must queue it (may be null: then they copy).
+    SharedMessage(Opcode op, std::span<const std::byte> frame, size_t header_len,
+                  net::SharedBytes* owner = nullptr);
+    ~SharedMessage();
+    SharedMessage(const SharedMessage&) = delete;
+    SharedMessage& operator=(const SharedMessage&) = delete;
     // Same outcomes as ServerConnection::send_frame. Every recipient of one SharedMessage
     // belongs to the same loop.
     net::SendStatus send_to(ServerConnection& to);
 
 private:
     struct Variant {
-        std::vector<std::byte> body;  // the compressed payload
+        SharedBuffer* body = nullptr;  // the compressed payload, shared by its recipients
         std::byte header[kMaxFrameHeader];
         uint8_t header_size = 0;
         bool ready = false;       // compressed (or tried) already
@@ -39,6 +47,7 @@ private:
 
     std::span<const std::byte> header_;
     std::span<const std::byte> payload_;
+    net::SharedBytes* owner_;
     Opcode op_;
     Variant variants_[8];  // by the recipient's server window bits, 8..15
 };

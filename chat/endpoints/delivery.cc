@@ -15,11 +15,12 @@ uint64_t group_key(const RingEntry& e) {
 
 // Sends frames in writes of at most kMaxIov pieces. sums(i, j): payload bytes of frames [i, j).
 template <class Sums>
-net::SendStatus send_in_writes(ws::ServerConnection& to, const iovec* frames, size_t count, Sums&& sums) {
+net::SendStatus send_in_writes(ws::ServerConnection& to, const iovec* frames,
+                               net::SharedBytes* const* owners, size_t count, Sums&& sums) {
     net::SendStatus s = net::SendStatus::kSent;
     for (size_t i = 0; i < count; i += kMaxIov) {
         size_t n = std::min<size_t>(kMaxIov, count - i);
-        s = to.send_frames(frames + i, static_cast<int>(n), sums(i, i + n));
+        s = to.send_frames(frames + i, static_cast<int>(n), sums(i, i + n), owners + i);
         if (s == net::SendStatus::kDropped) return s;
     }
     return s;
@@ -30,10 +31,12 @@ net::SendStatus send_in_writes(ws::ServerConnection& to, const iovec* frames, si
 void Group::reset(std::span<RingEntry* const> entries) {
     entries_ = entries;
     frames_.clear();
+    owners_.clear();
     payload_sums_.assign(1, 0);
     for (RingEntry* e : entries) {
         auto f = e->frame();
         frames_.push_back({const_cast<std::byte*>(f.data()), f.size()});  // only ever read
+        owners_.push_back(e);
         payload_sums_.push_back(payload_sums_.back() + e->payload_size());
     }
     shared_.clear();
@@ -44,7 +47,8 @@ net::SendStatus Group::send_compressed(ws::ServerConnection& to, size_t i) {
     auto& m = shared_[i];
     if (!m) {
         const RingEntry& e = *entries_[i];
-        m = std::make_unique<ws::SharedMessage>(e.opcode, e.frame(), e.payload_offset);
+        m = std::make_unique<ws::SharedMessage>(e.opcode, e.frame(), e.payload_offset,
+                                                entries_[i]);
     }
     return m->send_to(to);
 }
@@ -56,7 +60,8 @@ net::SendStatus Group::send_from(ws::ServerConnection& to, size_t first) {
             s = send_compressed(to, i);
         return s;
     }
-    return send_in_writes(to, frames_.data() + first, entries_.size() - first, [&](size_t a, size_t b) {
+    return send_in_writes(to, frames_.data() + first, owners_.data() + first, entries_.size() - first,
+                          [&](size_t a, size_t b) {
         return payload_sums_[first + b] - payload_sums_[first + a];
     });
 }
@@ -69,8 +74,12 @@ net::SendStatus Group::send_some(ws::ServerConnection& to, std::span<const uint3
         return s;
     }
     some_.clear();
-    for (uint32_t i : which) some_.push_back(frames_[i]);
-    return send_in_writes(to, some_.data(), some_.size(), [&](size_t a, size_t b) {
+    some_owners_.clear();
+    for (uint32_t i : which) {
+        some_.push_back(frames_[i]);
+        some_owners_.push_back(owners_[i]);
+    }
+    return send_in_writes(to, some_.data(), some_owners_.data(), some_.size(), [&](size_t a, size_t b) {
         size_t sum = 0;
         for (size_t k = a; k < b; ++k) sum += entries_[which[k]]->payload_size();
         return sum;

@@ -42,8 +42,10 @@ private:
 
     std::span<RingEntry* const> entries_;
     std::vector<iovec> frames_;          // entries_[i]'s frame
+    std::vector<net::SharedBytes*> owners_;  // entries_[i] itself, for a recipient that queues
     std::vector<size_t> payload_sums_;   // payload bytes of entries_[0..i), for the counters
     std::vector<iovec> some_;            // send_some's selection (reused)
+    std::vector<net::SharedBytes*> some_owners_;
     // Compressed variants, made on first need (only when a recipient negotiated compression).
     std::vector<std::unique_ptr<ws::SharedMessage>> shared_;
 };

@@ -1,9 +1,9 @@
 // chat/program/main.cc: the epws server binary: flags, one event loop per thread, signals.
 // Layer: chat/program/.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "chat/jwt.h"
 #include "chat/memory_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
@@ -21,6 +22,7 @@
 #include "net/log.h"
 #include "net/signals.h"
 #include "net/socket.h"
+#include "net/tls_context.h"
 
 using namespace epws;
 
@@ -34,14 +36,22 @@ int fail(const std::string& what) {
 // The defaults that depend on the machine and the environment, then the file and the flags.
 chat::ParseOutcome load_options(int argc, char** argv, chat::Options& options, std::string& err) {
     options.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) options.chat.jwt_secret = secret;
+    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) {
+        // The same rule as --jwt-secret (chat/jwt.h), and the same exit status as a bad flag.
+        if (std::string e = chat::secret_problem(secret); !e.empty()) {
+            err = "EPWS_JWT_SECRET: " + e;
+            return chat::ParseOutcome::kError;
+        }
+        options.chat.jwt_secret = secret;
+    }
     return chat::parse_options(argc, argv, options, err);
 }
 
 // The effective configuration, every setting, as the first line of the log.
-void log_start(const chat::Options& options, uint16_t port, uint64_t nofile) {
+void log_start(const chat::Options& options, uint16_t port, uint16_t tls_port, uint64_t nofile) {
     std::vector<std::pair<std::string, std::string>> settings = chat::describe_config(options);
-    settings.emplace_back("listening-port", std::to_string(port));
+    if (options.plain) settings.emplace_back("listening-port", std::to_string(port));
+    if (!options.tls_certs.empty()) settings.emplace_back("listening-tls-port", std::to_string(tls_port));
     settings.emplace_back("file-descriptor-limit", std::to_string(nofile));
     settings.emplace_back("config", options.config_path.empty() ? "(none)" : options.config_path);
     std::vector<net::LogField> fields;
@@ -104,26 +114,55 @@ int main(int argc, char** argv) {
     }
     net::set_log_level(options.log_level);
     net::set_log_format(options.log_format);
+    // A --web-root that is not a directory was refused above; the built-in default may be gone
+    // (a binary copied elsewhere): say so once rather than answer 404 without a word.
+    if (struct stat st {}; ::stat(options.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        std::fprintf(stderr, "epws: warning: web root %s is not a directory: GET / answers 404 "
+                     "(give --web-root DIR)\n", options.web_root.c_str());
     uint64_t nofile = net::raise_nofile_limit();
+    // Certificates are checked before anything listens: a bad one is one line and exit 1.
+    std::vector<net::TlsCertFiles> cert_files;
+    for (size_t i = 0; i < options.tls_certs.size(); ++i)
+        cert_files.push_back({options.tls_certs[i], options.tls_keys[i]});
+    std::unique_ptr<net::TlsServerContextHolder> tls;
+    if (!cert_files.empty()) {
+        tls = std::make_unique<net::TlsServerContextHolder>(cert_files);
+        if (!tls->reload(err)) return fail(err);
+    }
     chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
                         options.chat.max_rooms);
     chat::Process process(options, bus);
+    process.tls = tls.get();
+    // Before any loop binds with SO_REUSEPORT: a port another process holds fails here.
+    if (options.plain && !net::port_is_free(options.host, options.port, err)) return fail(err);
+    if (tls && !net::port_is_free(options.host, options.tls_port, err)) return fail(err);
     std::vector<std::unique_ptr<chat::ServerLoop>> loops(options.threads);
-    // Loop 0 picks the port (maybe an ephemeral one); the others bind the same port.
-    loops[0] = chat::ServerLoop::create(0, process, options.port, err);
+    // Loop 0 picks the ports (maybe ephemeral ones); the others bind the same ports.
+    loops[0] = chat::ServerLoop::create(0, process, {options.port, options.tls_port}, err);
     if (!loops[0]) return fail(err);
-    uint16_t port = net::local_port(loops[0]->server().listen_fd());
+    chat::ServerLoop::Ports ports = loops[0]->ports();
     for (size_t i = 1; i < loops.size(); ++i) {
-        loops[i] = chat::ServerLoop::create(i, process, port, err);
+        loops[i] = chat::ServerLoop::create(i, process, ports, err);
         if (!loops[i]) return fail(err);
     }
+    // Only our sockets, bound in loop order, ever get a connection (on every port).
+    for (size_t i = 0; i < loops[0]->server().listener_count(); ++i)
+        if (!net::spread_over_first(loops[0]->server().listen_fd(i), options.threads, err))
+            return fail(err);
 
-    // Signals are blocked before any thread starts, so every thread inherits the mask and
-    // only loop 0's signalfd receives them.
     // SIGHUP: every part that can reload registers its hook here.
     chat::Options current = options;  // what the loops run with, as main last published it
     chat::ReloadHooks reload;
     reload.add("config", [&] { reload_config(argc, argv, current, process, loops); });
+    reload.add("tls", [&] {
+        // New handshakes take the new set; open connections keep theirs.
+        std::string why;
+        if (!tls) std::fprintf(stderr, "epws: SIGHUP: no certificates to reload\n");
+        else if (tls->reload(why)) std::fprintf(stderr, "epws: SIGHUP: certificates reloaded\n");
+        else std::fprintf(stderr, "epws: SIGHUP: kept the old certificates: %s\n", why.c_str());
+    });
+    // Signals are blocked before any thread starts, so every thread inherits the mask and
+    // only loop 0's signalfd receives them.
     auto signals = net::SignalWatcher::create(loops[0]->loop(), [&](int signo) {
         if (signo == SIGHUP) return reload.run();
         if (process.stopping.exchange(true)) return;  // a second signal changes nothing
@@ -135,15 +174,22 @@ int main(int argc, char** argv) {
     if (!signals) return fail(err);
 
     bool v6 = options.host.find(':') != std::string::npos;
-    std::printf("epws: listening on %s%s%s:%u\n", v6 ? "[" : "", options.host.c_str(), v6 ? "]" : "",
-                port);
+    const char* open_bracket = v6 ? "[" : "";
+    const char* close_bracket = v6 ? "]" : "";
+    // The first line on stdout is what scripts wait for; a TLS port follows on its own line.
+    if (options.plain)
+        std::printf("epws: listening on %s%s%s:%u\n", open_bracket, options.host.c_str(),
+                    close_bracket, ports.plain);
+    if (tls)
+        std::printf("epws: listening with TLS on %s%s%s:%u\n", open_bracket, options.host.c_str(),
+                    close_bracket, ports.tls);
     std::fflush(stdout);
     std::fprintf(stderr, "epws: %u loop(s), file descriptor limit %llu%s\n", options.threads,
                  static_cast<unsigned long long>(nofile),
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
-    log_start(options, port, nofile);
+    log_start(options, ports.plain, ports.tls, nofile);
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -156,6 +157,18 @@ void close_metrics(Writer& w, const std::vector<const S*>& loops) {
              Writer::sum(loops, [](const S& s) { return s.idle_timeouts.load(); }));
     w.sample("epws_timeouts_total", label("kind", "close"),
              Writer::sum(loops, [](const S& s) { return s.close_timeouts.load(); }));
+    w.sample("epws_timeouts_total", label("kind", "send"),
+             Writer::sum(loops, [](const S& s) { return s.send_timeouts.load(); }));
+    w.sample("epws_timeouts_total", label("kind", "tls_handshake"),
+             Writer::sum(loops, [](const S& s) { return s.tls_handshake_timeouts.load(); }));
+    w.total(loops, "epws_tls_handshakes_total", "counter", "TLS handshakes completed.",
+            [](const S& s) { return s.tls_handshakes; });
+    w.total(loops, "epws_tls_handshake_failures_total", "counter",
+            "TLS handshakes that failed (garbage, plain HTTP, refused protocol or cipher).",
+            [](const S& s) { return s.tls_handshake_failures; });
+    w.total(loops, "epws_output_budget_closes_total", "counter",
+            "Peers reset because the process output budget was spent and they held the most.",
+            [](const S& s) { return s.closed_over_budget; });
     w.total(loops, "epws_protocol_errors_total", "counter",
             "Connections failed with 1002, 1007 or 1009.", [](const S& s) { return s.protocol_errors; });
     w.total(loops, "epws_output_overflow_closes_total", "counter",
@@ -220,11 +233,13 @@ void loop_metrics(Writer& w, Process& p) {
         // as the count, so count equals the +Inf bucket as the format requires.
         w.sample(std::string(kName) + "_count", loop, cumulative);
     }
-    w.family("epws_output_queued_bytes", "gauge",
-             "Bytes waiting in the loop's connections' output buffers (the output budget in use).");
-    for (size_t i = 0; i < p.loop_stats.size(); ++i)
-        if (const net::LoopStats* ls = p.loop_stats[i])
-            w.sample("epws_output_queued_bytes", label("loop", std::to_string(i)), ls->queued_bytes.load());
+    w.family("epws_output_budget_used_bytes", "gauge",
+             "Unsent output copies every connection holds together (the output budget in use).");
+    w.sample("epws_output_budget_used_bytes", {},
+             static_cast<uint64_t>(std::max<int64_t>(0, p.output_budget.used())));
+    w.family("epws_output_budget_limit_bytes", "gauge",
+             "The process output budget (--max-total-output-bytes; 0: none).");
+    w.sample("epws_output_budget_limit_bytes", {}, p.output_budget.limit());
 }
 
 // The fields after the command name in /proc/self/stat (proc(5)): field 3 is fields[0].

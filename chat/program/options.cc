@@ -1,7 +1,8 @@
-// chat/options.cc: the flag table. Layer: chat/.
+// chat/program/options.cc: the flag table. Layer: chat/program/.
 #include "chat/program/options.h"
 
-#include "chat/program/config_file.h"
+#include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <charconv>
@@ -14,6 +15,9 @@
 #include <thread>
 #include <string_view>
 #include <vector>
+
+#include "chat/jwt.h"
+#include "chat/program/config_file.h"
 
 namespace epws::chat {
 namespace {
@@ -40,7 +44,7 @@ std::string parse_size(std::string_view v, uint64_t lo, uint64_t hi, uint64_t& o
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (v.empty() || ec != std::errc() || end != v.data() + v.size())
-        return "expects a whole number";
+        return "expects a whole number with an optional suffix k, m or g (KiB, MiB, GiB)";
     if (n > hi / mult || n * mult < lo || n * mult > hi)
         return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     out = n * mult;
@@ -55,6 +59,28 @@ std::string parse_seconds(std::string_view v, double max_s, uint32_t& out_ms) {
         return "expects seconds, e.g. 10 or 0.5";
     if (s < 0 || s > max_s) return "must be between 0 and " + std::to_string(static_cast<int>(max_s));
     out_ms = static_cast<uint32_t>(std::llround(s * 1000));
+    return "";
+}
+
+// RFC 4291 and inet_pton(3): a numeric address only, no names (no resolver at start-up), so a
+// typo is a usage error here rather than a failed bind later.
+std::string parse_host(std::string_view v, std::string& out) {
+    std::string s(v);
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1)
+        return "expects a numeric IPv4 or IPv6 address, e.g. 127.0.0.1, 0.0.0.0 or ::1";
+    out = std::move(s);
+    return "";
+}
+
+// The directory must exist now: a missing or mistyped --web-root would otherwise start a server
+// that answers 404 to every page.
+std::string parse_web_root(std::string_view v, std::string& out) {
+    std::string s(v);
+    struct stat st {};
+    if (::stat(s.c_str(), &st) != 0) return std::string("cannot open: ") + std::strerror(errno);
+    if (!S_ISDIR(st.st_mode)) return "is not a directory";
+    out = std::move(s);
     return "";
 }
 
@@ -123,7 +149,7 @@ std::string read_secret(const std::string& path, std::string& out) {
     std::fclose(f);
     std::string s(buf, n);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (s.size() < 16) return "the secret must be at least 16 bytes";
+    if (std::string e = secret_problem(s); !e.empty()) return e;
     out = s;
     return "";
 }
@@ -132,8 +158,31 @@ const std::vector<Flag>& flags() {
     using C = Options;
     static const std::vector<Flag> table = {
         {"--host", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)",
-         [](std::string_view v, C& c) { c.host = std::string(v); return std::string(); }},
-        {"--port", "N", "TCP port, 0 for any free one (default 8080)", size_flag(&C::port, 0, 65535)},
+         [](std::string_view v, C& c) { return parse_host(v, c.host); }},
+        {"--port", "N", "TCP port of ws:// and http://, 0 for any free one, off for none "
+         "(default 8080)",
+         [](std::string_view v, C& c) {
+             if (v == "off") {
+                 c.plain = false;
+                 return std::string();
+             }
+             c.plain = true;
+             return size_flag(&C::port, 0, 65535)(v, c);
+         }},
+        {"--tls-port", "N", "TCP port of wss:// and https://, 0 for any free one, with "
+         "--tls-cert (default 8443)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, 65535, n);
+             if (e.empty()) c.tls_port = static_cast<uint16_t>(n), c.tls_port_set = true;
+             return e;
+         }},
+        {"--tls-cert", "PATH", "PEM certificate chain (Let's Encrypt: fullchain.pem) for "
+         "--tls-port; repeat with --tls-key for more names, chosen by SNI (first: the default)",
+         [](std::string_view v, C& c) { c.tls_certs.emplace_back(v); return std::string(); }},
+        {"--tls-key", "PATH", "PEM private key of the --tls-cert at the same position "
+         "(Let's Encrypt: privkey.pem); SIGHUP reloads every pair",
+         [](std::string_view v, C& c) { c.tls_keys.emplace_back(v); return std::string(); }},
         {"--threads", "N", "event loops, each with its own SO_REUSEPORT listener (default: the "
          "number of cores, here ", size_flag(&C::threads, 1, 256)},
         {"--max-header-bytes", "N", "request line + headers, over it: 431 (default 8192)",
@@ -166,6 +215,10 @@ const std::vector<Flag>& flags() {
          }},
         {"--max-output-bytes", "N", "queued for a peer that does not read, over it: close 1008 "
          "(default 32m)", size_flag(&C::max_output_bytes, 64 << 10, UINT32_MAX)},
+        {"--max-total-output-bytes", "N", "unsent output of every peer together (copies; a "
+         "broadcast waits by reference and counts once in its own memory), over it: the peers "
+         "holding the most are reset (default 0: a quarter of memory)",
+         size_flag(&C::max_total_output_bytes, 0, uint64_t{1} << 50)},
         {"--max-connections", "N", "open sockets, over it: 503 (default 100000)",
          size_flag(&C::max_connections, 1, 10000000)},
         {"--max-connections-per-ip", "N", "open sockets from one IPv4 address or IPv6 /64, over "
@@ -177,6 +230,9 @@ const std::vector<Flag>& flags() {
          "(default 120)", seconds_flag(&C::idle_timeout_ms)},
         {"--close-timeout", "SECONDS", "to wait for the peer's close frame and FIN (default 5)",
          seconds_flag(&C::close_timeout_ms)},
+        {"--send-timeout", "SECONDS", "queued output the peer reads none of for this long: reset; "
+         "while it reads any, no other timeout cuts it; 0 = the other timeouts decide (default 60)",
+         seconds_flag(&C::send_timeout_ms)},
         {"--subprotocols", "LIST", "comma-separated Sec-WebSocket-Protocol values to accept, in "
          "preference order (default none)",
          [](std::string_view v, C& c) { c.handshake.subprotocols = split_list(v); return std::string(); }},
@@ -210,9 +266,9 @@ const std::vector<Flag>& flags() {
         {"--jwt-secret", "SECRET", "HS256 secret for /chat tokens (visible in ps: prefer the "
          "file or EPWS_JWT_SECRET)",
          [](std::string_view v, C& c) {
-             if (v.size() < 16) return std::string("the secret must be at least 16 bytes");
-             c.chat.jwt_secret = std::string(v);
-             return std::string();
+             std::string e = secret_problem(v);
+             if (e.empty()) c.chat.jwt_secret = std::string(v);
+             return e;
          }},
         {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
          "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
@@ -240,7 +296,7 @@ const std::vector<Flag>& flags() {
          [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.ping_interval_ms); }},
         {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
          "claims (default " EPWS_WEB_ROOT ")",
-         [](std::string_view v, C& c) { c.web_root = std::string(v); return std::string(); }},
+         [](std::string_view v, C& c) { return parse_web_root(v, c.web_root); }},
         {"--drain-seconds", "SECONDS", "on SIGTERM, close the WebSockets with 1001 spread over "
          "this long (new upgrades get 503, /healthz 503); 0 = all at once (default 0)",
          [](std::string_view v, C& c) { return parse_seconds(v, 3600, c.drain_ms); }},
@@ -347,6 +403,19 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
             return ParseOutcome::kError;
         }
     }
+    if (config.tls_certs.size() != config.tls_keys.size()) {
+        err = "--tls-cert and --tls-key come in pairs (" + std::to_string(config.tls_certs.size()) +
+              " certificates, " + std::to_string(config.tls_keys.size()) + " keys)";
+        return ParseOutcome::kError;
+    }
+    if (config.tls_port_set && config.tls_certs.empty()) {
+        err = "--tls-port needs --tls-cert and --tls-key";
+        return ParseOutcome::kError;
+    }
+    if (!config.plain && config.tls_certs.empty()) {
+        err = "--port off leaves nothing to listen on (add --tls-cert and --tls-key)";
+        return ParseOutcome::kError;
+    }
     return ParseOutcome::kRun;
 }
 
@@ -356,10 +425,18 @@ std::string usage(const char* program) {
         "Endpoints: ws://HOST:PORT/chat?username=NAME&token=TOKEN speaks the chat protocol\n"
         "(docs/chat-protocol.md); ws://HOST:PORT/echo echoes every message;\n"
         "ws://HOST:PORT/broadcast sends each message to every /broadcast client, on any loop;\n"
-        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters.\n"
+        "GET /echo?message=TEXT answers TEXT; GET /healthz answers ok; GET /stats: counters;\n"
+        "GET /inspect: a live frame inspector for learners; GET /api/whoami?username=&token=:\n"
+        "the handshake's identity check (200 or 401); GET /api/connections[?id=N]: /chat\n"
+        "connections as the server sees them; any other GET: the browser client from --web-root.\n"
         "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001 (paced over\n"
-        "--drain-seconds), exit 0. SIGHUP: reread --config and apply what can change live.\n"
-        "GET /metrics: Prometheus metrics.\n"
+        "--drain-seconds), exit 0. GET /metrics: Prometheus metrics.\n"
+        "With --tls-cert/--tls-key, the same on wss:// and https:// at --tls-port.\n"
+        "SIGHUP: reread --config and the flags and apply what can change live; reload the\n"
+        "certificates (open connections stay, new handshakes use the new ones).\n"
+        "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad\n"
+        "value, a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the\n"
+        "port is taken). --check-config: 0 if the configuration is valid, else 1.\n"
         "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {

@@ -1,4 +1,4 @@
-// chat/options.h: the server's command line: every flag, its default and its help text.
+// chat/program/options.h: the server's command line: every flag, its default and its help text.
 // Layer: chat/program/ (the server binary), filling the ws/ server config and the chat's.
 #pragma once
 
@@ -29,6 +29,13 @@ struct Options : ws::ServerConfig {
     bool check_config = false;   // --check-config: validate, print the result, exit 0 or 1
     net::LogLevel log_level = net::LogLevel::kInfo;
     net::LogFormat log_format = net::LogFormat::kText;
+    bool plain = true;                     // ws:// on --port (--port off: none)
+    // wss:// on tls_port: certificate chains and their keys, paired in the order given; the
+    // first is the default, the others are chosen by SNI. Empty: no TLS listener.
+    std::vector<std::string> tls_certs;
+    std::vector<std::string> tls_keys;
+    uint16_t tls_port = 8443;
+    bool tls_port_set = false;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

@@ -12,7 +12,9 @@
 #include "chat/connection_registry.h"
 #include "chat/program/options.h"
 #include "chat/rooms.h"
+#include "net/output_budget.h"
 #include "net/peer_limit.h"
+#include "net/tls_context.h"
 #include "ws/server_config.h"
 
 namespace epws::net {
@@ -28,7 +30,11 @@ struct Process {
     Process(const Options& o, Bus& b)
         : options(o), bus(b), rooms(o.chat.max_rooms), users(o.chat.connections_per_user),
           stats(b.loops(), nullptr), chat_stats(b.loops(), nullptr),
-          loop_stats(b.loops(), nullptr), peers(o.max_connections_per_ip) {}
+          loop_stats(b.loops(), nullptr), peers(o.max_connections_per_ip),
+          output_budget(o.max_total_output_bytes ? o.max_total_output_bytes : quarter_of_memory()) {}
+
+    // The default process-wide output budget.
+    static uint64_t quarter_of_memory();
 
     const Options& options;
     Bus& bus;
@@ -42,6 +48,9 @@ struct Process {
     std::vector<const net::LoopStats*> loop_stats;
     std::atomic<uint32_t> connections{0};  // open connections of every loop (--max-connections)
     net::PeerLimit peers;                  // per peer address, every loop (--max-connections-per-ip)
+    net::OutputBudget output_budget;       // unsent copies, every loop (--max-total-output-bytes)
+    // The certificates of the TLS listeners (null: no TLS), swapped whole on SIGHUP. Not owned.
+    const net::TlsServerContextHolder* tls = nullptr;
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.

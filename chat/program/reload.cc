@@ -69,6 +69,11 @@ const std::vector<Field>& fields() {
     static const std::vector<Field> table = {
         EPWS_FIELD("host", false, host),
         EPWS_FIELD("port", false, port),
+        EPWS_FIELD("port-enabled", false, plain),  // --port off
+        EPWS_FIELD("tls-port", false, tls_port),
+        EPWS_FIELD("tls-cert", false, tls_certs),  // the files: their contents reload (SIGHUP)
+        EPWS_FIELD("tls-key", false, tls_keys),
+        EPWS_FIELD("max-total-output-bytes", false, max_total_output_bytes),
         EPWS_FIELD("threads", false, threads),
         EPWS_FIELD("metrics-port", false, metrics_port),
         EPWS_FIELD("web-root", false, web_root),
@@ -93,6 +98,7 @@ const std::vector<Field>& fields() {
         EPWS_FIELD("handshake-timeout", true, handshake_timeout_ms),
         EPWS_FIELD("idle-timeout", true, idle_timeout_ms),
         EPWS_FIELD("close-timeout", true, close_timeout_ms),
+        EPWS_FIELD("send-timeout", true, send_timeout_ms),
         EPWS_FIELD("allowed-origins", true, handshake.allowed_origins),
         EPWS_FIELD("jwt-secret", true, chat.jwt_secret),
         EPWS_FIELD("rooms-per-connection", true, chat.rooms_per_connection),

@@ -2,6 +2,8 @@
 // Layer: chat/program/.
 #include "chat/program/server_loop.h"
 
+#include <unistd.h>
+
 #include "chat/program/metrics.h"
 #include "chat/program/reload.h"
 #include "chat/program/stats.h"
@@ -12,21 +14,40 @@
 
 namespace epws::chat {
 
-std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, uint16_t port,
+uint64_t Process::quarter_of_memory() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return uint64_t{1} << 30;  // unknown: 1 GiB
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
+}
+
+std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, Ports ports,
                                                std::string& err) {
     std::unique_ptr<net::Loop> loop = net::Loop::create(err);
     if (!loop) return nullptr;
     std::unique_ptr<ServerLoop> self(new ServerLoop(index, process, std::move(loop)));
     self->notifier_ = net::Notifier::create(*self->loop_, err);
     if (!self->notifier_) return nullptr;
-    // SO_REUSEPORT: one listener per loop, the kernel spreads new connections over them.
-    int fd = net::listen_tcp(process.options.host, port, true, err);
-    if (fd < 0) return nullptr;
     self->add_routes();
-    self->server_ = std::make_unique<ws::Server>(*self->loop_, fd, self->config_, self->routes_);
+    self->server_ = std::make_unique<ws::Server>(*self->loop_, self->config_, self->routes_);
+    // SO_REUSEPORT: one listener per loop and port, the kernel spreads new connections over them.
+    if (process.options.plain) {
+        int fd = net::listen_tcp(process.options.host, ports.plain, true, err);
+        if (fd < 0) return nullptr;
+        self->bound_.plain = net::local_port(fd);
+        self->server_->listen(fd, net::PlainTransport::make);
+    }
+    if (process.tls != nullptr) {
+        int fd = net::listen_tcp(process.options.host, ports.tls, true, err);
+        if (fd < 0) return nullptr;
+        self->bound_.tls = net::local_port(fd);
+        // Each accept takes the certificate set current at that moment (SIGHUP swaps it).
+        const net::TlsServerContextHolder* tls = process.tls;
+        self->server_->listen(fd, [tls] { return tls->make_transport(); }, true);
+    }
     if (!self->server_->start(err)) return nullptr;
     self->server_->share_connection_count(&process.connections);
     self->server_->share_peer_limit(&process.peers);
+    self->loop_->share_output_budget(&process.output_budget);
     process.stats[index] = &self->server_->stats();
     process.chat_stats[index] = &self->chat_.stats();
     process.loop_stats[index] = &self->loop_->stats();
@@ -68,7 +89,7 @@ void ServerLoop::add_routes() {
     });
     routes_.add_http("/stats", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "application/json";
-        reply.body = stats_json(process_.stats, process_.bus);
+        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget);
     });
     routes_.add_http("/metrics", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -115,7 +136,8 @@ bool ServerLoop::start_metrics_server(std::string& err) {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
         reply.body = render_metrics(process_, routes_);
     });
-    metrics_server_ = std::make_unique<ws::Server>(*loop_, fd, config_, metrics_routes_);
+    metrics_server_ = std::make_unique<ws::Server>(*loop_, config_, metrics_routes_);
+    metrics_server_->listen(fd, net::PlainTransport::make);
     if (!metrics_server_->start(err)) return false;
     metrics_server_->share_connection_count(&process_.connections);
     metrics_server_->share_peer_limit(&process_.peers);

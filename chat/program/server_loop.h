@@ -27,11 +27,17 @@ namespace epws::chat {
 // here: a new endpoint is a member and one line in the constructor.
 class ServerLoop {
 public:
-    // index: this loop's number (0 .. loops-1); port: 0 picks one (loop 0), the others bind
-    // loop 0's. nullptr with err filled on failure.
-    static std::unique_ptr<ServerLoop> create(size_t index, Process& process, uint16_t port,
+    // The ports to listen on: 0 picks one (loop 0), the others bind loop 0's.
+    struct Ports {
+        uint16_t plain = 0;  // used when options.plain
+        uint16_t tls = 0;    // used when process.tls is set
+    };
+    // index: this loop's number (0 .. loops-1). nullptr with err filled on failure.
+    static std::unique_ptr<ServerLoop> create(size_t index, Process& process, Ports ports,
                                               std::string& err);
     ~ServerLoop();
+    // The ports this loop's listeners are bound to (0 for one it does not have).
+    Ports ports() const { return bound_; }
 
     net::Loop& loop() { return *loop_; }
     net::Notifier& notifier() { return *notifier_; }
@@ -65,6 +71,7 @@ private:
     ChatEndpoint chat_;
     ws::Routes routes_;
     std::unique_ptr<ws::Server> server_;
+    Ports bound_;
     bool stopping_ = false;
     PacedDrain drain_;
     bool shut_down_ = false;

@@ -1,12 +1,14 @@
-// chat/stats.cc: the /stats document. Layer: chat/.
+// chat/program/stats.cc: the /stats document. Layer: chat/program/.
 #include "chat/program/stats.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
 namespace epws::chat {
 
-std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus) {
+std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus,
+                       const net::OutputBudget& budget) {
     std::string out = "{";
     auto field = [&](const char* name, const std::function<uint64_t(const ws::ServerStats&)>& get) {
         uint64_t sum = 0;
@@ -28,10 +30,15 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     field("rejected_per_ip", [](const S& s) { return s.rejected_per_ip; });
     field("rejected_fd_limit", [](const S& s) { return s.rejected_fd_limit; });
     field("handshake_timeouts", [](const S& s) { return s.handshake_timeouts; });
+    field("tls_handshakes", [](const S& s) { return s.tls_handshakes; });
+    field("tls_handshake_failures", [](const S& s) { return s.tls_handshake_failures; });
+    field("tls_handshake_timeouts", [](const S& s) { return s.tls_handshake_timeouts; });
     field("idle_timeouts", [](const S& s) { return s.idle_timeouts; });
     field("close_timeouts", [](const S& s) { return s.close_timeouts; });
+    field("send_timeouts", [](const S& s) { return s.send_timeouts; });
     field("protocol_errors", [](const S& s) { return s.protocol_errors; });
     field("closed_output_overflow", [](const S& s) { return s.closed_output_overflow; });
+    field("closed_over_budget", [](const S& s) { return s.closed_over_budget; });
     field("messages_in", [](const S& s) { return s.messages_in; });
     field("messages_out", [](const S& s) { return s.messages_out; });
     field("deflate_negotiated", [](const S& s) { return s.deflate.negotiated; });
@@ -55,6 +62,8 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     field("loops", [](const S&) { return uint64_t{1}; });
     out += ",\"ring_published\":" + std::to_string(bus.published());
     out += ",\"ring_wakeups\":" + std::to_string(bus.wakeups());
+    out += ",\"output_budget_used_bytes\":" + std::to_string(std::max<int64_t>(0, budget.used()));
+    out += ",\"output_budget_bytes\":" + std::to_string(budget.limit());
     return out + "}\n";
 }
 

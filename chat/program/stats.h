@@ -1,16 +1,18 @@
-// chat/stats.h: the /stats document: every loop's counters summed, plus the ring's.
-// Layer: chat/.
+// chat/program/stats.h: the /stats document: every loop's counters summed, plus the ring's.
+// Layer: chat/program/.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "chat/bus.h"
+#include "net/output_budget.h"
 #include "ws/server_config.h"
 
 namespace epws::chat {
 
 // One JSON object; each counter is the sum over the loops given.
-std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus);
+std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus,
+                       const net::OutputBudget& budget);
 
 }  // namespace epws::chat

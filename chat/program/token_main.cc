@@ -1,4 +1,4 @@
-// chat/token_main.cc: `epws token`: parses its flags and mints with chat/jwt. Layer: chat/ (the
+// chat/program/token_main.cc: `epws token`: parses its flags and mints with chat/jwt. Layer: chat/ (the
 // command line). The only I/O is the final print in token_command().
 #include "chat/program/token_main.h"
 
@@ -18,7 +18,8 @@ constexpr std::string_view kUsage =
     "\n"
     "Prints an HS256 JWT for NAME, signed with SECRET, for ws://HOST:PORT/chat?token=TOKEN.\n"
     "\n"
-    "  --secret SECRET  the server's --jwt-secret (note: visible to other local users in ps)\n"
+    "  --secret SECRET  the server's --jwt-secret, at least 16 bytes (note: visible to other\n"
+    "                   local users in ps)\n"
     "  --user NAME      the user name (1..32 characters, no control characters, no outer spaces)\n"
     "  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d (default 1h, at most "
     "366d)\n"
@@ -109,6 +110,9 @@ int run_token_command(int argc, const char* const* argv, int64_t now, std::strin
         return 0;
     }
     if (!args.secret || args.secret->empty()) return usage_error(err, "--secret is required");
+    // The server refuses this secret at start-up; a token signed with it could never be used.
+    if (std::string e = secret_problem(*args.secret); !e.empty())
+        return usage_error(err, "--secret: the server would refuse it: " + e);
     if (!args.user) return usage_error(err, "--user is required");
     if (!is_valid_user_name(*args.user)) {
         return usage_error(err, "--user: not a valid user name (1..32 characters, no control "

@@ -1,4 +1,4 @@
-// chat/token_main.h: the `epws token` subcommand, which mints an HS256 token for a user so that
+// chat/program/token_main.h: the `epws token` subcommand, which mints an HS256 token for a user so that
 // a client can connect to a server started with a secret. Layer: chat/ (the command line).
 #pragma once
 

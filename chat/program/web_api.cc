@@ -1,4 +1,4 @@
-// chat/web_api.cc: GET /api/whoami and GET /api/connections. Layer: chat/.
+// chat/program/web_api.cc: GET /api/whoami and GET /api/connections. Layer: chat/program/.
 #include "chat/program/web_api.h"
 
 #include <cstdint>

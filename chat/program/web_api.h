@@ -1,4 +1,4 @@
-// chat/web_api.h: the small JSON endpoints the browser client uses beside /chat:
+// chat/program/web_api.h: the small JSON endpoints the browser client uses beside /chat:
 // GET /api/whoami (may this identity connect?) and GET /api/connections (the /inspect page's
 // view of the server and of one connection, on whichever loop it lives). Layer: chat/.
 #pragma once

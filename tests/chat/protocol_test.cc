@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace epws::chat;
@@ -269,6 +270,47 @@ TEST_SUITE("chat/protocol") {
         Parsed q = parse(R"({"type":"nope","id":12})");
         CHECK(q.result.error == ProtocolErrorCode::kUnknownType);
         CHECK(q.msg.id.number == 12);
+    }
+
+    TEST_CASE("a duplicate field's error echoes the id wherever it stands, unless it is the id") {
+        Parsed after = parse(R"({"type":"say","room":"a","room":"b","text":"x","id":8})");
+        CHECK(after.result.error == ProtocolErrorCode::kDuplicateField);
+        CHECK(after.result.field == "room");
+        CHECK(after.msg.id.kind == RequestId::Kind::kNumber);
+        CHECK(after.msg.id.number == 8);
+        Parsed before = parse(R"({"id":"m-1","type":"ping","type":"ping"})");
+        CHECK(before.result.error == ProtocolErrorCode::kDuplicateField);
+        CHECK(before.msg.id.text == "m-1");
+        // The first duplicate is the one named, even with a second one after it.
+        CHECK(field_of(R"({"text":1,"text":2,"room":1,"room":2,"id":3})") == "text");
+        Parsed two_ids = parse(R"({"type":"ping","id":1,"id":2})");
+        CHECK(two_ids.result.error == ProtocolErrorCode::kDuplicateField);
+        CHECK(two_ids.result.field == "id");
+        CHECK(two_ids.msg.id.kind == RequestId::Kind::kNone);
+        // An id that is itself bad is not echoed; the duplicate is still the error.
+        Parsed bad_id = parse(R"({"type":"ping","type":"ping","id":-1})");
+        CHECK(bad_id.result.error == ProtocolErrorCode::kDuplicateField);
+        CHECK(bad_id.msg.id.kind == RequestId::Kind::kNone);
+    }
+
+    TEST_CASE("errors found before the frame is one JSON object carry no id, as documented") {
+        const std::string big =
+            R"({"type":"ping","id":1,"pad":")" + std::string(17000, 'x') + "\"}";
+        const std::string not_utf8 = "{\"type\":\"ping\",\"id\":1,\"t\":\"\xff\"}";
+        const std::pair<std::string_view, ProtocolErrorCode> cases[] = {
+            {R"({"type":"ping","id":1,"text":"\ud800"})", ProtocolErrorCode::kBadEscape},
+            {R"({"type":"ping","id":1,"since":01})", ProtocolErrorCode::kBadNumber},
+            {R"({"type":"ping","id":1} x)", ProtocolErrorCode::kBadJson},
+            {not_utf8, ProtocolErrorCode::kInvalidUtf8},
+            {R"([{"type":"ping","id":1}])", ProtocolErrorCode::kNotObject},
+            {big, ProtocolErrorCode::kTooLarge},
+        };
+        for (const auto& [frame, code] : cases) {
+            Parsed p = parse(frame);
+            CAPTURE(error_code_string(code));
+            CHECK(p.result.error == code);
+            CHECK(p.msg.id.kind == RequestId::Kind::kNone);
+        }
     }
 
     TEST_CASE("invalid escapes and unpaired surrogates are refused; real pairs decode") {

@@ -90,6 +90,50 @@ class HelpAndFlags(unittest.TestCase):
     def test_zero_threads_exits_2(self):
         self.assertUsageError(["--threads", "0"], "--threads")
 
+    def test_a_host_that_is_not_a_numeric_address_exits_2_like_every_bad_flag(self):
+        for host in ("localhost", "256.1.1.1", "::1::", "example.invalid"):
+            self.assertUsageError(["--port", "0", "--host", host], "--host")
+
+    def test_a_missing_or_non_directory_web_root_exits_2_naming_it(self):
+        self.assertUsageError(["--port", "0", "--web-root", "/nonexistent/epws-web"],
+                              "--web-root '/nonexistent/epws-web': cannot open")
+        self.assertUsageError(["--port", "0", "--web-root", "/dev/null"], "is not a directory")
+
+    def test_a_size_with_a_bad_suffix_says_what_is_accepted(self):
+        self.assertUsageError(["--max-message-bytes", "1x"], "--max-message-bytes '1x'")
+        err = run("--max-message-bytes", "1x").stderr.decode()
+        self.assertIn("whole number with an optional suffix k, m or g", err)
+
+    def test_a_short_secret_exits_2_from_the_flag_and_from_the_environment(self):
+        self.assertUsageError(["--port", "0", "--jwt-secret", "s3cret"], "at least 16 bytes")
+        r = subprocess.run([binary_path(), "--port", "0"], stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=RUN_DEADLINE, env={**os.environ, "EPWS_JWT_SECRET": "s3cret"})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"EPWS_JWT_SECRET: the secret must be at least 16 bytes", r.stderr)
+        self.assertNotIn(b"listening", r.stdout)
+
+    def test_help_names_the_http_endpoints_and_the_exit_status_of_bad_usage(self):
+        text = run("--help").stdout.decode()
+        for endpoint in ("/chat", "/echo", "/broadcast", "/healthz", "/stats", "/inspect",
+                         "/api/whoami", "/api/connections"):
+            self.assertIn(endpoint, text)
+        self.assertIn("2 for bad usage", text)
+
+
+class TokenCommand(unittest.TestCase):
+    def test_a_secret_the_server_refuses_mints_no_token(self):
+        r = run("token", "--secret", "s3cret", "--user", "alice")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout, b"")
+        self.assertIn(b"at least 16 bytes", r.stderr)
+
+    def test_a_token_from_an_accepted_secret_is_accepted_by_the_server(self):
+        secret = "0123456789abcdef"
+        token = run("token", "--secret", secret, "--user", "alice").stdout.decode().strip()
+        with Server("--jwt-secret", secret) as s:
+            status, _, body = s.http_get(f"/api/whoami?username=alice&token={token}")
+            self.assertEqual(status, 200, body)
+
 
 class ListeningLine(unittest.TestCase):
     def test_prints_exactly_one_listening_line_with_the_real_port(self):

@@ -113,7 +113,7 @@ class Metrics(unittest.TestCase):
     def test_the_output_budget_in_use_grows_for_a_reader_that_stops_and_returns_to_zero(self):
         def queued():
             m = parse(self.scrape())
-            return sum(v for (name, _), v in m.items() if name == "epws_output_queued_bytes")
+            return sum(v for (name, _), v in m.items() if name == "epws_output_budget_used_bytes")
         c = RawClient(self.server.host, self.server.port, rcvbuf=4096)
         try:
             status, _, _ = c.handshake("/echo")

@@ -74,12 +74,13 @@ public:
 };
 
 struct Fixture {
+    // Before the loop: the loop deletes the probe, whose TransportPtr still calls destroy() on it.
+    CountingTransport transport;
     std::unique_ptr<Loop> loop;
     int peer = -1;
     Probe* probe = nullptr;  // valid until closed is true
     bool closed = false;
     CloseCause cause = CloseCause::kLocal;
-    CountingTransport transport;
 
     // handshake_steps / fail_handshake: see CountingTransport.
     explicit Fixture(int handshake_steps = 0, bool fail_handshake = false) {

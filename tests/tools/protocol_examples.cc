@@ -1,64 +1,137 @@
-// tests/tools/protocol_examples.cc: prints the handshake and frames that docs/protocol.md
-// annotates, produced by this project's own codec (build/release/tools/protocol_examples).
+// tests/tools/protocol_examples.cc: prints the annotated captures docs/protocol.md (and
+// docs/zh/protocol.md) show, as `@@ capture NAME` blocks; `make docs` pastes them in and
+// tests/integration/test_docs.py fails when the committed pages differ. Layer: tests/.
+// The bytes come from this project's own codec (the server's handshake answer, frame encoder,
+// masking, close payloads, deflate); the text from ws/trace, the annotator epws-cat --trace
+// prints. The key is RFC 6455 §1.3's and the masking keys are fixed, so every run prints the
+// same bytes; a live epws-cat --trace differs only in those random values.
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "ws/deflate.h"
+#include "ws/deflate_params.h"
 #include "ws/frame.h"
 #include "ws/client_handshake.h"
 #include "ws/handshake.h"
 #include "ws/http/response.h"
+#include "ws/trace.h"
 
 using namespace epws::ws;
+using Bytes = std::vector<std::byte>;
 
 namespace {
 
-void hex(const char* title, const std::byte* p, size_t n, size_t limit = 32) {
-    std::printf("%s (%zu bytes):\n ", title, n);
-    for (size_t i = 0; i < n && i < limit; ++i) std::printf(" %02x", static_cast<unsigned>(p[i]));
-    if (n > limit) std::printf(" ...");
-    std::printf("\n\n");
+constexpr std::string_view kKey = "dGhlIHNhbXBsZSBub25jZQ==";  // RFC 6455 §1.3
+constexpr auto kUp = TraceDirection::kClientToServer;
+constexpr auto kDown = TraceDirection::kServerToClient;
+
+Bytes as_bytes(std::string_view s) {
+    const auto* p = reinterpret_cast<const std::byte*>(s.data());
+    return {p, p + s.size()};
 }
 
-void frame(const char* title, Opcode op, std::string_view payload, bool fin = true,
-           const std::byte* mask = nullptr) {
-    std::byte buf[kMaxFrameHeader + 256];
-    size_t h = encode_frame_header(buf, op, payload.size(), fin, false, mask);
-    std::string body(payload);
-    auto* p = reinterpret_cast<std::byte*>(body.data());
-    if (mask) apply_mask(p, body.size(), mask);
-    for (size_t i = 0; i < body.size() && i < 256; ++i) buf[h + i] = p[i];
-    hex(title, buf, h + (body.size() < 256 ? body.size() : 256));
+// One frame from our encoder: masked with key when given (client to server), as sent.
+Bytes frame(Opcode op, const Bytes& payload, bool fin = true, const char* key = nullptr,
+            bool rsv1 = false) {
+    std::byte mask[4];
+    if (key)
+        for (int i = 0; i < 4; ++i) mask[i] = static_cast<std::byte>(key[i]);
+    Bytes out(kMaxFrameHeader + payload.size());
+    size_t h = encode_frame_header(out.data(), op, payload.size(), fin, rsv1, key ? mask : nullptr);
+    std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(h));
+    if (key) apply_mask(out.data() + h, payload.size(), mask);
+    out.resize(h + payload.size());
+    return out;
 }
 
-void header_only(const char* title, Opcode op, uint64_t len) {
-    std::byte buf[kMaxFrameHeader];
-    size_t h = encode_frame_header(buf, op, len);
-    hex(title, buf, h);
+Bytes close_payload(uint16_t code, std::string_view reason) {
+    Bytes p(kMaxControlPayload);
+    p.resize(encode_close_payload(p.data(), code, reason));
+    return p;
 }
+
+// A connection seen by one annotator; each capture is the account of what was fed since the
+// last one.
+class Session {
+public:
+    explicit Session(std::string_view extensions_offer = {}, bool dedicated = false) {
+        TraceLimits limits;
+        limits.max_shown_bytes = 48;  // pages stay readable; the test compares all of it
+        annotator_ = std::make_unique<TraceAnnotator>(limits);
+        append_client_request(request_, "127.0.0.1:8080", "/echo", kKey, {}, extensions_offer);
+        std::string answer;
+        if (!extensions_offer.empty()) {
+            DeflateConfig config;
+            config.mode = dedicated ? DeflateMode::kDedicated : DeflateMode::kShared;
+            negotiate_deflate(extensions_offer, config, answer);
+        }
+        append_upgrade_response(response_, kKey, {}, answer);
+    }
+    void request() { feed(kUp, as_bytes(request_)); }
+    void response() { feed(kDown, as_bytes(response_)); }
+    void feed(TraceDirection d, const Bytes& b) { annotator_->feed(d, b, text_); }
+    void capture(const char* name) {
+        std::printf("@@ capture %s\n%s", name, text_.c_str());
+        text_.clear();
+    }
+
+private:
+    std::unique_ptr<TraceAnnotator> annotator_;
+    std::string request_, response_, text_;
+};
+
+const char kMaskA[] = "\x37\xfa\x21\x3d";  // RFC 6455 §5.7's masking key
+const char kMaskB[] = "\x5a\x11\xc3\x08";
 
 }  // namespace
 
 int main() {
-    const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";  // RFC 6455 §1.3
-    std::string req;
-    append_client_request(req, "server.example.com", "/echo", key);
-    std::printf("Client request:\n%s\n", req.c_str());
-    std::string resp;
-    append_upgrade_response(resp, key, {}, {});
-    std::printf("Server response:\n%s\n", resp.c_str());
+    Session s;
+    s.request();
+    s.capture("request");
+    s.response();
+    s.capture("response");
 
-    const std::byte mask[4] = {std::byte{0x37}, std::byte{0xfa}, std::byte{0x21}, std::byte{0x3d}};
-    frame("Server -> client, text \"Hello\"", Opcode::kText, "Hello");
-    frame("Client -> server, text \"Hello\", masked with 37 fa 21 3d", Opcode::kText, "Hello", true, mask);
-    frame("First fragment \"Hel\" (FIN=0)", Opcode::kText, "Hel", false);
-    frame("Last fragment \"lo\" (continuation, FIN=1)", Opcode::kContinuation, "lo");
-    frame("Ping \"Hello\"", Opcode::kPing, "Hello");
-    header_only("Header of a 256-byte binary message (16-bit length)", Opcode::kBinary, 256);
-    header_only("Header of a 65536-byte binary message (64-bit length)", Opcode::kBinary, 65536);
-    std::byte close[kMaxControlPayload];
-    size_t n = encode_close_payload(close, 1001, "server shutting down");
-    frame("Close 1001 \"server shutting down\"", Opcode::kClose,
-          {reinterpret_cast<const char*>(close), n});
+    s.feed(kUp, frame(Opcode::kText, as_bytes("Hello"), true, kMaskA));
+    s.capture("client-text");
+    s.feed(kDown, frame(Opcode::kText, as_bytes("Hello")));
+    s.capture("server-text");
+
+    s.feed(kDown, frame(Opcode::kBinary, Bytes(200)));
+    s.feed(kDown, frame(Opcode::kBinary, Bytes(70000)));
+    s.capture("lengths");
+
+    s.feed(kUp, frame(Opcode::kText, as_bytes("Hel"), false, kMaskA));
+    s.feed(kUp, frame(Opcode::kPing, as_bytes("in between"), true, kMaskB));
+    s.feed(kUp, frame(Opcode::kContinuation, as_bytes("lo"), true, kMaskA));
+    s.capture("fragments");
+    s.feed(kDown, frame(Opcode::kPong, as_bytes("in between")));
+    s.feed(kDown, frame(Opcode::kText, as_bytes("Hello")));
+    s.capture("pong");
+
+    s.feed(kUp, frame(Opcode::kClose, close_payload(1000, "bye"), true, kMaskB));
+    s.capture("client-close");
+    s.feed(kDown, frame(Opcode::kClose, close_payload(1000, {})));
+    s.capture("server-close");
+
+    // permessage-deflate with context takeover (--deflate dedicated): the second "Hello" is a
+    // back-reference to the first.
+    Session d("permessage-deflate; client_max_window_bits", true);
+    d.request();
+    d.response();
+    d.capture("deflate-handshake");
+    Deflater client_z, server_z;
+    if (!client_z.init(6, 15, 8, nullptr) || !server_z.init(6, 15, 8, nullptr)) return 1;
+    Bytes packed;
+    for (int i = 0; i < 2; ++i) {
+        if (!client_z.compress(as_bytes("Hello"), packed, false)) return 1;
+        d.feed(kUp, frame(Opcode::kText, packed, true, kMaskA, true));
+        if (!server_z.compress(as_bytes("Hello"), packed, false)) return 1;
+        d.feed(kDown, frame(Opcode::kText, packed, true, nullptr, true));
+    }
+    d.capture("deflate-messages");
     return 0;
 }

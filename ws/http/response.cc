@@ -74,6 +74,12 @@ void append_http_response(std::string& out, int status, std::string_view content
     out += body;
 }
 
+void append_http_head(std::string& out, int status, std::string_view content_type,
+                      size_t body_size, bool keep_alive, std::string_view extra_headers) {
+    append_head(out, status, content_type, body_size, keep_alive ? "keep-alive" : "close",
+                extra_headers);
+}
+
 void append_http_error(std::string& out, HttpError e) {
     const int status = http_status(e);
     std::string_view extra;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ws/error.h"
+#include "ws/shared_buffer.h"
 
 namespace epws::ws {
 
@@ -15,6 +16,10 @@ struct HttpReply {
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
     std::string extra_headers;  // each a full "Name: value\r\n"
+    // Instead of body: bytes many replies share (a cached file), sent by reference, so a slow
+    // reader holds no copy of its own. body stays empty then.
+    SharedBufferRef shared_body;
+    size_t body_size() const { return shared_body ? shared_body.size() : body.size(); }
 };
 
 // Standard reason phrase for an HTTP status ("Switching Protocols", "Not Found"), or "Unknown".
@@ -34,6 +39,10 @@ constexpr bool status_has_content(int status) {
 void append_http_response(std::string& out, int status, std::string_view content_type,
                           std::string_view body, bool keep_alive,
                           std::string_view extra_headers = {});
+
+// The head of that response alone, for a body of body_size bytes sent after it.
+void append_http_head(std::string& out, int status, std::string_view content_type,
+                      size_t body_size, bool keep_alive, std::string_view extra_headers = {});
 
 // Appends the refusal for `e` (which must not be kNone): status http_status(e), text/plain body
 // http_reason(e) + "\n", Connection: close. A 426 adds "Upgrade: websocket" and the "Upgrade"

@@ -55,6 +55,10 @@ const TypeEntry* type_of(std::string_view name) {
     return nullptr;
 }
 
+std::span<const std::byte> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -85,11 +89,11 @@ std::string hex(uint64_t v) {
 // A file as last read, with its validators and (made on first need) its gzip encoding.
 struct CachedFile {
     uint64_t size = 0, mtime_ns = 0, inode = 0;
-    std::string body;
+    SharedBufferRef body;  // shared with every reply still sending it
     std::string etag;           // "size-mtime"; the gzip variant adds -gz
     std::string last_modified;  // IMF-fixdate
     bool gzip_tried = false;
-    std::string gzip;  // empty: compressing did not help (or was not tried)
+    SharedBufferRef gzip;  // none: compressing did not help (or was not tried)
 };
 
 // One per thread (each event loop has its own): no locks, and bounded.
@@ -142,7 +146,9 @@ std::string resolve(const std::string& root_real, const std::string& rel) {
 // nullptr on failure, with reply filled.
 CachedFile* load(const std::string& path, const StaticLimits& limits, ws::HttpReply& reply) {
     // O_NOFOLLOW: path is a realpath(), so a symlink here means it was swapped since.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO or device in the root must not block the loop in open(); fstat below
+    // then refuses anything but a regular file (for which O_NONBLOCK changes nothing).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         not_found(reply);
         return nullptr;
@@ -172,10 +178,10 @@ CachedFile* load(const std::string& path, const StaticLimits& limits, ws::HttpRe
     f.size = size;
     f.mtime_ns = mtime_ns;
     f.inode = st.st_ino;
-    f.body.resize(size);
+    std::string data(size, '\0');
     size_t got = 0;
     while (got < size) {
-        ssize_t n = ::read(fd, f.body.data() + got, size - got);
+        ssize_t n = ::read(fd, data.data() + got, size - got);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += static_cast<size_t>(n);
@@ -186,10 +192,16 @@ CachedFile* load(const std::string& path, const StaticLimits& limits, ws::HttpRe
         reply.body = "could not read the file\n";
         return nullptr;
     }
+    f.body = SharedBufferRef(SharedBuffer::make(as_bytes(data)));
+    if (!f.body) {
+        reply.status = 500;
+        reply.body = "out of memory\n";
+        return nullptr;
+    }
     f.etag = "\"" + hex(size) + "-" + hex(mtime_ns) + "\"";
     f.last_modified = http_date(st.st_mtim.tv_sec);
     if (it != t_cache.files.end()) {
-        t_cache.bytes -= it->second.body.size() + it->second.gzip.size();
+        t_cache.bytes -= it->second.body.size() + it->second.gzip.size();  // replies keep theirs
         t_cache.files.erase(it);
     }
     // Bounded: past the budget, start over (files are few and small; a full LRU is not worth it).
@@ -272,13 +284,14 @@ void serve_static(std::string_view web_root, const ws::HttpRequest& req, ws::Htt
     if (type && type->text && f->body.size() >= kMinGzipBytes && ae && ws::accepts_gzip(*ae)) {
         if (!f->gzip_tried) {
             f->gzip_tried = true;
-            auto z = ws::gzip_compress(f->body);
+            auto plain = f->body.bytes();
+            auto z = ws::gzip_compress({reinterpret_cast<const char*>(plain.data()), plain.size()});
             if (z && z->size() < f->body.size() && t_cache.bytes + z->size() <= limits.cache_bytes) {
-                f->gzip = std::move(*z);
+                f->gzip = SharedBufferRef(SharedBuffer::make(as_bytes(*z)));
                 t_cache.bytes += f->gzip.size();
             }
         }
-        gzip = !f->gzip.empty();
+        gzip = static_cast<bool>(f->gzip);
     }
     // A different encoding is a different representation, with its own validator.
     std::string etag = gzip ? f->etag.substr(0, f->etag.size() - 1) + "-gz\"" : f->etag;
@@ -306,7 +319,7 @@ void serve_static(std::string_view web_root, const ws::HttpRequest& req, ws::Htt
     }
     if (gzip) h += "Content-Encoding: gzip\r\n";
     reply.status = 200;
-    reply.body = gzip ? f->gzip : f->body;
+    reply.shared_body = gzip ? f->gzip : f->body;  // by reference: no copy per reply
 }
 
 }  // namespace epws::ws

@@ -27,8 +27,8 @@ TEST_SUITE("chat/program/config_file") {
 
     TEST_CASE("a quoted value keeps a hash and resolves its two escapes") {
         chat::Options c;
-        CHECK(chat::apply_config_text("f", "web-root = \"/srv/a #b \\\"c\\\" \\\\d\"\n", c) == "");
-        CHECK(c.web_root == "/srv/a #b \"c\" \\d");
+        CHECK(chat::apply_config_text("f", "jwt-secret = \"0123456789 #b \\\"c\\\" \\\\d\"\n", c) == "");
+        CHECK(c.chat.jwt_secret == "0123456789 #b \"c\" \\d");
     }
 
     TEST_CASE("each error names the file and the line") {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/jwt.h"
 #include "chat/program/options.h"
 
 using namespace epws;
@@ -26,6 +27,31 @@ TEST_SUITE("chat/program/options") {
         CHECK(c.http.max_headers == 100);
         CHECK(c.reader.max_message_bytes == 16u << 20);
         CHECK(c.handshake_timeout_ms == 10000);
+    }
+
+    TEST_CASE("TLS flags pair certificates with keys in order, and --port off needs them") {
+        chat::Options c;
+        std::string err;
+        REQUIRE(parse({"--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-cert=b.pem", "--tls-key",
+                       "b.key", "--tls-port", "0", "--port", "off"},
+                      c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.tls_certs == std::vector<std::string>{"a.pem", "b.pem"});
+        CHECK(c.tls_keys == std::vector<std::string>{"a.key", "b.key"});
+        CHECK(c.tls_port == 0);
+        CHECK_FALSE(c.plain);
+        chat::Options d;
+        CHECK(parse({"--tls-cert", "a.pem"}, d, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("pairs") != std::string::npos);
+        chat::Options e;
+        CHECK(parse({"--tls-port", "9443"}, e, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("--tls-port needs") != std::string::npos);
+        chat::Options f;
+        CHECK(parse({"--port", "off"}, f, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("nothing to listen on") != std::string::npos);
+        chat::Options g;
+        CHECK(parse({"--port", "offf"}, g, err) == chat::ParseOutcome::kError);
+        CHECK(g.plain);
+        CHECK(g.tls_port == 8443);  // the default when certificates are given
     }
 
     TEST_CASE("flags take a separate or an inline value, sizes take suffixes, times decimals") {
@@ -97,5 +123,73 @@ TEST_SUITE("chat/program/options") {
                                  "--deflate-mem-level", "--deflate-threshold"})
             CHECK_MESSAGE(text.find(flag) != std::string::npos, flag);
         CHECK(text.find("(default shared)") != std::string::npos);
+    }
+}
+
+TEST_SUITE("chat/options") {
+    TEST_CASE("--host takes a numeric IPv4 or IPv6 address, and anything else is bad usage") {
+        chat::Options c;
+        std::string err;
+        for (const char* ok : {"127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1"}) {
+            CAPTURE(ok);
+            CHECK(parse({"--host", ok}, c, err) == chat::ParseOutcome::kRun);
+            CHECK(c.host == ok);
+        }
+        for (const char* bad : {"localhost", "", "127.0.0.256", "1.2.3", "::1::", "127.0.0.1 ",
+                                "[::1]", "example.com"}) {
+            CAPTURE(bad);
+            CHECK(parse({"--host", bad}, c, err) == chat::ParseOutcome::kError);
+            CHECK(err.find("--host") != std::string::npos);
+            CHECK(err.find("numeric IPv4 or IPv6") != std::string::npos);
+        }
+        CHECK(c.host == "fe80::1");  // a refused value leaves the last good one
+    }
+
+    TEST_CASE("--web-root must name a directory that exists now") {
+        chat::Options c;
+        std::string err;
+        CHECK(parse({"--web-root", "/nonexistent/epws-web"}, c, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("--web-root '/nonexistent/epws-web': cannot open: No such file or "
+                       "directory") != std::string::npos);
+        CHECK(parse({"--web-root", "/dev/null"}, c, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("is not a directory") != std::string::npos);
+        CHECK(c.web_root == EPWS_WEB_ROOT);
+        REQUIRE(parse({"--web-root=/"}, c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.web_root == "/");
+    }
+
+    TEST_CASE("a size that is not a number says what is accepted: digits and a k, m or g suffix") {
+        chat::Options c;
+        std::string err;
+        for (const char* bad : {"1x", "16mb", "k", "", "1.5m", "-1"}) {
+            CAPTURE(bad);
+            CHECK(parse({"--max-message-bytes", bad}, c, err) == chat::ParseOutcome::kError);
+            CHECK(err.find("--max-message-bytes") != std::string::npos);
+            CHECK(err.find("whole number with an optional suffix k, m or g") != std::string::npos);
+        }
+        REQUIRE(parse({"--max-message-bytes", "64K"}, c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.reader.max_message_bytes == 64u << 10);
+    }
+
+    TEST_CASE("a JWT secret under 16 bytes is refused, by the same rule epws token applies") {
+        chat::Options c;
+        std::string err;
+        CHECK(parse({"--jwt-secret", "s3cret"}, c, err) == chat::ParseOutcome::kError);
+        CHECK(err.find("--jwt-secret 's3cret': " + chat::secret_problem("s3cret")) !=
+              std::string::npos);
+        CHECK(parse({"--jwt-secret", "0123456789abcde"}, c, err) == chat::ParseOutcome::kError);
+        REQUIRE(parse({"--jwt-secret", "0123456789abcdef"}, c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.chat.jwt_secret == "0123456789abcdef");
+        CHECK(chat::secret_problem("0123456789abcdef").empty());
+        CHECK(chat::secret_problem("0123456789abcde").find("at least 16 bytes (it has 15)") !=
+              std::string::npos);
+    }
+
+    TEST_CASE("help lists every HTTP endpoint and the exit status of bad usage") {
+        std::string text = chat::usage("epws");
+        for (const char* endpoint : {"/chat", "/echo", "/broadcast", "/healthz", "/stats",
+                                     "/inspect", "/api/whoami", "/api/connections", "--web-root"})
+            CHECK_MESSAGE(text.find(endpoint) != std::string::npos, endpoint);
+        CHECK(text.find("2 for bad usage") != std::string::npos);
     }
 }

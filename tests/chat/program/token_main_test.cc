@@ -30,23 +30,24 @@ Run run(std::vector<const char*> args, int64_t now = 1700000000) {
 TEST_SUITE("chat/program/token_main") {
 
     TEST_CASE("it prints one token line that verifies for the user until the ttl runs out") {
-        Run r = run({"--secret", "s3cret", "--user", "alice", "--ttl", "30m"});
+        Run r = run({"--secret", "s3cret-0123456789", "--user", "alice", "--ttl", "30m"});
         REQUIRE(r.rc == 0);
         CHECK(r.err.empty());
         REQUIRE(r.out.size() > 1);
         CHECK(r.out.back() == '\n');
         const std::string token = r.out.substr(0, r.out.size() - 1);
         CHECK(token.find('\n') == std::string::npos);
-        JwtResult v = verify_jwt(token, "s3cret", 1700000000);
+        JwtResult v = verify_jwt(token, "s3cret-0123456789", 1700000000);
         REQUIRE(v.ok());
         CHECK(v.user == "alice");
         CHECK(v.exp == 1700000000 + 1800);
     }
 
     TEST_CASE("the ttl defaults to an hour and flags accept the --flag=value form") {
-        Run r = run({"--secret=k", "--user=名前 🙂"});
+        Run r = run({"--secret=k-0123456789abcdef", "--user=名前 🙂"});
         REQUIRE(r.rc == 0);
-        JwtResult v = verify_jwt(r.out.substr(0, r.out.size() - 1), "k", 1700000000);
+        JwtResult v =
+            verify_jwt(r.out.substr(0, r.out.size() - 1), "k-0123456789abcdef", 1700000000);
         CHECK(v.user == "名前 🙂");
         CHECK(v.exp == 1700000000 + kDefaultTokenTtl);
     }
@@ -70,11 +71,12 @@ TEST_SUITE("chat/program/token_main") {
             {},
             {"--user", "alice"},
             {"--secret", "", "--user", "alice"},
-            {"--secret", "k"},
-            {"--secret", "k", "--user", " alice"},
-            {"--secret", "k", "--user", "alice", "--ttl", "forever"},
-            {"--secret", "k", "--user", "alice", "--bogus"},
-            {"--secret", "k", "--user"},
+            {"--secret", "k-0123456789abcdef"},
+            {"--secret", "k-0123456789abcdef", "--user", " alice"},
+            {"--secret", "k-0123456789abcdef", "--user", "alice", "--ttl", "forever"},
+            {"--secret", "k-0123456789abcdef", "--user", "alice", "--bogus"},
+            {"--secret", "k-0123456789abcdef", "--user"},
+            {"--secret", "s3cret", "--user", "alice"},
             {"alice"},
         };
         for (const auto& args : cases) {
@@ -93,5 +95,18 @@ TEST_SUITE("chat/program/token_main") {
         CHECK(r.rc == 0);
         CHECK(r.out.rfind("usage: epws token", 0) == 0);
         CHECK(r.err.empty());
+    }
+
+    TEST_CASE("a secret the server would refuse at start-up is refused, with the server's reason") {
+        Run r = run({"--secret", "s3cret", "--user", "alice"});
+        CHECK(r.rc == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err ==
+              "epws token: --secret: the server would refuse it: " + secret_problem("s3cret") + "\n");
+        CHECK(r.err.find("at least 16 bytes") != std::string::npos);
+        CHECK(run({"--secret", "0123456789abcde", "--user", "alice"}).rc == 2); // 15 bytes
+        CHECK(run({"--secret", "0123456789abcdef", "--user", "alice"}).rc == 0); // 16 bytes
+        CHECK(run({"--help"}).out.find("at least " + std::to_string(kMinSecretBytes) + " bytes") !=
+              std::string::npos);
     }
 }

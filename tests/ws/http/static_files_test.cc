@@ -62,9 +62,17 @@ struct Req {
     }
 };
 
+// The reply, with a file's shared body copied into body for the checks (a 200 must come by
+// reference: the cached bytes, never a copy per reply).
 ws::HttpReply get(const Tree& t, Req r) {
     ws::HttpReply reply;
     serve_static(t.web, r.req, reply);
+    if (reply.status == 200) {
+        CHECK(reply.body.empty());
+        CHECK(static_cast<bool>(reply.shared_body));
+        auto b = reply.shared_body.bytes();
+        reply.body.assign(reinterpret_cast<const char*>(b.data()), b.size());
+    }
     return reply;
 }
 
@@ -79,6 +87,22 @@ std::string header_value(const ws::HttpReply& r, std::string_view name) {
 }  // namespace
 
 TEST_SUITE("ws/http/static_files") {
+    TEST_CASE("a FIFO in the root is refused at once, never opened for a blocking read") {
+        Tree t;
+        std::string fifo = t.web + "/pipe.txt";
+        REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+        CHECK(get(t, Req("/pipe.txt")).status == 404);  // would hang in open() without O_NONBLOCK
+    }
+
+    TEST_CASE("two replies of one cached file share its bytes") {
+        Tree t;
+        ws::HttpReply a, b;
+        serve_static(t.web, Req("/index.html").req, a);
+        serve_static(t.web, Req("/index.html").req, b);
+        REQUIRE(a.shared_body);
+        CHECK(a.shared_body.get() == b.shared_body.get());
+    }
+
 
 TEST_CASE("safe_relative_path refuses dot segments however they are spelled") {
     CHECK(safe_relative_path("/") == std::string());

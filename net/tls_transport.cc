@@ -1,0 +1,197 @@
+// net/tls_transport.cc: a connection's TLS session: handshake, reads until WANT_READ, writes
+// that resume where they stopped, close_notify. Layer: net/.
+#include "net/tls_transport.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace epws::net {
+namespace {
+
+// One TLS record carries at most 2^14 plaintext bytes (RFC 8446 §5.1): small pieces of a
+// gathered write are copied into one record's worth before SSL_write, so a frame header and
+// its payload, or a batch of small frames, travel as one record instead of one each.
+constexpr size_t kRecordBytes = 16384;
+// Pieces at least this large are written from where they are (the copy would buy nothing).
+constexpr size_t kDirectBytes = 4096;
+
+}  // namespace
+
+TlsTransport::TlsTransport(ssl_st* ssl, std::shared_ptr<const void> keep_alive)
+    : ssl_(ssl), keep_alive_(std::move(keep_alive)) {}
+
+TlsTransport::~TlsTransport() { SSL_free(ssl_); }
+
+void TlsTransport::destroy() { delete this; }
+
+// What a failed SSL call means for the connection. Clears the error queue, which OpenSSL needs
+// empty before the next call on this thread (SSL_get_error(3)).
+IoStatus TlsTransport::status_of(int ret) {
+    int saved_errno = errno;  // of the socket call that failed, before anything else runs
+    int err = SSL_get_error(ssl_, ret);
+    unsigned long lib_err = ERR_peek_error();
+    ERR_clear_error();
+    switch (err) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        // WANT_WRITE while reading (a TLS 1.3 KeyUpdate answer that did not fit) resolves
+        // on the next write; renegotiation, the other cause, is off.
+        return IoStatus::kWouldBlock;
+    case SSL_ERROR_ZERO_RETURN:
+        return IoStatus::kEof;  // the peer's close_notify: an orderly end
+    case SSL_ERROR_SYSCALL:
+        // errno 0: the socket ended without close_notify (a truncated stream).
+        if (saved_errno == ECONNRESET || saved_errno == EPIPE || saved_errno == 0)
+            return IoStatus::kReset;
+        return IoStatus::kError;
+    case SSL_ERROR_SSL:
+        // OpenSSL 3 reports the end of the socket before close_notify (possibly in the
+        // middle of a record) this way: the peer went without an orderly end.
+        if (ERR_GET_REASON(lib_err) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+            return IoStatus::kReset;
+        return IoStatus::kError;
+    default:
+        return IoStatus::kError;
+    }
+}
+
+HandshakeStatus TlsTransport::handshake(int fd) {
+    if (done_) return HandshakeStatus::kDone;
+    if (!fd_set_) {
+        if (SSL_set_fd(ssl_, fd) != 1) {
+            ERR_clear_error();
+            return HandshakeStatus::kFailed;
+        }
+        fd_set_ = true;
+    }
+    ERR_clear_error();
+    int r = SSL_do_handshake(ssl_);
+    if (r == 1) {
+        done_ = true;
+        return HandshakeStatus::kDone;
+    }
+    int err = SSL_get_error(ssl_, r);
+    ERR_clear_error();
+    if (err == SSL_ERROR_WANT_READ) return HandshakeStatus::kWantRead;
+    if (err == SSL_ERROR_WANT_WRITE) return HandshakeStatus::kWantWrite;
+    // Garbage, plain HTTP, a protocol or cipher we refuse, a certificate the client rejects,
+    // or the peer leaving: the connection ends here.
+    return HandshakeStatus::kFailed;
+}
+
+// Reads record after record into buf until it is full or OpenSSL needs the socket to say more
+// (WANT_READ: the socket is drained, so under EPOLLET a new edge will come). A short result
+// therefore means the same as a short read(2) on plain TCP.
+IoResult TlsTransport::read(int, void* buf, size_t len) {
+    if (stashed_ != IoStatus::kOk) {
+        IoStatus s = stashed_;
+        stashed_ = IoStatus::kOk;
+        return {s, 0};
+    }
+    auto* out = static_cast<char*>(buf);
+    size_t got = 0;
+    ERR_clear_error();
+    while (got < len) {
+        int want = static_cast<int>(std::min<size_t>(len - got, INT_MAX));
+        int n = SSL_read(ssl_, out + got, want);
+        if (n > 0) {
+            got += static_cast<size_t>(n);
+            continue;
+        }
+        IoStatus s = status_of(n);
+        if (got == 0) return {s, 0};
+        if (s != IoStatus::kWouldBlock) stashed_ = s;  // after the bytes already read
+        break;
+    }
+    return {IoStatus::kOk, got};
+}
+
+bool TlsTransport::has_buffered_input() const {
+    return stashed_ != IoStatus::kOk || SSL_has_pending(ssl_) == 1;
+}
+
+// SSL_write until len bytes went or a record would block. With SSL_MODE_ENABLE_PARTIAL_WRITE
+// each call returns once a record is out, so the count reported is exactly what left.
+IoResult TlsTransport::write_flat(const std::byte* p, size_t len) {
+    size_t sent = 0;
+    ERR_clear_error();
+    while (sent < len) {
+        int want = static_cast<int>(std::min<size_t>(len - sent, INT_MAX));
+        int n = SSL_write(ssl_, p + sent, want);
+        if (n > 0) {
+            sent += static_cast<size_t>(n);
+            continue;
+        }
+        IoStatus s = status_of(n);
+        if (s != IoStatus::kWouldBlock) return {s, 0};
+        break;
+    }
+    return {IoStatus::kOk, sent};
+}
+
+IoResult TlsTransport::writev(int, const iovec* iov, int iovcnt) {
+    if (iovcnt == 1) return write_flat(static_cast<const std::byte*>(iov[0].iov_base), iov[0].iov_len);
+    // Copied pieces are encrypted before SSL_write returns, so one buffer per thread serves.
+    thread_local std::byte gather[kRecordBytes];
+    size_t total = 0;
+    int i = 0;
+    size_t off = 0;  // into iov[i]
+    while (i < iovcnt) {
+        const auto* base = static_cast<const std::byte*>(iov[i].iov_base);
+        size_t left = iov[i].iov_len - off;
+        if (left == 0) {
+            ++i;
+            off = 0;
+            continue;
+        }
+        IoResult r;
+        size_t offered;
+        if (left >= kDirectBytes) {
+            offered = left;
+            r = write_flat(base + off, left);
+            off += r.bytes;
+        } else {
+            // Gather small pieces (and the head of the next large one) into one record.
+            size_t fill = 0;
+            while (i < iovcnt && fill < kRecordBytes) {
+                size_t piece = iov[i].iov_len - off;
+                size_t take = std::min(piece, kRecordBytes - fill);
+                if (fill > 0 && piece >= kDirectBytes) break;  // it goes on its own
+                std::memcpy(gather + fill, static_cast<const std::byte*>(iov[i].iov_base) + off, take);
+                fill += take;
+                off += take;
+                if (off == iov[i].iov_len) {
+                    ++i;
+                    off = 0;
+                }
+            }
+            offered = fill;
+            r = write_flat(gather, fill);
+            if (r.bytes < fill) {
+                // The rest of this record's bytes stay with the caller, who offers them again.
+                total += r.bytes;
+                return {r.status, r.status == IoStatus::kOk ? total : 0};
+            }
+        }
+        if (r.status != IoStatus::kOk) return {r.status, 0};
+        total += r.bytes;
+        if (r.bytes < offered) break;  // the socket is full
+    }
+    return {IoStatus::kOk, total};
+}
+
+void TlsTransport::shutdown(int) {
+    if (!done_ || shut_) return;
+    shut_ = true;
+    ERR_clear_error();
+    // Sends our close_notify; the peer's is read (kEof) by read() afterwards. A full socket
+    // loses it, which the peer sees as a truncation; the TCP FIN follows either way.
+    if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+}
+
+}  // namespace epws::net
