@@ -89,8 +89,10 @@ class Metrics(unittest.TestCase):
 
         def close_counted():
             m = parse(self.scrape())
-            return m if m.get(closes, 0) - before.get(closes, 0) >= 1 else None
-        after = poll_until(close_counted, IO_DEADLINE, "the close frame in the counters")
+            # The close frame is counted when it arrives, the connection when TCP closes after.
+            gone = m[("epws_connections_open", '{endpoint="/echo"}')] == 0
+            return m if gone and m.get(closes, 0) - before.get(closes, 0) >= 1 else None
+        after = poll_until(close_counted, IO_DEADLINE, "the close frame and the closed connection")
         d = {k: after[k] - before.get(k, 0) for k in after}
         self.assertGreaterEqual(d[("epws_messages_received_total", "")], 10)
         self.assertGreaterEqual(d[("epws_messages_sent_total", "")], 10)
