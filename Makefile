@@ -33,9 +33,9 @@ endif
 endif
 O ?= build/$(BUILD)
 
-PKGS := openssl zlib simdjson
+PKGS := openssl zlib simdjson hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson -lhiredis)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
 # CI (and anyone who sets WERROR=1) treats warnings as errors.
@@ -63,7 +63,7 @@ LDLIBS += $(PKG_LIBS)
 # chat/endpoints/ and chat/program/ (the server binary around them).
 NET_DIRS := net
 WS_DIRS := ws ws/http
-CHAT_DIRS := chat chat/endpoints chat/program
+CHAT_DIRS := chat chat/endpoints chat/program chat/redis
 LIB_SRCS := $(filter-out chat/program/main.cc,$(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard $(d)/*.cc)))
 SERVER_SRCS := chat/program/main.cc
 UNIT_SRCS := tests/unit_main.cc $(foreach d,$(NET_DIRS) $(WS_DIRS) $(CHAT_DIRS),$(wildcard tests/$(d)/*_test.cc))
@@ -159,7 +159,8 @@ testssl:
 layers:
 	@bad=$$( { grep -nE '#include "(ws|chat|bench|tests)/' $(foreach d,$(NET_DIRS),$(d)/*.h $(d)/*.cc); \
 	           grep -nE '#include "(chat|bench|tests)/' $(foreach d,$(WS_DIRS),$(d)/*.h $(d)/*.cc); \
-	           grep -nE '#include "(chat/endpoints|chat/program|bench|tests)/' chat/*.h chat/*.cc; \
+	           grep -nE '#include "(chat/endpoints|chat/program|bench|tests)/' chat/*.h chat/*.cc \
+	               chat/redis/*.h chat/redis/*.cc; \
 	           grep -nE '#include "(chat/program|bench|tests)/' chat/endpoints/*.h chat/endpoints/*.cc; \
 	           grep -nE '#include "(bench|tests)/' chat/program/*.h chat/program/*.cc; } 2>/dev/null ); \
 	if [ -n "$$bad" ]; then echo "layers: an include points upwards:"; echo "$$bad"; exit 1; fi; \

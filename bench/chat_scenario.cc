@@ -83,6 +83,7 @@ private:
     bool socketio() const { return o_.dialect == ChatDialect::kSocketIo; }
     void say_due();
     bool all_delivered() const;
+    uint16_t port_of(uint32_t i) const;
     Report finish();
 
     const Options& o_;
@@ -204,11 +205,12 @@ void ChatRun::on_chat_message(User& u, uint32_t tag, std::string_view json) {
 // says `rate` per second, the users evenly staggered.
 void ChatRun::say_due() {
     if (!sending_) return;
-    const double total_rate = o_.rate * double(users_.size());
+    const size_t speakers = o_.speakers != 0 && o_.speakers < users_.size() ? o_.speakers : users_.size();
+    const double total_rate = o_.rate * double(speakers);
     auto due = static_cast<uint64_t>(double(now_ns() - schedule_start_) * total_rate / 1e9) + 1;
     while (said_ < due) {
         uint64_t at = schedule_start_ + static_cast<uint64_t>(double(said_) * 1e9 / total_rate);
-        auto tag = static_cast<uint32_t>(said_ % users_.size());
+        auto tag = static_cast<uint32_t>(said_ % speakers);
         User& u = users_[tag];
         write_stamp(text_.data(), text_.size(), Stamp{tag, u.said, at});
         ++u.said;
@@ -246,7 +248,7 @@ Report ChatRun::run() {
         configs_[i].path = socketio() ? "/socket.io/?EIO=4&transport=websocket&username=u" + std::to_string(i)
                                       : o_.path + "?username=u" + std::to_string(i);
         users_[i].room = i % o_.rooms;
-        users_[i].conn = h_.connect(*this, i, err, &configs_[i]);
+        users_[i].conn = h_.connect(*this, i, err, &configs_[i], port_of(i));
         if (!users_[i].conn) h_.fail("connect: " + err);
     }
     if (h_.failed()) return finish();
@@ -271,6 +273,16 @@ Report ChatRun::run() {
     if (!h_.run_until([&] { return all_delivered(); }, now_ns() + seconds_ns(kDrainSeconds)))
         h_.fail("not every member got every message of its room (lost)");
     return finish();
+}
+
+// Which node user i talks to (--ports): with listeners apart (--speakers), speakers on the
+// first node and listeners over the others, so every delivery crosses nodes.
+uint16_t ChatRun::port_of(uint32_t i) const {
+    const auto& p = o_.ports;
+    if (p.empty()) return 0;
+    bool apart = o_.speakers != 0 && o_.speakers < users_.size() && p.size() > 1;
+    if (!apart) return p[i % p.size()];
+    return i < o_.speakers ? p[0] : p[1 + (i - o_.speakers) % (p.size() - 1)];
 }
 
 Report ChatRun::finish() { return h_.finish(report_); }

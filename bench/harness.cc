@@ -49,13 +49,13 @@ bool Harness::init(std::string& err) {
 }
 
 ws::ClientConnection* Harness::connect(ws::ClientHandler& handler, uint32_t tag, std::string& err,
-                                       const ws::ClientConfig* config) {
+                                       const ws::ClientConfig* config, uint16_t port) {
     std::string from;
     if (options_.sources > 0) {
         // Each source address has its own ~28k ephemeral ports (net.ipv4.ip_local_port_range).
         from = "127.0.0." + std::to_string(1 + next_source_++ % options_.sources);
     }
-    int fd = net::connect_tcp(options_.host, options_.port, from, err);
+    int fd = net::connect_tcp(options_.host, port != 0 ? port : options_.port, from, err);
     if (fd < 0) return nullptr;
     auto conn = std::make_unique<ws::ClientConnection>(*loop_, fd, config ? *config : config_, handler);
     ws::ClientConnection* raw = conn.get();

@@ -29,7 +29,7 @@ public:
     // (e.g. out of ports: use --sources). config, if given, replaces client_config() for this
     // connection (e.g. a path per user) and must outlive it.
     ws::ClientConnection* connect(ws::ClientHandler& handler, uint32_t tag, std::string& err,
-                                  const ws::ClientConfig* config = nullptr);
+                                  const ws::ClientConfig* config = nullptr, uint16_t port = 0);
 
     // Runs the loop until done() holds, a failure is recorded, or deadline_ns passes (then false).
     // tick() runs after every batch of events; run_once waits at most wait_ms.

@@ -109,6 +109,24 @@ const std::map<std::string, Setter>& setters() {
         {"--sources", number(&Options::sources, 0, 254, "--sources")},
         {"--hold", number(&Options::hold_s, 0, 600, "--hold")},
         {"--rooms", number(&Options::rooms, 1, 1000, "--rooms")},
+        {"--speakers", number(&Options::speakers, 0, kMaxConnections, "--speakers")},
+        {"--ports", [](Options& o, const std::string& v, std::string& e) {
+             // Other nodes on the --url host: a comma-separated list of ports.
+             o.ports.clear();
+             size_t at = 0;
+             while (at <= v.size()) {
+                 size_t comma = v.find(',', at);
+                 std::string one = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+                 char* end = nullptr;
+                 unsigned long p = std::strtoul(one.c_str(), &end, 10);
+                 if (one.empty() || *end != '\0' || p == 0 || p > 65535)
+                     return e = "--ports: expected ports like 9001,9002, got '" + v + "'", false;
+                 o.ports.push_back(static_cast<uint16_t>(p));
+                 if (comma == std::string::npos) break;
+                 at = comma + 1;
+             }
+             return true;
+         }},
         {"--payload", parse_payload},
         {"--syscalls", parse_syscalls},
         {"--dialect", parse_dialect},
@@ -210,6 +228,10 @@ Flags:
   --dialect D        chat: epws (default) or socketio (Engine.IO 4 over a WebSocket at
                      /socket.io/?EIO=4&transport=websocket; join, say, message and presence
                      events as bench/peers/socketio/server.js serves them, with a seq per room)
+  --speakers N       chat: only users 0..N-1 say (at --rate each); the others listen (0: all)
+  --ports P,P,...    chat: the nodes of a cluster on the --url host (epws --redis): with
+                     --speakers, the speakers on the first and the listeners over the others;
+                     else every user round-robin
   --binary           binary frames (default text)
   --sources K        spread connections over source addresses 127.0.0.1..K
   --hold H           idle: seconds to hold before measuring (2)

@@ -45,6 +45,9 @@ struct Options {
                                      // possible; chat: messages/s per user (0: 1)
     uint32_t rooms = 10;             // chat: users are spread over this many rooms
     ChatDialect dialect = ChatDialect::kEpws;  // chat: the protocol spoken
+    uint32_t speakers = 0;           // chat: users 0..N-1 say, the others only listen (0: all)
+    std::vector<uint16_t> ports;     // chat: nodes of one cluster (--ports): speakers on the
+                                     // first when some only listen, the rest round-robin
     uint32_t sources = 0;            // spread over 127.0.0.1..N (0: let the kernel choose)
     double hold_s = 2;               // idle: how long connections stay open before measuring
     int client_cpu = -1;             // --cpu C[,S]: pin ourselves to C ...

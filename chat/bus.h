@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -79,12 +80,26 @@ public:
     virtual bool prepare_to_sleep(size_t loop) = 0;
     // Loop i, after waking: it no longer needs to be woken.
     virtual void awake(size_t loop) = 0;
+    // A direct message (the chat protocol's dm event) for a user connected to other nodes:
+    // true if some other node has the user, and the message is on its way to it. A bus of one
+    // process has no other node.
+    virtual bool publish_to_user(std::string_view user, std::string_view json) {
+        (void)user;
+        (void)json;
+        return false;
+    }
+    // Whether room messages can be numbered now; false while a bus across nodes has lost the
+    // store that owns their order (publish_to_room() then refuses them: the chat tells the
+    // sender "unavailable" rather than queue them to be numbered later, out of order).
+    virtual bool available() const { return true; }
     // Counters for /stats.
     virtual uint64_t published() const = 0;
     virtual uint64_t wakeups() const = 0;
     // Any thread, for metrics: entries published that loop i has not drained yet (0 for a bus
     // that cannot tell).
     virtual uint64_t lag(size_t) const { return 0; }
+    // More /stats fields, each written as ,"name":value (none by default).
+    virtual void append_stats(std::string& out) const { (void)out; }
 };
 
 }  // namespace epws::chat

@@ -12,8 +12,12 @@ namespace epws::chat {
 
 struct ChatConfig {
     std::string jwt_secret;                  // empty: open development mode, trusts ?username=
+    std::string admin_token;                 // sees every connection in GET /api/connections
     size_t history = 1000;                   // messages kept per room for since / history
     size_t max_rooms = 1024;                 // rooms in the whole server
+    uint32_t room_idle_ttl_ms = 300000;      // an empty room is forgotten after it (5 minutes)
+    double room_create_rate = 0.1;           // rooms a user may create per second (a bucket)
+    double room_create_burst = 10;           // that bucket's size
     uint32_t rooms_per_connection = 32;      // joins beyond it: error too_many_rooms
     uint32_t connections_per_user = 16;      // beyond it: 429 at the handshake
     double rate_per_second = 5;              // token bucket refill, messages per second

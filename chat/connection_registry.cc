@@ -49,9 +49,17 @@ bool ConnectionRegistry::snapshot(uint64_t id, ConnectionView& out) const {
     return true;
 }
 
-size_t ConnectionRegistry::list(size_t max, std::vector<ConnectionView>& out) const {
+size_t ConnectionRegistry::list(size_t max, std::vector<ConnectionView>& out,
+                                std::string_view user) const {
     std::lock_guard<std::mutex> lock(mu_);
     size_t n = 0;
+    if (!user.empty()) {
+        for (const auto& [id, e] : entries_) {
+            if (e.user != user) continue;
+            if (n++ < max) copy(id, e, out.emplace_back());
+        }
+        return n;
+    }
     for (auto it = entries_.begin(); it != entries_.end() && n < max; ++it, ++n)
         copy(it->first, it->second, out.emplace_back());
     return entries_.size();

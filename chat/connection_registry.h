@@ -57,8 +57,10 @@ public:
     // A copy of connection id, or false when no open connection has it. Any thread.
     bool snapshot(uint64_t id, ConnectionView& out) const;
     // Appends copies of the first `max` connections in id order (the oldest); returns how many are
-    // open in all. The lock is held for the copies only, whatever the number open. Any thread.
-    size_t list(size_t max, std::vector<ConnectionView>& out) const;
+    // open in all. The lock is held for the copies only, whatever the number open. With a
+    // non-empty `user`, only that user's connections are copied and counted (the lock is then
+    // held for one pass over every entry). Any thread.
+    size_t list(size_t max, std::vector<ConnectionView>& out, std::string_view user = {}) const;
 
 private:
     struct Entry {

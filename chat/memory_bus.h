@@ -3,15 +3,15 @@
 // Layer: chat/.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "chat/broadcast_ring.h"
 #include "chat/bus.h"
+#include "chat/room_history.h"
+#include "chat/waking_ring.h"
 
 namespace epws::chat {
 
@@ -22,8 +22,8 @@ public:
     MemoryBus(size_t loops, size_t capacity, size_t history, size_t max_rooms);
     ~MemoryBus() override;
 
-    size_t loops() const override { return sleeping_.size(); }
-    void attach(size_t loop, net::Notifier* notifier) override { notifiers_[loop] = notifier; }
+    size_t loops() const override { return ring_.loops(); }
+    void attach(size_t loop, net::Notifier* notifier) override { ring_.attach(loop, notifier); }
     bool publish(RingEntry* e) override;
     // Answers every read at once, on the caller's thread.
     bool publish_to_room(uint32_t room, const RoomMessage& m) override;
@@ -32,43 +32,26 @@ public:
     void forget_room(uint32_t room) override;
     size_t drain(size_t loop, std::vector<RingEntry*>& out, size_t max) override;
     bool prepare_to_sleep(size_t loop) override;
-    void awake(size_t loop) override {
-        // relaxed: a spurious extra wake-up is harmless; a missed one is prevented by the
-        // seq_cst pair in prepare_to_sleep() / publish().
-        sleeping_[loop].flag.store(false, std::memory_order_relaxed);
-    }
-    uint64_t published() const override { return ring_.claimed(); }
-    uint64_t lag(size_t loop) const override {
-        uint64_t claimed = ring_.claimed(), cursor = ring_.cursor(loop);
-        return claimed > cursor ? claimed - cursor : 0;  // two relaxed reads may cross
-    }
-    uint64_t wakeups() const override { return wakeups_.load(std::memory_order_relaxed); }  // a count
+    void awake(size_t loop) override { ring_.awake(loop); }
+    uint64_t published() const override { return ring_.published(); }
+    uint64_t wakeups() const override { return ring_.wakeups(); }
+    uint64_t lag(size_t loop) const override { return ring_.lag(loop); }
 
     // Releases what no loop will drain any more (after the loops have stopped).
-    void release_undrained();
+    void release_undrained() { ring_.release_undrained(); }
 
 private:
     // One room's order. Its lock orders the next sequence number, the ring publication of that
     // message and the history, so numbers enter the ring in order and every loop sees them so.
     struct RoomLog {
+        explicit RoomLog(size_t history_size) : history(history_size) {}
         std::mutex mu;
-        uint64_t last_seq = 0;
-        std::vector<RingEntry*> history;  // circular; entry seq s at (s - 1) % cap, made lazily
-        void clear();
+        RoomHistory history;
     };
     RoomLog& log(uint32_t room);
-    // Sets e's count to one reference per loop (plus extra), then tries the ring.
-    bool publish_counted(RingEntry* e, uint32_t extra);
 
-    struct alignas(64) Sleeping {
-        std::atomic<bool> flag{false};
-    };
-    BroadcastRing<RingEntry> ring_;
-    std::vector<Sleeping> sleeping_;
-    std::vector<net::Notifier*> notifiers_;
-    std::atomic<uint64_t> wakeups_{0};
-    const size_t history_;
-    std::vector<RoomLog> logs_;  // by room id - 1; fixed size, so never moved
+    WakingRing ring_;
+    std::vector<std::unique_ptr<RoomLog>> logs_;  // by room id - 1
 };
 
 }  // namespace epws::chat

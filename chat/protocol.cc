@@ -1,5 +1,6 @@
-// chat/protocol.cc: the chat protocol codec: client frames parsed with simdjson's DOM parser,
-// server events written by hand. Layer: chat/. No I/O. Why simdjson: docs/chat-protocol.md.
+// chat/protocol.cc: the chat protocol's parser: client frames read with simdjson's DOM parser
+// (the events the server writes are chat/protocol_events.cc). Layer: chat/. No I/O. Why
+// simdjson: docs/chat-protocol.md.
 #include "chat/protocol.h"
 
 #include <simdjson.h>
@@ -39,22 +40,26 @@ constexpr std::array<ErrorInfo, kProtocolErrorCodeCount> kErrors = {{
     {"bad_range", "the history range is empty or reversed"},
     {"bad_room", "the room name is not allowed"},
     {"bad_user", "the user name is not allowed"},
-    {"text_empty", "the text is empty or only whitespace"},
+    {"text_empty", "the text is empty or only whitespace and invisible characters"},
     {"text_too_long", "the text is longer than the server accepts"},
     {"control_characters", "the text holds control characters"},
     {"rate_limited", "too many messages; this one was dropped"},
     {"not_in_room", "you have not joined this room"},
     {"too_many_rooms", "you have joined too many rooms"},
     {"unknown_user", "no such user is online"},
+    {"create_rate_limited", "you are creating rooms too fast; join an existing one or wait"},
     {"unauthorized", "the token is missing, invalid or expired"},
     {"username_mismatch", "the username differs from the token's subject"},
+    {"unavailable", "messages cannot be ordered now (the message store is unreachable); try again"},
     {"internal", "the server failed"},
 }};
 
 // The fields the parser reads; anything else is ignored. Index = slot in Fields::value.
-enum Field : uint8_t { kType, kRoom, kText, kTo, kSince, kFrom, kLimit, kId, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {"type",  "room", "text",  "to",
-                                                                   "since", "from", "limit", "id"};
+enum Field : uint8_t {
+    kType, kRoom, kText, kTo, kSince, kFrom, kLimit, kId, kAfter, kEpoch, kFieldCount
+};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "type", "room", "text", "to", "since", "from", "limit", "id", "after", "epoch"};
 
 struct Fields {
     std::array<simdjson::dom::element, kFieldCount> value;
@@ -189,7 +194,7 @@ ProtocolErrorCode check_text(std::string_view text, const ProtocolLimits& limits
         }
         const char32_t cp = next_code_point(text, i);
         if (is_control(cp)) return ProtocolErrorCode::kControlCharacters;
-        if (!is_space(cp) && !is_invisible_format(cp)) visible = true;
+        if (!is_space(cp) && !is_hidden(cp)) visible = true;  // U+3164 or U+2800 alone is blank
     }
     return visible ? ProtocolErrorCode::kNone : ProtocolErrorCode::kTextEmpty;
 }
@@ -218,6 +223,24 @@ ParseResult read_history(const Fields& f, const ProtocolLimits& limits, ClientMe
     return r;
 }
 
+// who: a page of members after `after` (a user name), at most `limit` (default and cap:
+// max_presence_names).
+ParseResult read_who(const Fields& f, const ProtocolLimits& limits, ClientMessage& m) {
+    m.limit = limits.max_presence_names;
+    if (f.present[kAfter]) {
+        ParseResult r = read_string(f, kAfter, m.after);
+        if (!r.ok()) return r;
+        if (!is_valid_user_name(m.after, limits.max_user_code_points))
+            return fail(ProtocolErrorCode::kBadUserName, kAfter);
+    }
+    if (f.present[kLimit]) {
+        ParseResult r = read_uint(f, kLimit, limits.max_presence_names, m.limit);
+        if (r.ok() && m.limit == 0) return fail(ProtocolErrorCode::kBadRange, kLimit);
+        return r;
+    }
+    return {};
+}
+
 // The fields of one message type, once the envelope (type, id) is known good.
 ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessage& m) {
     ParseResult r;
@@ -229,10 +252,17 @@ ParseResult read_body(const Fields& f, const ProtocolLimits& limits, ClientMessa
             r = read_uint(f, kSince, kMaxSafeInteger, since);
             m.since = since;
         }
+        if (r.ok() && f.present[kEpoch]) {
+            uint64_t epoch = 0;
+            r = read_uint(f, kEpoch, kMaxSafeInteger, epoch);
+            m.epoch = epoch;
+        }
         return r;
     case MessageType::kLeave:
-    case MessageType::kWho:
         return read_room(f, limits, m.room);
+    case MessageType::kWho:
+        r = read_room(f, limits, m.room);
+        return r.ok() ? read_who(f, limits, m) : r;
     case MessageType::kSay:
         r = read_room(f, limits, m.room);
         return r.ok() ? read_text(f, limits, m.text) : r;
@@ -319,212 +349,6 @@ ParseResult ProtocolParser::parse(std::string_view frame, ClientMessage& out) {
         // nothing escapes into the event loop.
         return fail(ProtocolErrorCode::kInternal);
     }
-}
-
-// ---- Encoding ----
-
-namespace {
-
-// 0: copy; otherwise the character after the backslash ('u' means \u00XX).
-constexpr std::array<char, 256> make_escape_table() {
-    std::array<char, 256> t{};
-    for (size_t c = 0; c < 0x20; ++c)
-        t[c] = 'u';
-    t['\b'] = 'b';
-    t['\f'] = 'f';
-    t['\n'] = 'n';
-    t['\r'] = 'r';
-    t['\t'] = 't';
-    t['"'] = '"';
-    t['\\'] = '\\';
-    return t;
-}
-constexpr std::array<char, 256> kEscape = make_escape_table();
-
-void append_uint(std::string& out, uint64_t n) {
-    char buf[20];
-    const auto r = std::to_chars(buf, buf + sizeof buf, n);
-    out.append(buf, r.ptr);
-}
-
-// Appends `,"key":`, the key written literally: keys are ours. begin() has written the first field.
-void key(std::string& out, std::string_view k) {
-    out += ',';
-    out += '"';
-    out.append(k);
-    out += "\":";
-}
-
-void str_field(std::string& out, std::string_view k, std::string_view v) {
-    key(out, k);
-    append_json_string(out, v);
-}
-
-void uint_field(std::string& out, std::string_view k, uint64_t v) {
-    key(out, k);
-    append_uint(out, v);
-}
-
-void begin(std::string& out, std::string_view type) {
-    out += "{\"type\":\"";
-    out.append(type);
-    out += '"';
-}
-
-void id_field(std::string& out, const RequestId& id) {
-    if (id.kind == RequestId::Kind::kString) str_field(out, "id", id.text);
-    if (id.kind == RequestId::Kind::kNumber) uint_field(out, "id", id.number);
-}
-
-void string_array(std::string& out, std::string_view k, std::span<const std::string_view> items) {
-    key(out, k);
-    out += '[';
-    for (size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ',';
-        append_json_string(out, items[i]);
-    }
-    out += ']';
-}
-
-} // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    size_t run = 0; // start of the bytes not yet copied
-    for (size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const char e = kEscape[c];
-        if (e == 0) continue;
-        out.append(s.data() + run, i - run); // copy clean runs whole, not byte by byte
-        run = i + 1;
-        out += '\\';
-        out += e;
-        if (e == 'u') {
-            out += "00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-        }
-    }
-    out.append(s.data() + run, s.size() - run);
-    out += '"';
-}
-
-void encode_welcome(std::string& out, std::string_view user,
-                    std::span<const std::string_view> rooms, uint64_t server_time,
-                    uint64_t connection_id) {
-    begin(out, "welcome");
-    str_field(out, "user", user);
-    string_array(out, "rooms", rooms);
-    uint_field(out, "server_time", server_time);
-    uint_field(out, "connection_id", connection_id);
-    out += '}';
-}
-
-void encode_message(std::string& out, std::string_view room, uint64_t seq, std::string_view from,
-                    std::string_view text, uint64_t ts) {
-    begin(out, "message");
-    str_field(out, "room", room);
-    uint_field(out, "seq", seq);
-    str_field(out, "from", from);
-    str_field(out, "text", text);
-    uint_field(out, "ts", ts);
-    out += '}';
-}
-
-void encode_dm(std::string& out, std::string_view from, std::string_view to, std::string_view text,
-               uint64_t ts) {
-    begin(out, "dm");
-    str_field(out, "from", from);
-    str_field(out, "to", to);
-    str_field(out, "text", text);
-    uint_field(out, "ts", ts);
-    out += '}';
-}
-
-void encode_join(std::string& out, std::string_view room, std::string_view user, uint64_t ts) {
-    begin(out, "join");
-    str_field(out, "room", room);
-    str_field(out, "user", user);
-    uint_field(out, "ts", ts);
-    out += '}';
-}
-
-void encode_leave(std::string& out, std::string_view room, std::string_view user, uint64_t ts) {
-    begin(out, "leave");
-    str_field(out, "room", room);
-    str_field(out, "user", user);
-    uint_field(out, "ts", ts);
-    out += '}';
-}
-
-void encode_presence(std::string& out, std::string_view room,
-                     std::span<const std::string_view> users, const RequestId& id) {
-    begin(out, "presence");
-    str_field(out, "room", room);
-    string_array(out, "users", users);
-    id_field(out, id);
-    out += '}';
-}
-
-void encode_history(std::string& out, std::string_view room,
-                    std::span<const std::string_view> messages, uint64_t from, uint64_t to,
-                    const RequestId& id) {
-    begin(out, "history");
-    str_field(out, "room", room);
-    key(out, "messages");
-    out += '[';
-    for (size_t i = 0; i < messages.size(); ++i) {
-        if (i) out += ',';
-        out.append(messages[i]); // already JSON: written by encode_message
-    }
-    out += ']';
-    uint_field(out, "from", from);
-    uint_field(out, "to", to);
-    id_field(out, id);
-    out += '}';
-}
-
-void encode_gap(std::string& out, std::string_view room, uint64_t from, uint64_t to,
-                GapReason reason) {
-    begin(out, "gap");
-    str_field(out, "room", room);
-    uint_field(out, "from", from);
-    uint_field(out, "to", to);
-    str_field(out, "reason", reason == GapReason::kHistory ? "history" : "slow_consumer");
-    out += '}';
-}
-
-void encode_pong(std::string& out, const RequestId& id, uint64_t ts) {
-    begin(out, "pong");
-    id_field(out, id);
-    uint_field(out, "ts", ts);
-    out += '}';
-}
-
-void encode_rooms(std::string& out, std::span<const RoomSummary> rooms, const RequestId& id) {
-    begin(out, "rooms");
-    key(out, "rooms");
-    out += '[';
-    for (size_t i = 0; i < rooms.size(); ++i) {
-        out += i ? ",{\"name\":" : "{\"name\":";
-        append_json_string(out, rooms[i].name);
-        uint_field(out, "members", rooms[i].members);
-        out += '}';
-    }
-    out += ']';
-    id_field(out, id);
-    out += '}';
-}
-
-void encode_error(std::string& out, ProtocolErrorCode code, const RequestId& id,
-                  std::string_view field) {
-    begin(out, "error");
-    str_field(out, "code", error_code_string(code));
-    str_field(out, "reason", error_reason(code));
-    if (!field.empty()) str_field(out, "field", field);
-    id_field(out, id);
-    out += '}';
 }
 
 } // namespace epws::chat

@@ -23,6 +23,7 @@ struct ProtocolLimits {
     size_t max_user_code_points = kMaxUserNameCodePoints;
     size_t max_id_bytes = 64;         // a string request id
     uint64_t max_history_limit = 100; // history "limit", and its default when absent
+    uint64_t max_presence_names = 100; // names in a presence reply or notice; who "limit" cap
     size_t max_json_depth = 16;       // nesting, counting the top-level object
 };
 
@@ -55,17 +56,20 @@ enum class ProtocolErrorCode : uint8_t {
     // Field contents.
     kBadRoomName,       // fails is_valid_room_name
     kBadUserName,       // fails is_valid_user_name
-    kTextEmpty,         // text empty or only whitespace
+    kTextEmpty,         // text empty or only whitespace and hidden code points
     kTextTooLong,       // text over max_text_bytes
     kControlCharacters, // text holds a control character other than tab and newline
     // The application's refusals (never produced by the parser).
     kRateLimited,      // over the sender's token bucket; the message was dropped
-    kNotInRoom,        // say / who / history on a room the sender has not joined
+    kNotInRoom,        // say / leave on a room the sender has not joined
     kTooManyRooms,     // join over the per-connection room limit
     kUnknownUser,      // dm to a user with no open connection
+    kCreateRateLimited, // join of a new room over the user's room-creation rate
     kUnauthorized,     // missing, malformed, wrongly signed or expired token: never an error
-                       // event, the handshake answers 401 (chat_handler.cc); kept so codes stay
+                       // event, the handshake answers 401 (chat/endpoints/chat_endpoint.cc);
+                       // kept so codes stay
     kUserNameMismatch, // the URL's username differs from the token's subject: likewise a 401
+    kUnavailable,      // say while the store that orders the room (Redis) is unreachable
     kInternal,         // the server's own failure
 };
 inline constexpr size_t kProtocolErrorCodeCount =
@@ -100,9 +104,11 @@ struct ClientMessage {
     std::string_view text;         // say, dm: validated, not trimmed
     std::string_view to;           // dm: the recipient's user name
     std::optional<uint64_t> since; // join: the last seq the client has; replay what follows
+    std::optional<uint64_t> epoch; // join: the room's epoch that since belongs to
+    std::string_view after;        // who: list members after this name
     uint64_t from = 0;             // history: first seq wanted
     std::optional<uint64_t> until; // history: last seq wanted (wire name "to")
-    uint64_t limit = 0;            // history: at most this many (default max_history_limit)
+    uint64_t limit = 0;            // history, who: at most this many (default: the max)
     RequestId id;
 };
 
@@ -158,18 +164,33 @@ void encode_dm(std::string& out, std::string_view from, std::string_view to, std
                uint64_t ts);
 void encode_join(std::string& out, std::string_view room, std::string_view user, uint64_t ts);
 void encode_leave(std::string& out, std::string_view room, std::string_view user, uint64_t ts);
+// A page of a room's members (at most max_presence_names), how many there are in all, whether
+// names follow the page, and the room's epoch (0: no such room, not written).
+struct PresenceTotals {
+    uint64_t count = 0;
+    bool more = false;
+    uint64_t epoch = 0;
+};
 void encode_presence(std::string& out, std::string_view room,
-                     std::span<const std::string_view> users, const RequestId& id);
+                     std::span<const std::string_view> users, const PresenceTotals& totals,
+                     const RequestId& id);
+// The joins and leaves of a room since its last notice, in one event (omitted: names left out
+// over the cap; count: members now). An empty list is not written.
+void encode_presence_change(std::string& out, std::string_view room,
+                            std::span<const std::string_view> joined,
+                            std::span<const std::string_view> left, uint64_t omitted,
+                            uint64_t count, uint64_t ts);
 // `messages` are message objects exactly as encode_message wrote them (a room keeps its history
 // encoded, so a replay copies bytes instead of re-escaping). from..to is the range covered.
 void encode_history(std::string& out, std::string_view room,
                     std::span<const std::string_view> messages, uint64_t from, uint64_t to,
                     const RequestId& id);
 
-enum class GapReason : uint8_t { kHistory, kSlowConsumer };
+// kExpired: the room that `since` was about expired and was made anew (epoch: the new one).
+enum class GapReason : uint8_t { kHistory, kSlowConsumer, kExpired };
 // Messages from..to of room will not arrive as message events (see docs/chat-protocol.md).
 void encode_gap(std::string& out, std::string_view room, uint64_t from, uint64_t to,
-                GapReason reason);
+                GapReason reason, uint64_t epoch = 0);
 void encode_pong(std::string& out, const RequestId& id, uint64_t ts);
 
 struct RoomSummary {

@@ -268,17 +268,20 @@ function onEvent(m) {
       conv(`room:${m.room}`);
       renderLists();
       break;
-    case 'join':
-    case 'leave': {
+    case 'presence_change': {
+      // One notice per room and server round: everyone who joined or left since the last.
       if (!inRoom) break;
       const set = presence.get(m.room) || new Set();
-      if (m.type === 'join') set.add(m.user); else set.delete(m.user);
+      for (const u of m.joined || []) set.add(u);
+      for (const u of m.left || []) set.delete(u);
       presence.set(m.room, set);
       renderLists();
       break;
     }
     case 'gap':
-      if (inRoom) add(`room:${m.room}`, { notice: `messages ${m.from}–${m.to} are not available (${m.reason})` });
+      if (!inRoom) break;
+      if (m.reason === 'expired') add(`room:${m.room}`, { notice: 'the room was empty for a while and was made anew; earlier messages are gone' });
+      else add(`room:${m.room}`, { notice: `messages ${m.from}–${m.to} are not available (${m.reason})` });
       break;
     case 'rooms':
       $('all-rooms').replaceChildren(...m.rooms.map((r) => {

@@ -110,7 +110,7 @@ export class ChatClient extends EventTarget {
     const r = this.rooms.get(room);
     if (this.isOpen()) {
       r.syncing = true;
-      this._send({ type: 'join', room, since: r.lastSeq, id: this._id() });
+      this._send({ type: 'join', room, since: r.lastSeq, epoch: r.epoch, id: this._id() });
     }
   }
 
@@ -304,9 +304,21 @@ export class ChatClient extends EventTarget {
       case 'pong': return this._pong(m);
       case 'message': return this._roomMessage(m);
       case 'history': return this._history(m);
+      case 'presence': {
+        // The room's incarnation: sent back with since, so a room made anew is noticed.
+        const r = this.rooms.get(m.room);
+        if (r && Number.isSafeInteger(m.epoch)) r.epoch = m.epoch;
+        return this._emit('message', m);
+      }
       case 'gap': {
         const r = this.rooms.get(m.room);
-        if (r && m.to > r.lastSeq) r.lastSeq = m.to;  // those seqs will not come
+        if (r && m.reason === 'expired') {
+          // The room we knew expired; this one numbers from 1 again, replayed next.
+          r.lastSeq = 0;
+          r.epoch = m.epoch;
+        } else if (r && m.to > r.lastSeq) {
+          r.lastSeq = m.to;  // those seqs will not come
+        }
         return this._emit('message', m);
       }
       default:
@@ -331,7 +343,7 @@ export class ChatClient extends EventTarget {
     for (const [room, r] of this.rooms) {
       r.syncing = true;
       r.held = [];
-      this._send({ type: 'join', room, since: r.lastSeq, id: this._id() });
+      this._send({ type: 'join', room, since: r.lastSeq, epoch: r.epoch, id: this._id() });
     }
     this._flush();
   }

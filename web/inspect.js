@@ -1,9 +1,14 @@
 // web/inspect.js: the /inspect page: a live frame inspector for one /chat connection of its own,
 // and the server's view of it from GET /api/connections?id=. Text only (textContent), never HTML.
 import { ChatClient } from './chat-client.js';
+import { loadSession } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 let client = null;
+// The chat page's session in this tab: with a JWT secret, its token opens /chat and reads
+// /api/connections, which shows a token's own connections only.
+const session = loadSession();
+const token = session ? session.token : '';
 let sentBytes = 0, recvBytes = 0, sentCount = 0, recvCount = 0;
 
 // Fills dl with [key, value] pairs; a value is text, or an array of parameters.
@@ -88,7 +93,8 @@ async function pollServer() {
   if (!client || client.connectionId == null) return;
   const id = client.connectionId;
   try {
-    const r = await fetch(`/api/connections?id=${encodeURIComponent(id)}`, { cache: 'no-store' });
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const r = await fetch(`/api/connections?id=${encodeURIComponent(id)}`, { cache: 'no-store', headers });
     const v = await r.json();
     if (r.status === 404) {
       kv($('server-view'), [['connection', `${id}: closed, the server no longer has it`]]);
@@ -114,12 +120,12 @@ async function pollServer() {
   }
 }
 
-$('name').value = new URLSearchParams(location.search).get('username') ||
+$('name').value = new URLSearchParams(location.search).get('username') || (session && session.name) ||
   `inspector-${Math.random().toString(36).slice(2, 6)}`;
 $('connect').addEventListener('submit', (e) => {
   e.preventDefault();
   if (client) client.close();
-  client = new ChatClient({ username: $('name').value.trim() });
+  client = new ChatClient({ username: $('name').value.trim(), token });
   window.chat = client;
   client.addEventListener('frame', (ev) => addFrame(ev.detail));
   client.addEventListener('state', renderClient);

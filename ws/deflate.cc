@@ -105,8 +105,21 @@ ProtocolError Inflater::inflate(std::span<const std::byte> in, size_t limit,
     size_t used = 0;
     bool ended = false;
     ProtocolError e = feed(in, limit, out, used, ended);
+    // After a final block (BFINAL = 1) nothing may follow but what RFC 7692 §7.2.3.4 shows: one
+    // 0x00, the header of an empty stored block whose LEN and NLEN were the 00 00 ff ff the sender
+    // removed (§7.2.1). Other bytes there are data the stream ended without reading: refused
+    // (1007) rather than silently dropped.
+    if (e == ProtocolError::kNone && ended &&
+        !(strm_.avail_in == 0 || (strm_.avail_in == 1 && strm_.next_in[0] == 0))) {
+        e = ProtocolError::kBadDeflateData;
+    }
     // RFC 7692 §7.2.2: append 00 00 ff ff to the payload, then inflate.
-    if (e == ProtocolError::kNone && !ended) e = feed(kDeflateTail, limit, out, used, ended);
+    if (e == ProtocolError::kNone && !ended) {
+        e = feed(kDeflateTail, limit, out, used, ended);
+        // A stream that ends inside the tail ends on bytes the sender never wrote.
+        if (e == ProtocolError::kNone && ended && strm_.avail_in != 0)
+            e = ProtocolError::kBadDeflateData;
+    }
     out.resize(std::min(used, out.size()));
     if (e != ProtocolError::kNone) {
         (void)inflateReset(&strm_); // the connection is failing; this only tidies the stream
@@ -142,7 +155,7 @@ ProtocolError Inflater::feed(std::span<const std::byte> in, size_t limit,
         used = out.size() - strm_.avail_out;
         if (used > limit) return ProtocolError::kInflateTooBig;
         if (rc == Z_STREAM_END) {
-            ended = true; // bytes after a final block (at most the tail) are ignored
+            ended = true; // what follows the final block is judged by inflate()
             return ProtocolError::kNone;
         }
         if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) return ProtocolError::kBadDeflateData;

@@ -66,7 +66,8 @@ public:
     // Inflates one whole message (RFC 7692 §7.2.2: in + 00 00 ff ff) into out (cleared first).
     // out grows by doubling and never past limit + 1 bytes: as soon as more than `limit` bytes
     // come out, it stops with kInflateTooBig, so a small bomb costs at most limit + 1 bytes.
-    // Corrupt data is kBadDeflateData; a zlib failure (out of memory) is kDeflateFailed. reset:
+    // Corrupt data is kBadDeflateData, and so are bytes after a final block other than the one
+    // 0x00 of RFC 7692 §7.2.3.4; a zlib failure (out of memory) is kDeflateFailed. reset:
     // forget the window afterwards (the peer uses no context takeover). After an error the
     // stream is reset, ready for nothing but the connection's close.
     ProtocolError inflate(std::span<const std::byte> in, size_t limit, std::vector<std::byte>& out,

@@ -195,18 +195,32 @@ DeflateParams accept_offer(const ExtensionOffer& offer, const DeflateConfig& con
 
 DeflateParams negotiate_deflate(std::string_view header, const DeflateConfig& config,
                                 std::string& answer) {
+    ExtensionField field;
+    field.lines[0] = header;
+    field.count = 1;
+    return negotiate_deflate(field, config, answer);
+}
+
+DeflateParams negotiate_deflate(const ExtensionField& field, const DeflateConfig& config,
+                                std::string& answer) {
     answer.clear();
-    if (config.mode == DeflateMode::kOff) return {};
+    if (config.mode == DeflateMode::kOff || field.too_many) return {};
     ExtensionOffer offer;
-    std::string_view rest = header;
-    OfferParse r = OfferParse::kOffer;
-    while ((r = next_offer(rest, offer)) == OfferParse::kOffer) {
+    // A garbled line anywhere declines everything: decline, do not guess.
+    for (uint8_t i = 0; i < field.count; ++i) {
+        std::string_view rest = field.lines[i];
+        OfferParse r = OfferParse::kOffer;
+        while ((r = next_offer(rest, offer)) == OfferParse::kOffer) {
+        }
+        if (r == OfferParse::kSyntaxError) return {};
     }
-    if (r == OfferParse::kSyntaxError) return {}; // a garbled header: decline, do not guess
-    rest = header;
-    while (next_offer(rest, offer) == OfferParse::kOffer) {
-        DeflateParams p = accept_offer(offer, config, answer);
-        if (p.enabled) return p;
+    // RFC 7692 §5: offers in the client's order of preference, line after line.
+    for (uint8_t i = 0; i < field.count; ++i) {
+        std::string_view rest = field.lines[i];
+        while (next_offer(rest, offer) == OfferParse::kOffer) {
+            DeflateParams p = accept_offer(offer, config, answer);
+            if (p.enabled) return p;
+        }
     }
     answer.clear();
     return {};

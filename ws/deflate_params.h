@@ -70,10 +70,26 @@ OfferParse next_offer(std::string_view& rest, ExtensionOffer& out);
 DeflateParams accept_offer(const ExtensionOffer& offer, const DeflateConfig& config,
                            std::string& answer);
 
+// A request's Sec-WebSocket-Extensions field: each line's value, in order. RFC 9110 §5.3 makes
+// several lines one list, as if joined with commas; an offer never spans two lines. Views into
+// the request. More lines than kMaxLines (no real client sends two) sets too_many, and then
+// every offer is declined.
+struct ExtensionField {
+    static constexpr uint8_t kMaxLines = 8;
+    std::string_view lines[kMaxLines];
+    uint8_t count = 0;
+    bool too_many = false;
+
+    bool empty() const { return count == 0 && !too_many; }
+};
+
 // The whole negotiation: the first offer in `header` we can honour (RFC 7692 §5: offers are in
 // the client's order of preference). answer is cleared, and set only when params are enabled.
 // A syntax error declines every offer (connect without compression) rather than failing.
 DeflateParams negotiate_deflate(std::string_view header, const DeflateConfig& config,
+                                std::string& answer);
+// The same over every line of the field, as one list: a syntax error in any line declines all.
+DeflateParams negotiate_deflate(const ExtensionField& field, const DeflateConfig& config,
                                 std::string& answer);
 
 // Which RFC 7692 §7.1 parameter `name` is: 0 server_no_context_takeover, 1

@@ -35,8 +35,10 @@ constexpr HttpRow kHttpTable[] = {
     {500, "internal error"},
     {401, "missing, invalid or expired token"},
     {429, "too many connections for this user"},
+    {400, "Host header is not host[:port]"},
+    {400, "more than one Sec-WebSocket-Version header"},
 };
-static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kTooManyConnections) + 1);
+static_assert(std::size(kHttpTable) == kHttpErrorCount);
 
 struct CloseRow {
     CloseCode code;
@@ -81,7 +83,8 @@ std::string_view http_error_name(HttpError e) {
         "too_many_headers", "uri_too_long", "bad_content_length", "method_not_allowed",
         "upgrade_needs_http11", "missing_host", "duplicate_host", "missing_upgrade",
         "missing_connection", "missing_key", "bad_key", "bad_ws_version", "origin_not_allowed",
-        "not_found", "service_unavailable", "internal", "unauthorized", "too_many_connections"};
+        "not_found", "service_unavailable", "internal", "unauthorized", "too_many_connections",
+        "bad_host", "duplicate_ws_version"};
     static_assert(std::size(kNames) == kHttpErrorCount);
     return kNames[static_cast<size_t>(e)];
 }

@@ -20,8 +20,8 @@ enum class HttpError : uint8_t {
     kBadContentLength,     // a body is announced (we accept none) -> 400
     kMethodNotAllowed,     // upgrade with a method other than GET -> 405
     kUpgradeNeedsHttp11,   // upgrade on HTTP/1.0 -> 400
-    kMissingHost,          // no Host header (RFC 7230 §5.4) -> 400
-    kDuplicateHost,        // more than one Host header (RFC 7230 §5.4) -> 400
+    kMissingHost,          // HTTP/1.1 without a Host header (RFC 9112 §3.2) -> 400
+    kDuplicateHost,        // more than one Host header (RFC 9112 §3.2) -> 400
     kMissingUpgrade,       // no "Upgrade: websocket" -> 426 (plain HTTP on a WS-only path)
     kMissingConnection,    // "Connection" lacks the "Upgrade" token -> 400
     kMissingKey,           // no Sec-WebSocket-Key -> 400
@@ -33,8 +33,12 @@ enum class HttpError : uint8_t {
     kInternal,             // our own failure (OpenSSL refused to hash) -> 500
     kUnauthorized,         // the application refused the credentials -> 401
     kTooManyConnections,   // the application's per-user connection limit -> 429
+    kBadHost,              // a Host value that is not host[:port] (RFC 9112 §3.2) -> 400
+    kDuplicateWsVersion,   // more than one Sec-WebSocket-Version line -> 400
 };
-constexpr size_t kHttpErrorCount = static_cast<size_t>(HttpError::kTooManyConnections) + 1;
+// One past the last cause (counters are indexed by cause): error.cc checks both of its tables
+// against it, so a new cause added without its row and its name does not build.
+constexpr size_t kHttpErrorCount = static_cast<size_t>(HttpError::kDuplicateWsVersion) + 1;
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.
 enum class ProtocolError : uint8_t {

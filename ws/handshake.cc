@@ -21,7 +21,7 @@ constexpr size_t kSha1Bytes = 20;
 HttpError check_request_basics(const HttpRequest& req) {
     if (req.method != "GET") return HttpError::kMethodNotAllowed;      // item 1: the method is GET
     if (req.minor_version < 1) return HttpError::kUpgradeNeedsHttp11;  // item 1: HTTP/1.1 or higher
-    // Item 2 and RFC 7230 §5.4: exactly one Host header.
+    // Item 2 and RFC 9112 §3.2: exactly one Host header (parse_request already insists).
     size_t hosts = count_headers(req.headers, "host");
     if (hosts == 0) return HttpError::kMissingHost;
     if (hosts > 1) return HttpError::kDuplicateHost;
@@ -88,6 +88,12 @@ UpgradeRequest check_upgrade(const HttpRequest& req, const HandshakeConfig& conf
     // RFC 6455 §4.2.1 item 6 / §4.4: only version 13 is spoken; anything else gets 426 + our
     // version. The version is checked before the key so that an old client learns which version to
     // retry with.
+    // RFC 6455 §11.3.5: the field is sent once; two lines are refused like two keys, rather than
+    // judged by the first.
+    if (count_headers(req.headers, "sec-websocket-version") > 1) {
+        r.error = HttpError::kDuplicateWsVersion;
+        return r;
+    }
     const std::string_view* version = req.find("sec-websocket-version");
     if (version == nullptr || *version != "13") {
         r.error = HttpError::kBadWsVersion;
@@ -100,8 +106,16 @@ UpgradeRequest check_upgrade(const HttpRequest& req, const HandshakeConfig& conf
         return r;
     }
     r.subprotocol = choose_subprotocol(req, config);
-    // RFC 6455 §4.2.1 item 9: extensions are negotiated later from this raw offer.
-    if (const std::string_view* ext = req.find("sec-websocket-extensions")) r.extensions = *ext;
+    // RFC 6455 §4.2.1 item 9: extensions are negotiated later from this raw offer; RFC 9110 §5.3:
+    // several lines of the field are one comma-separated list, in order.
+    for (const Header& h : req.headers) {
+        if (!ascii_iequals(h.name, "sec-websocket-extensions")) continue;
+        if (r.extensions.count == ExtensionField::kMaxLines) {
+            r.extensions.too_many = true;
+            break;
+        }
+        r.extensions.lines[r.extensions.count++] = h.value;
+    }
     return r;
 }
 

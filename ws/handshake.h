@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ws/deflate_params.h"
 #include "ws/error.h"
 #include "ws/http/request.h"
 
@@ -25,17 +26,16 @@ struct HandshakeConfig {
         allowed_origins;  // exact origins ("https://chat.example"); empty = any
 };
 
-// Outcome of check_upgrade. `key` and `extensions` view the request's buffer (valid while it is
-// unchanged); `subprotocol` views the chosen string in HandshakeConfig::subprotocols (valid while
-// the config is unchanged).
+// Outcome of check_upgrade. `key` and the lines of `extensions` view the request's buffer (valid
+// while it is unchanged); `subprotocol` views the chosen string in HandshakeConfig::subprotocols
+// (valid while the config is unchanged).
 struct UpgradeRequest {
     HttpError error = HttpError::kNone;
     std::string_view key;          // Sec-WebSocket-Key as sent (24 chars)
     std::string_view subprotocol;  // chosen subprotocol, or empty for none
-    // Value of the first Sec-WebSocket-Extensions header, raw, for a later permessage-deflate
-    // negotiation; empty if none. Further Sec-WebSocket-Extensions lines (no browser sends them)
-    // are ignored, which only declines those offers, always allowed (RFC 6455 §9.1).
-    std::string_view extensions;
+    // Every Sec-WebSocket-Extensions line, raw, in order, for a later permessage-deflate
+    // negotiation (RFC 9110 §5.3: they are one list); empty if none.
+    ExtensionField extensions;
 };
 
 // Does the request ask for WebSocket (an Upgrade header with the token "websocket",
@@ -44,7 +44,8 @@ bool is_upgrade_request(const HttpRequest& req);
 
 // Validates an upgrade request (RFC 6455 §4.2.1) and chooses a subprotocol (§4.2.2). Checks in
 // order: GET, HTTP/1.1, exactly one Host, Upgrade: websocket, Connection containing Upgrade,
-// exactly one Sec-WebSocket-Key decoding to 16 bytes, Sec-WebSocket-Version: 13, Origin in the
+// exactly one Sec-WebSocket-Version line, and it 13, exactly one Sec-WebSocket-Key decoding to 16
+// bytes, Origin in the
 // allow-list (a missing Origin fails when the list is non-empty). The first failure is returned in
 // `error`. Pure.
 UpgradeRequest check_upgrade(const HttpRequest& req, const HandshakeConfig& config);

@@ -68,6 +68,13 @@ void ChatEndpoint::deliver_to_member(ws::ServerConnection& to, Group& group) {
             m->gap_to = last;
             m->delivered = last;
         }
+        // Presence notices still go (at most one per room and round, and nothing would tell
+        // the member what it missed of them); the output cap bounds a member that never reads.
+        wanted_.clear();
+        for (size_t i = first; i < group.size(); ++i)
+            if (group.entry(i).room_seq == 0 && wanted(group.entry(i), before))
+                wanted_.push_back(static_cast<uint32_t>(i));
+        if (!wanted_.empty()) group.send_some(to, wanted_);
         return;
     }
     if (last != 0) m->delivered = last;

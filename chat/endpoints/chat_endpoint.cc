@@ -6,23 +6,13 @@
 #include <ctime>
 #include <optional>
 
-#include "chat/jwt.h"
-#include "chat/names.h"
+#include "chat/identity.h"
 #include "net/clock.h"
 #include "ws/server_connection.h"
 
 namespace epws::chat {
 namespace {
 
-// Everyone starts in it, and nobody can be outside it but by leaving.
-constexpr std::string_view kDefaultRoom = "lobby";
-
-std::optional<std::string> decoded_param(std::string_view query, std::string_view name) {
-    auto raw = ws::query_param(query, name);
-    std::string out;
-    if (!raw || !ws::percent_decode(*raw, out)) return std::nullopt;
-    return out;
-}
 
 }  // namespace
 
@@ -33,19 +23,10 @@ ChatEndpoint::ChatEndpoint(ChatShared shared, net::Loop& loop, size_t loop_index
 ChatEndpoint::~ChatEndpoint() = default;
 
 ws::HttpError ChatEndpoint::accept(ws::ServerConnection& conn, const ws::HttpRequest& req) {
-    auto username = decoded_param(req.query, "username");
-    std::string user;
-    if (!shared_.config.jwt_secret.empty()) {
-        auto token = decoded_param(req.query, "token");
-        if (!token) return ws::HttpError::kUnauthorized;
-        JwtResult r = verify_jwt(*token, shared_.config.jwt_secret, std::time(nullptr));
-        if (!r.ok() || (username && *username != r.user)) return ws::HttpError::kUnauthorized;
-        user = r.user;
-    } else {
-        // Open development mode: the name in the URL is trusted (said at start-up).
-        if (!username || !is_valid_user_name(*username)) return ws::HttpError::kUnauthorized;
-        user = *username;
-    }
+    // The same check as GET /api/whoami (chat/identity.h), so the page's answer holds here.
+    Identity identity = check_identity(shared_.config.jwt_secret, req.query, std::time(nullptr));
+    if (!identity.ok()) return ws::HttpError::kUnauthorized;
+    std::string user = std::move(identity.user);
     uint32_t id = shared_.users.connect(user);
     if (id == 0) return ws::HttpError::kTooManyConnections;
     uint32_t slot;
@@ -126,10 +107,8 @@ void ChatEndpoint::on_drain(ws::ServerConnection& conn) {
     for (Membership& m : c.rooms) {
         if (m.gap_from == 0) continue;
         // The client fell behind and was skipped: tell it exactly what it missed.
-        Room* room = shared_.rooms.by_id(m.room);
         out_.clear();
-        encode_gap(out_, room ? room->name() : std::string(), m.gap_from, m.gap_to,
-                   GapReason::kSlowConsumer);
+        encode_gap(out_, m.room_ptr->name(), m.gap_from, m.gap_to, GapReason::kSlowConsumer);
         m.gap_from = m.gap_to = 0;
         ++stats_.slow_gaps;
         reply(conn);
@@ -144,7 +123,7 @@ void ChatEndpoint::on_close(ws::ServerConnection& conn, uint16_t) {
     // other loop can be reading them then). A connection refused after accept never opened.
     conn.set_stats(nullptr);
     if (c.conn_id != 0) shared_.registry.remove(c.conn_id);
-    while (!c.rooms.empty()) leave(c, c.rooms.back().room, true);
+    while (!c.rooms.empty()) leave(c, c.rooms.back().room);
     auto it = user_slots_.find(c.user_id);
     if (it != user_slots_.end()) {
         std::erase(it->second, slot);
@@ -156,6 +135,8 @@ void ChatEndpoint::on_close(ws::ServerConnection& conn, uint16_t) {
 }
 
 void ChatEndpoint::tick(uint64_t now_ms) {
+    publish_presence();
+    if (now_ms >= next_sweep_ms_) sweep_rooms(now_ms);
     if (shared_.config.ping_interval_ms == 0 || now_ms < next_ping_ms_) return;
     if (next_ping_ms_ != 0) {
         // RFC 6455 §5.5.2: a ping the browser answers by itself, keeping proxies and the idle
@@ -176,6 +157,13 @@ ChatEndpoint::Client* ChatEndpoint::live_client(uint32_t slot, uint64_t conn_id)
 ChatEndpoint::Membership* ChatEndpoint::membership(Client& c, uint32_t room_id) {
     for (Membership& m : c.rooms)
         if (m.room == room_id) return &m;
+    return nullptr;
+}
+
+ChatEndpoint::Membership* ChatEndpoint::membership(Client& c, std::string_view room_name) {
+    // A member's room cannot expire, so its name is stable and read without a lock.
+    for (Membership& m : c.rooms)
+        if (m.room_ptr->name() == room_name) return &m;
     return nullptr;
 }
 

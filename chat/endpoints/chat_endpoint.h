@@ -23,6 +23,9 @@
 
 namespace epws::chat {
 
+// Everyone starts in it, and nobody can be outside it but by leaving. Creating it is free.
+inline constexpr std::string_view kDefaultRoom = "lobby";
+
 // What every loop's chat shares: settings and the cross-loop state. Thread-safe; not owned.
 struct ChatShared {
     const ChatConfig& config;
@@ -55,18 +58,22 @@ public:
     void on_close(ws::ServerConnection& conn, uint16_t code) override;
     // Room messages and notices, and direct messages, for this loop's members (chat_delivery.cc).
     void deliver(Group& group) override;
-    // Sends the heartbeat pings when their interval has passed (called before the loop sleeps).
+    // Called before the loop sleeps: publishes the presence notices of the rooms whose members
+    // this loop changed since the last call (one notice per room however many joined or left),
+    // expires idle rooms now and then, and sends the heartbeat pings when their interval has
+    // passed.
     void tick(uint64_t now_ms);
     const ChatStats& stats() const { return stats_; }
 
 private:
     struct Membership {
         uint32_t room;           // room id
+        Room* room_ptr;          // stable while it is a member (RoomRegistry)
         uint64_t delivered = 0;  // highest sequence number sent (or replayed) to this client
         uint64_t gap_from = 0;   // first sequence skipped while it was slow (0: none)
         uint64_t gap_to = 0;
-        uint64_t presence = 0;   // the room's presence change number when it joined: notices
-                                 // up to it came before (the presence reply covers them)
+        uint64_t presence = 0;   // the room's last notice number when it joined: notices up
+                                 // to it came before (the presence reply covers them)
         bool pending = false;    // joined, the bus's answer (where it starts) not in yet: the
                                  // room's entries are held back (the answer covers them)
     };
@@ -95,13 +102,14 @@ private:
     Client* live_client(uint32_t slot, uint64_t conn_id);
     uint32_t slot_of(const Client& c) const { return static_cast<uint32_t>(&c - clients_.data()); }
     Membership* membership(Client& c, uint32_t room_id);
+    Membership* membership(Client& c, std::string_view room_name);
     bool take_token(Client& c);
 
     // The commands (chat_commands.cc).
     void dispatch(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
     void join(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
     void leave_command(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
-    void leave(Client& c, uint32_t room_id, bool announce);
+    void leave(Client& c, uint32_t room_id);
     void say(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
     void dm(ws::ServerConnection& conn, Client& c, const ClientMessage& m);
     void who(ws::ServerConnection& conn, const ClientMessage& m);
@@ -109,11 +117,19 @@ private:
     void rooms(ws::ServerConnection& conn, const ClientMessage& m);
     // Asks the bus where the member starts in room: at its end, or after `since` with what
     // followed it replayed (a gap for what is no longer kept, then one history event).
-    void catch_up(Client& c, const Room& room, std::optional<uint64_t> since, const RequestId& id);
+    // With an epoch other than the room's, since was about an earlier room of that name: the
+    // member is told (a gap, reason expired) and gets the new room's messages from the start.
+    void catch_up(Client& c, const Room& room, std::optional<uint64_t> since,
+                  std::optional<uint64_t> epoch, const RequestId& id,
+                  std::optional<PresencePage> presence = std::nullopt);
     void send_history(ws::ServerConnection& conn, std::string_view room,
                       std::span<RingEntry* const> entries, const RequestId& id);
-    // change: the room's presence change number of this join or leave (Room::add_member).
-    void notice(Room& room, std::string_view user, bool joined, uint64_t change);
+    void send_presence(ws::ServerConnection& conn, std::string_view room, const PresencePage& p,
+                       const RequestId& id);
+    // Presence notices (chat_presence.cc): the rooms this loop changed, published at tick().
+    void changed(uint32_t room_id) { dirty_rooms_.push_back(room_id); }
+    void publish_presence();
+    void sweep_rooms(uint64_t now_ms);
     void reply(ws::ServerConnection& conn);  // sends out_ as a text frame
     void error(ws::ServerConnection& conn, ProtocolErrorCode code, const RequestId& id,
                std::string_view field = {});
@@ -138,6 +154,8 @@ private:
     const std::vector<uint32_t>* delivering_ = nullptr;
     uint64_t next_ping_ms_ = 0;
     ChatStats stats_;
+    uint64_t next_sweep_ms_ = 0;
+    std::vector<uint32_t> dirty_rooms_;  // rooms with joins or leaves not yet announced
 };
 
 }  // namespace epws::chat

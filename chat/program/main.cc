@@ -14,6 +14,7 @@
 
 #include "chat/jwt.h"
 #include "chat/memory_bus.h"
+#include "chat/redis/redis_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
 #include "chat/program/reload.h"
@@ -43,6 +44,14 @@ chat::ParseOutcome load_options(int argc, char** argv, chat::Options& options, s
             return chat::ParseOutcome::kError;
         }
         options.chat.jwt_secret = secret;
+    }
+    if (const char* admin = std::getenv("EPWS_ADMIN_TOKEN")) {
+        // Bad usage, like a bad --admin-token.
+        if (std::string e = chat::check_admin_token(admin); !e.empty()) {
+            err = "EPWS_ADMIN_TOKEN: " + e;
+            return chat::ParseOutcome::kError;
+        }
+        options.chat.admin_token = admin;
     }
     return chat::parse_options(argc, argv, options, err);
 }
@@ -129,9 +138,25 @@ int main(int argc, char** argv) {
         tls = std::make_unique<net::TlsServerContextHolder>(cert_files);
         if (!tls->reload(err)) return fail(err);
     }
-    chat::MemoryBus bus(options.threads, options.chat.ring_capacity, options.chat.history,
-                        options.chat.max_rooms);
+    // In memory unless --redis: then Redis owns each room's order, shared by every node.
+    std::unique_ptr<chat::MemoryBus> memory_bus;
+    std::unique_ptr<chat::RedisBus> redis_bus;
+    if (options.redis_enabled) {
+        chat::RedisBusConfig rc{options.redis, options.threads, options.chat.ring_capacity,
+                                options.chat.history, options.chat.max_rooms, options.redis_timeout_ms,
+                                options.redis_presence_ttl_ms};
+        redis_bus = chat::RedisBus::create(rc, err);
+        if (!redis_bus) return fail(err);
+    } else {
+        memory_bus = std::make_unique<chat::MemoryBus>(options.threads, options.chat.ring_capacity,
+                                                       options.chat.history, options.chat.max_rooms);
+    }
+    chat::Bus& bus = redis_bus ? static_cast<chat::Bus&>(*redis_bus) : *memory_bus;
     chat::Process process(options, bus);
+    if (redis_bus) {
+        redis_bus->set_rooms(&process.rooms);
+        redis_bus->set_users(&process.users);
+    }
     process.tls = tls.get();
     // Before any loop binds with SO_REUSEPORT: a port another process holds fails here.
     if (options.plain && !net::port_is_free(options.host, options.port, err)) return fail(err);
@@ -190,13 +215,15 @@ int main(int argc, char** argv) {
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
     log_start(options, ports.plain, ports.tls, nofile);
+    if (redis_bus) redis_bus->start();  // after every loop attached its notifier
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
     loops[0]->loop().run();
     for (auto& t : threads) t.join();
-    signals.reset();  // it is watched by loop 0, which goes next
+    if (redis_bus) redis_bus->stop();
+    signals.reset();  // it watches loop 0's epoll: it goes before the loops
     loops.clear();
-    bus.release_undrained();  // entries still in the ring when the loops stopped
+    if (memory_bus) memory_bus->release_undrained();  // entries still in the ring when the loops stopped
     net::log(net::LogLevel::kInfo, "stopped");
     std::fprintf(stderr, "epws: stopped\n");
     return 0;

@@ -132,6 +132,15 @@ Setter chat_size(T ChatConfig::*field, uint64_t lo, uint64_t hi) {
     };
 }
 
+Setter presence_names_flag() {
+    return [](std::string_view v, Options& c) {
+        uint64_t n = 0;
+        std::string e = parse_size(v, 1, 10000, n);
+        if (e.empty()) c.chat.protocol.max_presence_names = n;
+        return e;
+    };
+}
+
 std::string parse_rate(std::string_view v, double& out) {
     double d = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
@@ -273,10 +282,36 @@ const std::vector<Flag>& flags() {
         {"--jwt-secret-file", "PATH", "HS256 secret for /chat tokens, read from a file (also "
          "EPWS_JWT_SECRET); none: open development mode trusting ?username=",
          [](std::string_view v, C& c) { return read_secret(std::string(v), c.chat.jwt_secret); }},
+        {"--admin-token", "TOKEN", "bearer token that may read every connection in GET "
+         "/api/connections (visible in ps: prefer the file or EPWS_ADMIN_TOKEN); default none",
+         [](std::string_view v, C& c) {
+             std::string e = check_admin_token(v);
+             if (e.empty()) c.chat.admin_token = std::string(v);
+             return e;
+         }},
+        {"--admin-token-file", "PATH", "the admin token, read from a file (also EPWS_ADMIN_TOKEN)",
+         [](std::string_view v, C& c) {
+             std::string token;
+             std::string e = read_secret(std::string(v), token);
+             if (e.empty()) e = check_admin_token(token);
+             if (e.empty()) c.chat.admin_token = token;
+             return e;
+         }},
         {"--history", "N", "messages kept per room for since and history (default 1000)",
          chat_size(&ChatConfig::history, 0, 1000000)},
         {"--max-rooms", "N", "rooms in the whole server (default 1024)",
          chat_size(&ChatConfig::max_rooms, 1, 1000000)},
+        {"--room-idle-ttl", "SECONDS", "an empty room is forgotten (name, history) after it; a "
+         "later join makes it anew with a new epoch (default 300)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 86400, c.chat.room_idle_ttl_ms); }},
+        {"--room-create-rate", "PER_SECOND", "rooms one user may create per second, a token "
+         "bucket; over it: error create_rate_limited (default 0.1)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.room_create_rate); }},
+        {"--room-create-burst", "N", "that bucket's size (default 10)",
+         [](std::string_view v, C& c) { return parse_rate(v, c.chat.room_create_burst); }},
+        {"--presence-max-names", "N", "names in a presence reply or notice; the rest are "
+         "counted and paged with who after (default 100)",
+         presence_names_flag()},
         {"--rooms-per-connection", "N", "rooms one connection may join (default 32)",
          chat_size(&ChatConfig::rooms_per_connection, 1, 100000)},
         {"--connections-per-user", "N", "open /chat connections per user, over it: 429 (default 16)",
@@ -331,6 +366,29 @@ const std::vector<Flag>& flags() {
              if (e.empty()) c.chat.ring_capacity = n;
              return e;
          }},
+        {"--redis", "URL", "share rooms with other nodes through Redis: "
+         "redis://[user:password@]host[:port][/db] (docs/redis.md; default: none, in memory)",
+         [](std::string_view v, C& c) {
+             std::string e;
+             if (!parse_redis_url(v, c.redis, e)) return e;
+             c.redis_enabled = true;
+             return std::string();
+         }},
+        {"--redis-timeout", "SECONDS", "a Redis command unanswered for this long: Redis counts as "
+         "down and the node reconnects (default 2)",
+         [](std::string_view v, C& c) {
+             std::string e = parse_seconds(v, 3600, c.redis_timeout_ms);
+             if (e.empty() && c.redis_timeout_ms == 0) e = "must be more than 0";
+             return e;
+         }},
+        {"--redis-presence-ttl", "SECONDS", "a node's room members expire from Redis unless it "
+         "refreshes them (every third of this), so a crashed node's users leave presence within "
+         "it (default 10)",
+         [](std::string_view v, C& c) {
+             std::string e = parse_seconds(v, 3600, c.redis_presence_ttl_ms);
+             if (e.empty() && c.redis_presence_ttl_ms < 300) e = "must be at least 0.3";
+             return e;
+         }},
     };
     return table;
 }
@@ -347,6 +405,14 @@ std::string set_option(std::string_view name, std::string_view value, Options& c
     for (const Flag& f : flags())
         if (f.name.substr(2) == name) return f.set(value, config);
     return "unknown key (every flag of --help is a key, without its dashes)";
+}
+
+std::string check_admin_token(std::string_view v) {
+    // It travels in an Authorization header, so only characters a header value carries as-is.
+    if (v.size() < 16) return "the admin token must be at least 16 bytes";
+    for (char ch : v)
+        if (ch < 0x21 || ch > 0x7E) return "the admin token must be visible ASCII (no spaces)";
+    return "";
 }
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,

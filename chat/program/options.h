@@ -5,9 +5,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <string_view>
 
 #include "chat/config.h"
 #include "net/log.h"
+#include "chat/redis/redis_url.h"
 #include "ws/server_config.h"
 
 // The browser client's folder; the Makefile sets it to the repository's web/.
@@ -36,6 +38,10 @@ struct Options : ws::ServerConfig {
     std::vector<std::string> tls_keys;
     uint16_t tls_port = 8443;
     bool tls_port_set = false;
+    bool redis_enabled = false;            // --redis: the bus is Redis (chat/redis/redis_bus.h)
+    RedisUrl redis;
+    uint32_t redis_timeout_ms = 2000;
+    uint32_t redis_presence_ttl_ms = 10000;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line
@@ -47,6 +53,9 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
 std::string set_option(std::string_view name, std::string_view value, Options& config);
 // Every flag's name without the dashes, in --help order (for the reload table's test).
 std::vector<std::string_view> option_names();
+// "" or what is wrong with an admin token (--admin-token, its file, EPWS_ADMIN_TOKEN): at least
+// 16 bytes of visible ASCII.
+std::string check_admin_token(std::string_view token);
 // The --help text, with the defaults taken from a default-constructed config.
 std::string usage(const char* program);
 

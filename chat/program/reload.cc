@@ -7,6 +7,13 @@
 #include <type_traits>
 
 namespace epws::chat {
+
+// For the table's comparison (chat/redis/redis_url.h defines none).
+bool operator==(const RedisUrl& a, const RedisUrl& b) {
+    return a.user == b.user && a.password == b.password && a.host == b.host && a.port == b.port &&
+           a.db == b.db;
+}
+
 namespace {
 
 template <class T>
@@ -24,6 +31,8 @@ struct Field {
 };
 
 std::string to_text(const std::string& s) { return s; }
+// The address only: a password never reaches the log.
+std::string to_text(const RedisUrl& u) { return u.host.empty() ? "(none)" : u.host + ":" + std::to_string(u.port); }
 std::string to_text(const std::vector<std::string>& v) {
     std::string out;
     for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
@@ -51,7 +60,8 @@ Field field(const char* flag, bool reloadable, bool ms, Get get) {
             [get](const Options& a, const Options& b) { return get(a) == get(b); },
             [get](const Options& from, Options& into) { get(into) = get(from); },
             [get, ms, flag](const Options& o) -> std::string {
-                if (std::strcmp(flag, "jwt-secret") == 0) return to_text(get(o)).empty() ? "(none)" : "(set)";
+                if (std::strcmp(flag, "jwt-secret") == 0 || std::strcmp(flag, "admin-token") == 0)
+                    return to_text(get(o)).empty() ? "(none)" : "(set)";
                 if (std::strcmp(flag, "allowed-origins") == 0 && to_text(get(o)) == "(none)") return "(any)";
                 if (ms) return to_text(static_cast<double>(to_number(get(o))) / 1000.0) + "s";
                 return to_text(get(o));
@@ -89,6 +99,14 @@ const std::vector<Field>& fields() {
         EPWS_FIELD("max-rooms", false, chat.max_rooms),
         EPWS_FIELD("connections-per-user", false, chat.connections_per_user),
         EPWS_FIELD("ring-capacity", false, chat.ring_capacity),
+        EPWS_FIELD("presence-max-names", false, chat.protocol.max_presence_names),
+        EPWS_FIELD("room-idle-ttl", false, chat.room_idle_ttl_ms),
+        EPWS_FIELD("room-create-rate", false, chat.room_create_rate),
+        EPWS_FIELD("room-create-burst", false, chat.room_create_burst),
+        EPWS_FIELD("redis-enabled", false, redis_enabled),
+        EPWS_FIELD("redis", false, redis),
+        EPWS_FIELD("redis-timeout", false, redis_timeout_ms),
+        EPWS_FIELD("redis-presence-ttl", false, redis_presence_ttl_ms),
         // Reloadable: read at each use.
         EPWS_FIELD("max-header-bytes", true, http.max_header_bytes),
         EPWS_FIELD("max-message-bytes", true, reader.max_message_bytes),
@@ -101,6 +119,7 @@ const std::vector<Field>& fields() {
         EPWS_FIELD("send-timeout", true, send_timeout_ms),
         EPWS_FIELD("allowed-origins", true, handshake.allowed_origins),
         EPWS_FIELD("jwt-secret", true, chat.jwt_secret),
+        EPWS_FIELD("admin-token", true, chat.admin_token),
         EPWS_FIELD("rooms-per-connection", true, chat.rooms_per_connection),
         EPWS_FIELD("rate", true, chat.rate_per_second),
         EPWS_FIELD("burst", true, chat.rate_burst),

@@ -3,6 +3,7 @@
 #include "chat/program/server_loop.h"
 
 #include <unistd.h>
+#include <ctime>
 
 #include "chat/program/metrics.h"
 #include "chat/program/reload.h"
@@ -89,7 +90,7 @@ void ServerLoop::add_routes() {
     });
     routes_.add_http("/stats", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "application/json";
-        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget);
+        reply.body = stats_json(process_.stats, process_.bus, process_.output_budget, process_.rooms);
     });
     routes_.add_http("/metrics", [this](const ws::HttpRequest&, ws::HttpReply& reply) {
         reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -99,9 +100,11 @@ void ServerLoop::add_routes() {
         whoami(config_.chat, req.query, reply);
     });
     routes_.add_http("/api/connections", [this](const ws::HttpRequest& req, ws::HttpReply& reply) {
-        // Every loop's /chat connections, through the shared registry (?id=N: one of them).
-        api_connections(req.query, index_, config_, config_.chat,
-                        process_.stats, process_.registry, reply);
+        // Every loop's /chat connections, through the shared registry (?id=N: one of them), as
+        // far as the request's token may see them.
+        const ChatConfig& chat = config_.chat;
+        api_connections(req.query, api_viewer(chat, req, std::time(nullptr)), index_,
+                        config_, chat, process_.stats, process_.registry, reply);
     });
     // The browser client, or 404.
     routes_.set_fallback([this](const ws::HttpRequest& req, ws::HttpReply& reply) {

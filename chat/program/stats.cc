@@ -8,7 +8,7 @@
 namespace epws::chat {
 
 std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus,
-                       const net::OutputBudget& budget) {
+                       const net::OutputBudget& budget, RoomRegistry& rooms) {
     std::string out = "{";
     auto field = [&](const char* name, const std::function<uint64_t(const ws::ServerStats&)>& get) {
         uint64_t sum = 0;
@@ -64,6 +64,11 @@ std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const B
     out += ",\"ring_wakeups\":" + std::to_string(bus.wakeups());
     out += ",\"output_budget_used_bytes\":" + std::to_string(std::max<int64_t>(0, budget.used()));
     out += ",\"output_budget_bytes\":" + std::to_string(budget.limit());
+    out += ",\"rooms\":" + std::to_string(rooms.size());
+    out += ",\"rooms_created\":" + std::to_string(rooms.created());
+    out += ",\"rooms_expired\":" + std::to_string(rooms.expired());
+    out += ",\"rooms_create_refused\":" + std::to_string(rooms.create_refused());
+    bus.append_stats(out);
     return out + "}\n";
 }
 

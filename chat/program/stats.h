@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chat/bus.h"
+#include "chat/rooms.h"
 #include "net/output_budget.h"
 #include "ws/server_config.h"
 
@@ -13,6 +14,6 @@ namespace epws::chat {
 
 // One JSON object; each counter is the sum over the loops given.
 std::string stats_json(const std::vector<const ws::ServerStats*>& loops, const Bus& bus,
-                       const net::OutputBudget& budget);
+                       const net::OutputBudget& budget, RoomRegistry& rooms);
 
 }  // namespace epws::chat

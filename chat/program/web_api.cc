@@ -7,19 +7,13 @@
 #include <optional>
 #include <random>
 
+#include "chat/identity.h"
 #include "chat/jwt.h"
 #include "chat/names.h"
 #include "ws/http/request.h"
 
 namespace epws::chat {
 namespace {
-
-std::optional<std::string> param(std::string_view query, std::string_view name) {
-    auto raw = ws::query_param(query, name);
-    std::string out;
-    if (!raw || !ws::percent_decode(*raw, out)) return std::nullopt;
-    return out;
-}
 
 void json_error(ws::HttpReply& reply, int status, std::string_view code, std::string_view reason) {
     reply.status = status;
@@ -63,27 +57,18 @@ std::string_view mode_name(ws::DeflateMode m) {
 void whoami(const ChatConfig& config, std::string_view query, ws::HttpReply& reply) {
     reply.content_type = "application/json";
     reply.extra_headers += "Cache-Control: no-store\r\n";
-    auto username = param(query, "username");
-    if (!config.jwt_secret.empty()) {
-        auto token = param(query, "token");
-        if (!token || token->empty())
-            return json_error(reply, 401, "unauthorized", "a token is required");
-        JwtResult r = verify_jwt(*token, config.jwt_secret, std::time(nullptr));
-        if (!r.ok()) return json_error(reply, 401, "unauthorized", jwt_error_string(r.error));
-        if (username && !username->empty() && *username != r.user)
-            return json_error(reply, 401, "username_mismatch",
-                              "username differs from the token's sub");
-        reply.body = "{\"user\":";
-        append_json_string(reply.body, r.user);
-        reply.body += ",\"mode\":\"jwt\",\"exp\":" + std::to_string(r.exp);
-        reply.body += ",\"instance\":\"" + instance_id() + "\"}\n";
-        return;
-    }
-    if (!username || !is_valid_user_name(*username))
-        return json_error(reply, 401, "bad_user", "username is missing or breaks the name rules");
+    // The /chat handshake's own check (chat/identity.h): a 200 here is a 101 there.
+    Identity id = check_identity(config.jwt_secret, query, std::time(nullptr));
+    if (!id.ok())
+        return json_error(reply, 401, identity_error_code(id.error), identity_error_reason(id));
     reply.body = "{\"user\":";
-    append_json_string(reply.body, *username);
-    reply.body += ",\"mode\":\"open\",\"instance\":\"" + instance_id() + "\"}\n";
+    append_json_string(reply.body, id.user);
+    if (!config.jwt_secret.empty()) {
+        reply.body += ",\"mode\":\"jwt\",\"exp\":" + std::to_string(id.exp);
+    } else {
+        reply.body += ",\"mode\":\"open\"";
+    }
+    reply.body += ",\"instance\":\"" + instance_id() + "\"}\n";
 }
 
 void append_server_view(std::string& out, size_t loop, const ws::ServerConfig& w,
@@ -195,11 +180,71 @@ bool parse_connection_id(std::string_view text, uint64_t& id) {
     return true;
 }
 
-void api_connections(std::string_view query, size_t loop, const ws::ServerConfig& ws_config,
-                     const ChatConfig& chat, const std::vector<const ws::ServerStats*>& loops,
+namespace {
+
+// Equal contents, in time independent of where they differ (only the lengths leak).
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff = static_cast<unsigned char>(diff | (a[i] ^ b[i]));
+    return diff == 0;
+}
+
+// The credential of a request: Authorization: Bearer T (RFC 6750 §2.1; the scheme is
+// case-insensitive, RFC 9110 §11.1), else ?token=T. Empty when there is none.
+std::string credential(const ws::HttpRequest& req) {
+    if (const std::string_view* auth = req.find("authorization")) {
+        constexpr std::string_view kScheme = "bearer ";
+        const std::string_view scheme = auth->substr(0, kScheme.size());
+        if (auth->size() > kScheme.size() && ws::ascii_iequals(scheme, kScheme))
+            return std::string(auth->substr(kScheme.size()));
+        return {};
+    }
+    return decoded_param(req.query, "token").value_or(std::string());
+}
+
+}  // namespace
+
+ApiViewer api_viewer(const ChatConfig& chat, const ws::HttpRequest& req, int64_t now) {
+    ApiViewer v;
+    if (chat.jwt_secret.empty() && chat.admin_token.empty()) {
+        v.allowed = v.all = true;  // open development mode: anyone may be anyone anyway
+        return v;
+    }
+    std::string token = credential(req);
+    if (token.empty()) {
+        v.refusal = "a token is required (Authorization: Bearer TOKEN or ?token=)";
+        return v;
+    }
+    if (!chat.admin_token.empty() && constant_time_equal(token, chat.admin_token)) {
+        v.allowed = v.all = true;
+        return v;
+    }
+    if (chat.jwt_secret.empty()) {
+        v.refusal = "only the admin token may read this server's connections";
+        return v;
+    }
+    JwtResult r = verify_jwt(token, chat.jwt_secret, now);
+    if (!r.ok()) {
+        v.refusal = jwt_error_string(r.error);
+        return v;
+    }
+    v.allowed = true;
+    v.user = std::move(r.user);
+    return v;
+}
+
+void api_connections(std::string_view query, const ApiViewer& viewer, size_t loop,
+                     const ws::ServerConfig& ws_config, const ChatConfig& chat,
+                     const std::vector<const ws::ServerStats*>& loops,
                      const ConnectionRegistry& registry, ws::HttpReply& reply) {
     reply.content_type = "application/json";
     reply.extra_headers += "Cache-Control: no-store\r\n";
+    if (!viewer.allowed) {
+        reply.extra_headers += "WWW-Authenticate: Bearer realm=\"epws\"\r\n";
+        return json_error(reply, 401, "unauthorized", viewer.refusal);
+    }
     auto raw_id = ws::query_param(query, "id");
     if (raw_id) {
         uint64_t id = 0;
@@ -207,7 +252,7 @@ void api_connections(std::string_view query, size_t loop, const ws::ServerConfig
         if (!parse_connection_id(*raw_id, id))
             return json_error(reply, 400, "bad_id", "id must be a connection id: decimal digits");
         // Copied under the registry's lock, wherever the connection lives; formatted after.
-        if (!registry.snapshot(id, v))
+        if (!registry.snapshot(id, v) || (!viewer.all && v.user != viewer.user))
             return json_error(reply, 404, "not_found", "no open /chat connection has this id");
         append_server_view(reply.body, loop, ws_config, chat, loops);
         reply.body += ",\"connection\":";
@@ -216,7 +261,8 @@ void api_connections(std::string_view query, size_t loop, const ws::ServerConfig
         return;
     }
     std::vector<ConnectionView> views;
-    size_t total = registry.list(kMaxListedConnections, views);
+    size_t total = registry.list(kMaxListedConnections, views,
+                                 viewer.all ? std::string_view{} : std::string_view(viewer.user));
     append_server_view(reply.body, loop, ws_config, chat, loops);
     counter(reply.body, "connections_total", total);
     reply.body += ",\"connections\":[";

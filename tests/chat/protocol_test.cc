@@ -118,6 +118,38 @@ TEST_SUITE("chat/protocol") {
               ProtocolErrorCode::kWrongType);
     }
 
+    TEST_CASE("who takes an optional after (a user name) and a limit up to the presence cap") {
+        Parsed w = parse(R"({"type":"who","room":"lobby"})");
+        REQUIRE(w.result.ok());
+        CHECK(w.msg.after.empty());
+        CHECK(w.msg.limit == 100);
+        Parsed w2 = parse(R"({"type":"who","room":"lobby","after":"bob","limit":10})");
+        REQUIRE(w2.result.ok());
+        CHECK(w2.msg.after == "bob");
+        CHECK(w2.msg.limit == 10);
+        CHECK(error_of(R"({"type":"who","room":"lobby","limit":0})") == ProtocolErrorCode::kBadRange);
+        CHECK(error_of(R"({"type":"who","room":"lobby","limit":101})") ==
+              ProtocolErrorCode::kNumberOutOfRange);
+        CHECK(error_of(R"({"type":"who","room":"lobby","after":5})") == ProtocolErrorCode::kWrongType);
+        CHECK(error_of(R"({"type":"who","room":"lobby","after":""})") == ProtocolErrorCode::kBadUserName);
+        CHECK(field_of(R"({"type":"who","room":"lobby","after":" x"})") == "after");
+        CHECK(error_of(R"({"type":"who","room":"lobby","after":"a","after":"b"})") ==
+              ProtocolErrorCode::kDuplicateField);
+    }
+
+    TEST_CASE("join takes an optional epoch beside since") {
+        Parsed j = parse(R"({"type":"join","room":"dev","since":4,"epoch":123})");
+        REQUIRE(j.result.ok());
+        CHECK(j.msg.since == 4u);
+        CHECK(j.msg.epoch == 123u);
+        Parsed old = parse(R"({"type":"join","room":"dev","since":4})");
+        REQUIRE(old.result.ok());
+        CHECK_FALSE(old.msg.epoch.has_value());
+        CHECK(error_of(R"({"type":"join","room":"dev","epoch":-1})") ==
+              ProtocolErrorCode::kNumberOutOfRange);
+        CHECK(error_of(R"({"type":"join","room":"dev","epoch":"1"})") == ProtocolErrorCode::kWrongType);
+    }
+
     TEST_CASE("unknown fields are ignored, whatever their type") {
         Parsed s =
             parse(R"({"x":[1,{"y":null}],"type":"say","room":"r","text":"t","to":5,"z":1.5})");
@@ -343,6 +375,16 @@ TEST_SUITE("chat/protocol") {
             {R"( \n\t )", ProtocolErrorCode::kTextEmpty},
             {R"(\u3000\u00a0)", ProtocolErrorCode::kTextEmpty},
             {R"(\u200b)", ProtocolErrorCode::kTextEmpty},
+            // Hidden code points and blank fillers alone draw nothing (chat/names.h is_hidden).
+            {R"(\u3164)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u3164\u3164\u3164)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u2800\u2800)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u115f\u1160 \uffa0)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u200d\u200c\u2060\u00ad\u034f\u061c\ufeff)", ProtocolErrorCode::kTextEmpty},
+            {R"(\udb40\udc41\udb40\udc7f)", ProtocolErrorCode::kTextEmpty},  // tag characters
+            {R"(\ufe0f\n\u3000)", ProtocolErrorCode::kTextEmpty},
+            {R"(\u3164x)", ProtocolErrorCode::kNone},
+            {R"(\u2801)", ProtocolErrorCode::kNone},  // a braille dot is visible
             {R"(  padded  )", ProtocolErrorCode::kNone},
             {R"(line\nline\ttab)", ProtocolErrorCode::kNone},
             {R"(a\u0000b)", ProtocolErrorCode::kControlCharacters},
@@ -532,6 +574,8 @@ TEST_SUITE("chat/protocol") {
         CHECK(error_code_string(ProtocolErrorCode::kBadJson) == "bad_json");
         CHECK(error_code_string(ProtocolErrorCode::kRateLimited) == "rate_limited");
         CHECK(error_code_string(ProtocolErrorCode::kUnknownType) == "unknown_type");
+        CHECK(error_code_string(ProtocolErrorCode::kCreateRateLimited) == "create_rate_limited");
+        CHECK(error_code_string(ProtocolErrorCode::kInternal) == "internal");
     }
 
     TEST_CASE("encoders write the exact documented JSON") {
@@ -556,11 +600,25 @@ TEST_SUITE("chat/protocol") {
         CHECK(out == R"({"type":"leave","room":"lobby","user":"bob","ts":7})");
         out.clear();
         const std::string_view users[] = {"alice", "bob"};
-        encode_presence(out, "lobby", users, RequestId::of("w1"));
-        CHECK(out == R"({"type":"presence","room":"lobby","users":["alice","bob"],"id":"w1"})");
+        encode_presence(out, "lobby", users, {2, false, 77}, RequestId::of("w1"));
+        CHECK(out == R"({"type":"presence","room":"lobby","users":["alice","bob"],"count":2,)"
+                     R"("more":false,"epoch":77,"id":"w1"})");
         out.clear();
-        encode_presence(out, "empty", {}, RequestId::none());
-        CHECK(out == R"({"type":"presence","room":"empty","users":[]})");
+        encode_presence(out, "big", users, {5000, true, 9}, RequestId::none());
+        CHECK(out == R"({"type":"presence","room":"big","users":["alice","bob"],"count":5000,)"
+                     R"("more":true,"epoch":9})");
+        out.clear();
+        encode_presence(out, "empty", {}, {}, RequestId::none());  // no such room: no epoch
+        CHECK(out == R"({"type":"presence","room":"empty","users":[],"count":0,"more":false})");
+        out.clear();
+        const std::string_view left[] = {"carol"};
+        encode_presence_change(out, "lobby", users, left, 0, 41, 8);
+        CHECK(out == R"({"type":"presence_change","room":"lobby","joined":["alice","bob"],)"
+                     R"("left":["carol"],"count":41,"ts":8})");
+        out.clear();
+        encode_presence_change(out, "lobby", {}, left, 250, 41, 8);
+        CHECK(out == R"({"type":"presence_change","room":"lobby","left":["carol"],)"
+                     R"("omitted":250,"count":41,"ts":8})");
     }
 
     TEST_CASE("history, gap, pong, rooms and error events encode their optional parts") {
@@ -580,6 +638,10 @@ TEST_SUITE("chat/protocol") {
         out.clear();
         encode_gap(out, "lobby", 1, 2, GapReason::kHistory);
         CHECK(out == R"({"type":"gap","room":"lobby","from":1,"to":2,"reason":"history"})");
+        out.clear();
+        encode_gap(out, "dev", 42, kMaxSafeInteger, GapReason::kExpired, 5);
+        CHECK(out == R"({"type":"gap","room":"dev","from":42,"to":9007199254740991,)"
+                     R"("reason":"expired","epoch":5})");
         out.clear();
         encode_pong(out, RequestId::of("p"), 99);
         CHECK(out == R"({"type":"pong","id":"p","ts":99})");

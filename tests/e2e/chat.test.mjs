@@ -2,6 +2,7 @@
 // headless, driven by playwright-core) against the real epws binary. Run by tests/run_all.sh
 // (suite e2e, release build): node --test tests/e2e/
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -279,5 +280,35 @@ test('/inspect shows each frame with its size and the server\'s view', T, async 
   } finally {
     await context.close();
     await pinging.stop();
+  }
+});
+
+test('/inspect with a JWT secret uses the tab\'s session token for /chat and /api/connections', T, async () => {
+  // Issue 13: with a secret, GET /api/connections needs a token and shows only its user's
+  // connections; the page must send the one its session (web/session.js) holds.
+  const secret = 'e2e-inspect-secret-0123456789';
+  const jwt = await startServer(['--jwt-secret', secret]);
+  const bin = process.env.EPWS_BIN || path.join(REPO, 'build/release/epws');
+  const token = execFileSync(bin, ['token', '--secret', secret, '--user', 'alice', '--ttl', '1h'])
+    .toString().trim();
+  const context = await browser.newContext();
+  // The chat page's session in this tab, as saveSession writes it.
+  await context.addInitScript(([t]) => {
+    sessionStorage.setItem('epws-session', JSON.stringify({ name: 'alice', token: t, rooms: {}, convs: [], queue: [] }));
+  }, [token]);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${jwt.url}/inspect`);
+    await page.waitForSelector('#status[data-status="open"]', { timeout: 10000 });
+    const id = await page.evaluate(() => window.chat.connectionId);
+    await page.waitForSelector('#server-view dd[data-key="connection"]', { timeout: 5000 });
+    assert.match(await page.textContent('#server-view dd[data-key="connection"]'),
+      new RegExp(`^${id} \\(alice\\), on loop [01]; `));
+    // Without the token the same question is refused.
+    const anonymous = await page.evaluate(async (n) => (await fetch(`/api/connections?id=${n}`)).status, id);
+    assert.equal(anonymous, 401);
+  } finally {
+    await context.close();
+    await jwt.stop();
   }
 });

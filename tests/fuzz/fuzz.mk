@@ -9,14 +9,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
 FUZZ_CXXFLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I. $(PKG_CFLAGS) -MMD -MP
-FUZZ_ALL := http frame deflate_params inflate chat_protocol jwt trace
+FUZZ_ALL := http frame deflate_params inflate chat_protocol jwt trace redis_codec
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # Only the codecs: no sockets, no loop, no application (LIB_SRCS minus everything that does I/O).
 FUZZ_LIB_SRCS := $(filter ws/base64.cc ws/error.cc ws/frame.cc ws/utf8.cc ws/message_reader.cc \
     ws/http/request.cc ws/http/response.cc ws/handshake.cc ws/client_handshake.cc ws/deflate.cc \
     ws/deflate_params.cc ws/trace.cc \
-    chat/protocol.cc chat/names.cc chat/jwt.cc,$(LIB_SRCS))
+    chat/protocol.cc chat/protocol_events.cc chat/names.cc chat/jwt.cc chat/redis/redis_codec.cc chat/redis/redis_url.cc,$(LIB_SRCS))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.cc=$(FUZZ_O)/%.o)
 FUZZ_BINS := $(FUZZ_ALL:%=$(FUZZ_O)/%_fuzz)
 

@@ -9,7 +9,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-5}
-TARGETS=(${FUZZ_TARGETS:-http frame deflate_params inflate chat_protocol jwt trace})
+TARGETS=(${FUZZ_TARGETS:-http frame deflate_params inflate chat_protocol jwt trace redis_codec})
 OUT=build/fuzz
 passed=0
 failed=0

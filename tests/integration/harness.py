@@ -13,6 +13,7 @@ import os
 import re
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -469,3 +470,92 @@ class ServerTestCase(unittest.TestCase):
             self.fail(f"{msg}: server closed TCP ({e}) without a close frame; expected code {code}")
         self.assertEqual(got, code, f"{msg}: close code (reason {reason!r})")
         client.reply_close_and_expect_eof(got if got not in (None, 1005) else None)
+
+
+# -- Redis, for the tests of several nodes (--redis, docs/redis.md) -----------------------------
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_loopback_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """One redis-server on a loopback port, in its own folder; persistent: append-only file with
+    an fsync per write, so whatever Redis acknowledged survives a SIGKILL."""
+
+    def __init__(self, persistent=False):
+        self.dir = tempfile.mkdtemp(prefix="epws-redis-")
+        self.port = free_loopback_port()
+        self.persistent = persistent
+        self.proc = None
+
+    def start(self):
+        if not os.access(REDIS_SERVER, os.X_OK):
+            raise RuntimeError(f"redis-server not found ({REDIS_SERVER}): apt-get install redis-server "
+                               "(tests/deps.sh installs it)")
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--protected-mode", "no", "--logfile", os.path.join(self.dir, "log")]
+        args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else \
+                ["--appendonly", "no"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        poll_until(lambda: self.command("PING") == b"+PONG", IO_DEADLINE, "redis-server to answer")
+        return self
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def command(self, *args):
+        """One command: a simple reply's line (b"+PONG"), a bulk string's value, or None if Redis
+        does not answer."""
+        req = f"*{len(args)}\r\n".encode()
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            req += b"$%d\r\n%s\r\n" % (len(a), a)
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(req)
+                data = b""
+                while True:
+                    head, sep, rest = data.partition(b"\r\n")
+                    if sep and not head.startswith(b"$"):
+                        return head
+                    if sep and head.startswith(b"$") and (int(head[1:]) < 0 or len(rest) >= int(head[1:]) + 2):
+                        return rest[:int(head[1:])] if int(head[1:]) >= 0 else None
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return None
+                    data += chunk
+        except OSError:
+            return None
+
+    def client_ids(self, pid):
+        """The ids of the Redis connections epws process pid named (CLIENT SETNAME epws:PID:...)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+            s.sendall(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
+            data = b""
+            while not data.endswith(b"\r\n") or data.count(b"\r\n") < 2:
+                data += s.recv(65536)
+        ids = []
+        for line in data.decode().splitlines()[1:]:
+            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+            if fields.get("name", "").startswith(f"epws:{pid}:"):
+                ids.append(fields["id"])
+        return ids
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -393,8 +393,8 @@ class HeaderFloods(Healthy, ServerTestCase):
             # 101 headers: over the 100-header limit.
             (b"GET /echo HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(101))
              + b"\r\n", 431),
-            # A 5,000-byte request target: over the 4 KiB limit.
-            (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+            # A 7,000-byte request target: over the 6 KiB limit.
+            (b"GET /" + b"a" * 7000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
             # Bytes that are no HTTP at all.
             (bytes(range(256)) * 4 + b"\r\n\r\n", 400),
             # A request line of spaces.

@@ -127,7 +127,7 @@ class ConnectionCountersTest(ServerTestCase):
         messages back: quiet afterwards, so its counters stay put."""
         k = Counted(self.server, user)
         self.assertIn("permessage-deflate", k.extensions)
-        k.until(lambda: k.count("welcome") and k.count("presence") and k.count("join"),
+        k.until(lambda: k.count("welcome") and k.count("presence") and k.count("presence_change"),
                 "welcome, presence and our own join")
         cid = k.events[0]["connection_id"]
         self.assertEqual(k.events[0]["type"], "welcome")
@@ -220,7 +220,7 @@ class ConnectionCountersTest(ServerTestCase):
         k = Counted(self.server, "plain", deflate_offer=False)
         try:
             self.assertEqual(k.extensions, "")
-            k.until(lambda: k.count("join"), "our own join")
+            k.until(lambda: k.count("presence_change"), "our own join")
             cid = k.events[0]["connection_id"]
             k.send({"type": "say", "room": "lobby", "text": "no compression " * 20})
             k.until(lambda: k.count("message") == 1, "our message back")

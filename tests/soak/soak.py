@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import checker  # noqa: E402
 import server_watch  # noqa: E402
 import ws_client  # noqa: E402
-from harness import Server, binary_path  # noqa: E402
+from harness import RedisServer, Server, binary_path, poll_until  # noqa: E402
 
 # What a client does at each step, by weight. Disconnects are split by kind below.
 ACTIONS = {"say": 78, "join": 6, "leave": 5, "ping": 2, "disconnect": 6, "stall": 2, "blip": 1}
@@ -58,6 +58,9 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=None, help="random seed (default: time)")
     p.add_argument("--server-log", default=None, help="write the server's stderr here")
     p.add_argument("--server-arg", action="append", default=[], help="extra server flag (repeatable)")
+    p.add_argument("--nodes", type=int, default=1,
+                   help="epws processes sharing one Redis (--redis, docs/redis.md); clients spread "
+                        "over them round-robin; the first node is the one watched (default 1: no Redis)")
     return p.parse_args(argv)
 
 
@@ -66,6 +69,7 @@ class Client:
 
     def __init__(self, soak, idx):
         self.soak = soak
+        self.idx = idx
         self.user = f"soak{idx}"
         rng = soak.rng
         # 127.0.0.0/8 is all loopback: spreading source addresses spreads ephemeral ports.
@@ -121,8 +125,9 @@ class Client:
     async def connect(self):
         s = self.soak
         try:
+            host, port = s.nodes[self.idx % len(s.nodes)]
             self.conn = await ws_client.connect(
-                s.host, s.port, f"/chat?username={self.user}", self.source_ip, self.deflate)
+                host, port, f"/chat?username={self.user}", self.source_ip, self.deflate)
         except ws_client.HandshakeError as e:
             s.ledger.counts[f"refused_{e.status}"] += 1
             return False
@@ -271,6 +276,7 @@ class Soak:
         self.connect_errors = collections.Counter()
         self.slowest_end = collections.Counter()  # kind -> longest wait for the server's close
         self.host = self.port = None
+        self.nodes = []  # (host, port) of every node; clients spread over them
 
     def pick_rooms(self, k, exclude):
         choices = [(r, w) for r, w in zip(self.rooms, self.room_weights) if r not in exclude]
@@ -293,9 +299,20 @@ class Soak:
         flags = ["--threads", args.threads, "--rate", 1000, "--burst", 1000,
                  "--history", args.history, "--slow-consumer-bytes", args.slow_consumer_bytes,
                  *server_watch.per_ip_flags(args.clients), *args.server_arg]
+        redis, others = None, []
+        if args.nodes > 1:
+            redis = RedisServer().start()
+            flags += ["--redis", redis.url]
         watch = server_watch.ServerWatch(Server(*flags), args)
         watch.start()
         self.host, self.port = watch.server.host, watch.server.port
+        self.nodes = [(self.host, self.port)]
+        for _ in range(args.nodes - 1):
+            n = Server(*flags).start()
+            others.append(n)
+            self.nodes.append((n.host, n.port))
+        for n in [watch.server, *others] if redis else []:
+            poll_until(lambda n=n: n.stats().get("redis_state") == "up", 10, "every node on Redis")
         print(f"soak: {binary_path()} pid {watch.pid} on {self.host}:{self.port}, seed {self.seed}, "
               f"{args.clients} clients, {args.seconds:g} s, flags {' '.join(map(str, flags))}", flush=True)
         clients = [Client(self, i) for i in range(args.clients)]
@@ -313,6 +330,16 @@ class Soak:
         await self.close_all(connected)
         sampler.cancel()
         end = await watch.finish(self.ledger)
+        for i, n in enumerate(others, 1):
+            # The other nodes: alive to the end, and a clean exit on SIGTERM.
+            if not n.alive():
+                self.ledger.violation("server_died", f"node {i} exited before the end")
+            status = n.stop()
+            if status != 0:
+                self.ledger.violation("exit", f"node {i}: exit status {status}: {n.stderr_text()[-500:]!r}")
+            n.close()
+        if redis:
+            redis.close()
         self.summary(watch, end, churn_s, settle_s, len(connected))
         return 0 if self.ledger.violations == 0 else 1
 
@@ -356,7 +383,8 @@ class Soak:
         lines = [
             "",
             "soak summary",
-            f"  binary            {binary_path()} ({watch.flavour}), {a.threads} loops, seed {self.seed}",
+            f"  binary            {binary_path()} ({watch.flavour}), {a.threads} loops, seed {self.seed}"
+            + (f", {a.nodes} nodes on one Redis" if a.nodes > 1 else ""),
             f"  duration          {churn_s:.0f} s of churn, {settle_s:.1f} s to settle; {a.clients} clients, "
             f"{a.rooms} rooms, history {a.history}",
             f"  connections       peak {self.peak_open} open (server saw {watch.peak_ws}), "

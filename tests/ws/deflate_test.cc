@@ -127,6 +127,51 @@ TEST_SUITE("ws/deflate") {
                                       0xc9, 0x07, 0x00})) == text("Hello"));
     }
 
+    TEST_CASE("bytes after the final block are refused with 1007, but not RFC 7692's one 0x00") {
+        // "Hello" in a final block (zlib's Z_FINISH output), then what may or may not follow it.
+        const Bytes final_block = bytes({0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00});
+        struct Row {
+            const char* what;
+            Bytes after;
+            bool ok;
+        };
+        const Row rows[] = {
+            {"nothing: the stream ends with the payload", {}, true},
+            {"one 0x00 (RFC 7692 section 7.2.3.4)", bytes({0x00}), true},
+            {"one other byte", bytes({0x01}), false},
+            {"0x00 twice", bytes({0x00, 0x00}), false},
+            {"the tail itself", bytes({0x00, 0x00, 0xff, 0xff}), false},
+            {"a second message", bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), false},
+            {"garbage", bytes({0xde, 0xad, 0xbe, 0xef}), false},
+        };
+        for (bool reset : {true, false}) {
+            for (const Row& row : rows) {
+                CAPTURE(row.what);
+                CAPTURE(reset);
+                Inflater inf;
+                REQUIRE(inf.init(15, nullptr));
+                Bytes in = final_block;
+                in.insert(in.end(), row.after.begin(), row.after.end());
+                Bytes out;
+                const ProtocolError e = inf.inflate(in, 1 << 20, out, reset);
+                CHECK(e == (row.ok ? ProtocolError::kNone : ProtocolError::kBadDeflateData));
+                if (row.ok) CHECK(out == text("Hello"));
+            }
+        }
+        CHECK(epws::ws::close_code(ProtocolError::kBadDeflateData) ==
+              epws::ws::CloseCode::kInvalidPayload);
+        // A final block completed only by the tail we append ends on bytes nobody sent.
+        Inflater inf;
+        REQUIRE(inf.init(15, nullptr));
+        Bytes out;
+        CHECK(inf.inflate(bytes({0x03}), 1 << 20, out, true) == ProtocolError::kBadDeflateData);
+        // An empty final stored block whose LEN and NLEN are the tail is a whole stream.
+        CHECK(inf.inflate(bytes({0x01}), 1 << 20, out, true) == ProtocolError::kNone);
+        CHECK(out.empty());
+        // After a refusal the next message still inflates (the stream was reset).
+        CHECK(inflate_all(inf, bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})) == text("Hello"));
+    }
+
     TEST_CASE("an empty message compresses to one 00 byte and inflates back to nothing") {
         Deflater d;
         REQUIRE(d.init(6, 15, 8, nullptr));

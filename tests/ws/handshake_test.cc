@@ -160,8 +160,6 @@ TEST_CASE("every upgrade refusal cause is produced by a request that triggers it
         HttpError error;
     };
     const Row rows[] = {
-        {"no Host", headers_with("Host", ""), HttpError::kMissingHost},
-        {"two Hosts", headers_with("Origin", "Host: other.example"), HttpError::kDuplicateHost},
         {"no Upgrade", headers_with("Upgrade", ""), HttpError::kMissingUpgrade},
         {"Upgrade: h2c", headers_with("Upgrade", "Upgrade: h2c"), HttpError::kMissingUpgrade},
         {"Upgrade: websocketx", headers_with("Upgrade", "Upgrade: websocketx"),
@@ -176,6 +174,11 @@ TEST_CASE("every upgrade refusal cause is produced by a request that triggers it
          HttpError::kBadWsVersion},
         {"version list", headers_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13, 8"),
          HttpError::kBadWsVersion},
+        // RFC 6455 §11.3.5: one line only, refused like two keys, whatever the lines say.
+        {"two versions", headers_with("Origin", "Sec-WebSocket-Version: 13"),
+         HttpError::kDuplicateWsVersion},
+        {"versions 8 and 13", headers_with("Origin", "Sec-WebSocket-Version: 8"),
+         HttpError::kDuplicateWsVersion},
         {"no key", headers_with("Sec-WebSocket-Key", ""), HttpError::kMissingKey},
         {"empty key", headers_with("Sec-WebSocket-Key", "Sec-WebSocket-Key:"), HttpError::kBadKey},
         {"15-byte key",
@@ -201,6 +204,27 @@ TEST_CASE("every upgrade refusal cause is produced by a request that triggers it
     CHECK(upgrade_error(kGoodHeaders, {}, "get /chat HTTP/1.1") == HttpError::kMethodNotAllowed);
     CHECK(upgrade_error(kGoodHeaders, {}, "GET /chat HTTP/1.0") == HttpError::kUpgradeNeedsHttp11);
     CHECK(upgrade_error(kGoodHeaders) == HttpError::kNone);
+    CHECK(http_status(HttpError::kDuplicateWsVersion) == 400);
+}
+
+TEST_CASE("an upgrade without exactly one Host is refused by the request parser already") {
+    // RFC 9112 §3.2 (and RFC 6455 §4.2.1 item 2): parse_request answers before check_upgrade.
+    for (const auto& [headers, error] :
+         {std::pair{headers_with("Host", ""), HttpError::kMissingHost},
+          std::pair{headers_with("Origin", "Host: other.example"), HttpError::kDuplicateHost}}) {
+        std::string text = "GET /chat HTTP/1.1\r\n";
+        for (const std::string& h : headers) text += h + "\r\n";
+        text += "\r\n";
+        HttpRequest req;
+        size_t scanned = 0;
+        ParseResult r = parse_request(text, scanned, {}, req);
+        CHECK(r.status == ParseStatus::kError);
+        CHECK(r.error == error);
+    }
+    // check_upgrade keeps its own check for requests that did not come through the parser.
+    Parsed p = parse("GET /chat HTTP/1.1", kGoodHeaders);
+    p.req.headers.erase(p.req.headers.begin());  // the Host line
+    CHECK(check_upgrade(p.req, {}).error == HttpError::kMissingHost);
 }
 
 TEST_CASE("the origin allow-list admits listed origins, case-insensitively, and nothing else") {
@@ -253,14 +277,60 @@ TEST_CASE("extension offers are passed on raw for a later negotiation") {
                                    "client_max_window_bits"}));
     UpgradeRequest up = check_upgrade(p.req, {});
     REQUIRE(up.error == HttpError::kNone);
-    CHECK(up.extensions == "permessage-deflate; client_max_window_bits");
+    CHECK(up.extensions.count == 1);
+    CHECK(up.extensions.lines[0] == "permessage-deflate; client_max_window_bits");
+}
+
+TEST_CASE("several Sec-WebSocket-Extensions lines are one list, negotiated in order") {
+    // RFC 9110 §5.3: the lines are as if joined by commas. An offer we cannot honour on the first
+    // line must not hide a good one on the second.
+    Parsed p = parse("GET /chat HTTP/1.1",
+                     headers_with("Origin", "Sec-WebSocket-Extensions: x-webkit-deflate-frame",
+                                  {"Sec-WebSocket-Extensions: permessage-deflate; "
+                                   "client_max_window_bits"}));
+    UpgradeRequest up = check_upgrade(p.req, {});
+    REQUIRE(up.error == HttpError::kNone);
+    REQUIRE(up.extensions.count == 2);
+    CHECK(up.extensions.lines[0] == "x-webkit-deflate-frame");
+    CHECK(up.extensions.lines[1] == "permessage-deflate; client_max_window_bits");
+    std::string answer;
+    DeflateParams params = negotiate_deflate(up.extensions, DeflateConfig{}, answer);
+    CHECK(bool(params.enabled));
+    CHECK(answer.starts_with("permessage-deflate"));
+
+    // The first acceptable offer wins across lines, as within one.
+    Parsed two = parse("GET /chat HTTP/1.1",
+                       headers_with("Origin", "Sec-WebSocket-Extensions: permessage-deflate; "
+                                              "client_max_window_bits=10",
+                                    {"Sec-WebSocket-Extensions: permessage-deflate"}));
+    up = check_upgrade(two.req, {});
+    params = negotiate_deflate(up.extensions, DeflateConfig{}, answer);
+    CHECK(int(params.client_window_bits) == 10);
+
+    // A garbled line declines every offer, as a garbled part of one line does.
+    Parsed bad = parse("GET /chat HTTP/1.1",
+                       headers_with("Origin", "Sec-WebSocket-Extensions: permessage-deflate",
+                                    {"Sec-WebSocket-Extensions: ;;"}));
+    up = check_upgrade(bad.req, {});
+    CHECK_FALSE(bool(negotiate_deflate(up.extensions, DeflateConfig{}, answer).enabled));
+    CHECK(answer.empty());
+
+    // More lines than ExtensionField holds: nothing is negotiated, the upgrade still succeeds.
+    std::vector<std::string> many = kGoodHeaders;
+    for (int i = 0; i < ExtensionField::kMaxLines + 1; ++i)
+        many.push_back("Sec-WebSocket-Extensions: permessage-deflate");
+    Parsed flood = parse("GET /chat HTTP/1.1", many);
+    up = check_upgrade(flood.req, {});
+    REQUIRE(up.error == HttpError::kNone);
+    CHECK(up.extensions.too_many);
+    CHECK_FALSE(bool(negotiate_deflate(up.extensions, DeflateConfig{}, answer).enabled));
 }
 
 TEST_CASE("is_upgrade_request tells an upgrade attempt from plain HTTP") {
     CHECK(is_upgrade_request(parse("GET / HTTP/1.1", kGoodHeaders).req));
-    CHECK(is_upgrade_request(parse("GET / HTTP/1.1", {"Upgrade: h2c, WebSocket"}).req));
+    CHECK(is_upgrade_request(parse("GET / HTTP/1.1", {"Host: x", "Upgrade: h2c, WebSocket"}).req));
     CHECK_FALSE(is_upgrade_request(parse("GET / HTTP/1.1", {"Host: x"}).req));
-    CHECK_FALSE(is_upgrade_request(parse("GET / HTTP/1.1", {"Upgrade: h2c"}).req));
+    CHECK_FALSE(is_upgrade_request(parse("GET / HTTP/1.1", {"Host: x", "Upgrade: h2c"}).req));
 }
 
 TEST_CASE("a client request, our answer and the client's check round-trip") {
@@ -278,7 +348,8 @@ TEST_CASE("a client request, our answer and the client's check round-trip") {
     UpgradeRequest up = check_upgrade(req, config);
     REQUIRE(up.error == HttpError::kNone);
     CHECK(up.key == key);
-    CHECK(up.extensions == "permessage-deflate");
+    CHECK(up.extensions.count == 1);
+    CHECK(up.extensions.lines[0] == "permessage-deflate");
 
     // The server's answer, followed by a first frame that must stay unconsumed.
     std::string answer = upgrade_response(up.key, up.subprotocol);
@@ -359,7 +430,7 @@ TEST_CASE("malformed or oversized response heads are refused") {
 }
 
 TEST_CASE("every HTTP refusal renders as a complete response with its status, reason and headers") {
-    for (int i = 1; i <= static_cast<int>(HttpError::kTooManyConnections); ++i) {
+    for (int i = 1; i <= static_cast<int>(HttpError::kDuplicateWsVersion); ++i) {
         const auto e = static_cast<HttpError>(i);
         CAPTURE(i);
         std::string out;

@@ -87,6 +87,49 @@ HttpError parse_version(std::string_view v, int& minor) {
     return HttpError::kNone;
 }
 
+// RFC 9112 §3.2.2 absolute-form: "http" or "https" (case-insensitive, RFC 3986 §3.1) "://"
+// authority path-abempty ["?" query]. Returns the part from the path on (perhaps empty) and sets
+// authority; nullopt for another scheme, an empty authority or one with userinfo ('@'), which
+// RFC 9110 §4.2.4 tells recipients to treat as an error.
+std::optional<std::string_view> origin_of_absolute(std::string_view target,
+                                                   std::string_view& authority) {
+    const size_t sep = target.find("://");
+    if (sep == std::string_view::npos) return std::nullopt;
+    const std::string_view scheme = target.substr(0, sep);
+    if (!ascii_iequals(scheme, "http") && !ascii_iequals(scheme, "https")) return std::nullopt;
+    const std::string_view rest = target.substr(sep + 3);
+    const size_t end = rest.find_first_of("/?");
+    authority = rest.substr(0, end);
+    if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+    return end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+}
+
+// RFC 9110 §7.2: Host = uri-host [ ":" port ], uri-host being an IP-literal in brackets, an IPv4
+// address or a reg-name (RFC 3986 §3.2.2: unreserved, pct-encoded, sub-delims). Empty is allowed
+// (RFC 9112 §3.2: a target without authority). No '/', '?', '#', '@', space or non-ASCII.
+constexpr ByteClass kHostChar = [] {
+    ByteClass t{};
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+    for (char c : std::string_view("-._~%!$&'()*+,;=:[]")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+
+// RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host, to any request
+// with more than one Host line, and to one whose Host value is invalid. With an absolute-form
+// target the Host value is ignored (§3.2.2) but still required and still checked.
+HttpError check_host(const HttpRequest& req) {
+    const std::string_view* host = nullptr;
+    for (const Header& h : req.headers) {
+        if (!ascii_iequals(h.name, "host")) continue;
+        if (host != nullptr) return HttpError::kDuplicateHost;
+        host = &h.value;
+    }
+    if (host == nullptr) return req.minor_version >= 1 ? HttpError::kMissingHost : HttpError::kNone;
+    return all_of_class(*host, kHostChar) ? HttpError::kNone : HttpError::kBadHost;
+}
+
 // RFC 7230 §3.1.1: request-line = method SP request-target SP HTTP-version, single spaces.
 HttpError parse_request_line(std::string_view line, const HttpLimits& limits, HttpRequest& out) {
     size_t sp1 = line.find(' ');
@@ -101,14 +144,21 @@ HttpError parse_request_line(std::string_view line, const HttpLimits& limits, Ht
     if (out.target.empty() || !all_of_class(out.target, kTargetChar)) {
         return HttpError::kBadRequestLine;
     }
-    // §5.3: a server sees origin-form ("/path?query") or, for OPTIONS, asterisk-form.
-    // Authority-form is for CONNECT. §5.3.2 asks servers to accept absolute-form too, but only
-    // proxies are sent it and browsers never use it for WebSocket, so we refuse it rather than
-    // parse and trust a second Host.
-    if (out.target.front() != '/' && out.target != "*") return HttpError::kBadRequestLine;
-    size_t q = out.target.find('?');
-    out.path = out.target.substr(0, q);
-    out.query = q == std::string_view::npos ? std::string_view{} : out.target.substr(q + 1);
+    // RFC 9112 §3.2: origin-form ("/path?query"), asterisk-form for OPTIONS, or absolute-form,
+    // which a server MUST accept (§3.2.2) though clients send it only to proxies. Authority-form
+    // is for CONNECT, which this server does not do.
+    std::string_view origin = out.target;
+    out.authority = {};
+    if (out.target.front() != '/' && out.target != "*") {
+        std::optional<std::string_view> o = origin_of_absolute(out.target, out.authority);
+        if (!o) return HttpError::kBadRequestLine;
+        origin = *o;
+    }
+    size_t q = origin.find('?');
+    out.path = origin.substr(0, q);
+    // RFC 9112 §3.2.1 (and §3.3): an empty path of an absolute URI is "/".
+    if (out.path.empty()) out.path = "/";
+    out.query = q == std::string_view::npos ? std::string_view{} : origin.substr(q + 1);
     return parse_version(line.substr(sp2 + 1), out.minor_version);
 }
 
@@ -257,6 +307,7 @@ ParseResult parse_request(std::string_view data, size_t& scanned, const HttpLimi
             parse_header_lines(parts.header_lines, limits.max_headers, out.headers));
     }
     if (e == HttpError::kNone) e = check_no_body(out.headers);
+    if (e == HttpError::kNone) e = check_host(out);
     if (e != HttpError::kNone) return {ParseStatus::kError, 0, e};
     return {ParseStatus::kDone, span.end, HttpError::kNone};
 }

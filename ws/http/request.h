@@ -19,7 +19,10 @@ namespace epws::ws {
 struct HttpLimits {
     size_t max_header_bytes = 8192;  // whole head: request line + headers + final CRLFCRLF -> 431
     size_t max_headers = 100;        // header fields -> 431
-    size_t max_target_bytes = 4096;  // request target (path + query) -> 414
+    // Request target (path + query) -> 414. Covers /chat?username=U&token=T with the longest
+    // token the verifier takes (chat/jwt.h kMaxTokenBytes, 4096) and a 32-code-point name fully
+    // percent-encoded (384 bytes), with room to spare.
+    size_t max_target_bytes = 6144;
 };
 
 // One header field. Both views point into the parsed buffer; the value has its OWS trimmed.
@@ -36,7 +39,10 @@ const std::string_view* find_header(std::span<const Header> headers, std::string
 // `headers` keeps its capacity, so parsing does not allocate once warm. Not thread-safe; one owner
 // at a time.
 struct HttpRequest {
-    std::string_view method, target, path, query;  // target = path[?query]; query excludes the '?'
+    // target as sent; path and query of its origin form (query excludes the '?'). For an
+    // absolute-form target ("http://host:1/p?q", RFC 9112 §3.2.2) authority is "host:1" and path
+    // "/p" ("/" when the URI has none, a static string); otherwise authority is empty.
+    std::string_view method, target, path, query, authority;
     int minor_version = 1;                         // HTTP/1.<minor>, 0 or 1
     std::vector<Header> headers;                   // in arrival order, duplicates kept
 
@@ -61,7 +67,8 @@ struct ParseResult {
 // (like picohttpparser's last_len): start it at 0; it is set back to 0 on kDone and kError. `out`
 // is filled only on kDone (and is unspecified otherwise). Strict: every line must end in CRLF (a
 // bare LF is an error, never a line end), obs-fold is refused, and a body (Content-Length other
-// than 0, or any Transfer-Encoding) is refused because this server accepts none. Errors are
+// than 0, or any Transfer-Encoding) is refused because this server accepts none, and so is an
+// HTTP/1.1 request without exactly one valid Host (RFC 9112 §3.2; HTTP/1.0 may omit it). Errors are
 // reported as soon as they are certain: a head over the byte limit fails as soon as that many bytes
 // are buffered without a terminator. Pure function of its arguments; no allocation once out.headers
 // has enough capacity.

@@ -53,6 +53,7 @@ struct Fixture : epws::test::ServerPeer {
         loop->run_once(2);
         delivery.drain();
         outbox.retry();
+        chat_endpoint.tick(loop->now_ms());
     }
     // Upgrades on path; returns the fd and what followed the 101 in `rest`.
     int open(const std::string& path, std::string* status = nullptr) {
@@ -121,7 +122,8 @@ TEST_SUITE("chat/endpoints") {
         CHECK(got.find("\"type\":\"welcome\"") != std::string::npos);
         int b = f.open("/chat?username=bob");
         f.read_until(b, "\"type\":\"presence\"");
-        CHECK(f.read_until(a, "\"type\":\"join\"").find("\"user\":\"bob\"") != std::string::npos);
+        CHECK(f.read_until(a, "\"joined\":[\"bob\"]").find("\"type\":\"presence_change\"") !=
+              std::string::npos);
         write_all(b, client_frame(ws::Opcode::kText, R"({"type":"say","room":"lobby","text":"hi"})"));
         for (int fd : {a, b}) {
             std::string m = f.read_until(fd, "\"text\":\"hi\"");

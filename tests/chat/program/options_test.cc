@@ -54,6 +54,26 @@ TEST_SUITE("chat/program/options") {
         CHECK(g.tls_port == 8443);  // the default when certificates are given
     }
 
+    TEST_CASE("the room and presence limits have flags with their documented defaults") {
+        chat::Options c;
+        std::string err;
+        CHECK(parse({}, c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.chat.room_idle_ttl_ms == 300000);
+        CHECK(c.chat.room_create_rate == doctest::Approx(0.1));
+        CHECK(c.chat.room_create_burst == doctest::Approx(10));
+        CHECK(c.chat.protocol.max_presence_names == 100);
+        REQUIRE(parse({"--room-idle-ttl", "0.5", "--room-create-rate", "2", "--room-create-burst=4",
+                       "--presence-max-names", "20"},
+                      c, err) == chat::ParseOutcome::kRun);
+        CHECK(c.chat.room_idle_ttl_ms == 500);
+        CHECK(c.chat.room_create_rate == doctest::Approx(2));
+        CHECK(c.chat.room_create_burst == doctest::Approx(4));
+        CHECK(c.chat.protocol.max_presence_names == 20);
+        chat::Options d;
+        CHECK(parse({"--presence-max-names", "0"}, d, err) == chat::ParseOutcome::kError);
+        CHECK(parse({"--room-create-rate", "0"}, d, err) == chat::ParseOutcome::kError);
+    }
+
     TEST_CASE("flags take a separate or an inline value, sizes take suffixes, times decimals") {
         chat::Options c;
         std::string err;

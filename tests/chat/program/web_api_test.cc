@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <ctime>
 #include <string>
+
+#include "chat/jwt.h"
 
 using namespace epws;
 using namespace epws::chat;
@@ -18,10 +21,29 @@ struct Api {
     std::vector<const ws::ServerStats*> loops{&loop0, &loop1};
     ConnectionRegistry registry;
 
+    ApiViewer everyone{true, true, {}, {}};
+
     ws::HttpReply get(std::string_view query, size_t answering_loop = 0) {
+        return get_as(everyone, query, answering_loop);
+    }
+    ws::HttpReply get_as(const ApiViewer& viewer, std::string_view query, size_t loop = 0) {
         ws::HttpReply reply;
-        api_connections(query, answering_loop, ws_config, chat, loops, registry, reply);
+        api_connections(query, viewer, loop, ws_config, chat, loops, registry, reply);
         return reply;
+    }
+};
+
+// A request carrying `query` and, when not empty, an Authorization header.
+struct Request {
+    std::string query, auth;
+    Request(std::string q, std::string authorization = {})
+        : query(std::move(q)), auth(std::move(authorization)) {}
+    // Views into this object: valid while it lives.
+    ws::HttpRequest req() const {
+        ws::HttpRequest r;
+        r.query = query;
+        if (!auth.empty()) r.headers.push_back({"Authorization", auth});
+        return r;
     }
 };
 
@@ -143,7 +165,7 @@ TEST_SUITE("chat/program/web_api") {
         CHECK(objects == kMaxListedConnections);
         ConnectionRegistry empty;
         ws::HttpReply none;
-        api_connections("", 1, api.ws_config, api.chat, api.loops, empty, none);
+        api_connections("", api.everyone, 1, api.ws_config, api.chat, api.loops, empty, none);
         CHECK(contains(none.body, R"("connections_total":0,"connections":[]})"));
     }
 
@@ -157,5 +179,95 @@ TEST_SUITE("chat/program/web_api") {
         whoami(config, "username=", bad);
         CHECK(bad.status == 401);
         CHECK(contains(bad.body, R"("error":"bad_user")"));
+    }
+
+    TEST_CASE("with a JWT secret the list needs a token and shows only its user's connections") {
+        Api api;
+        api.chat.jwt_secret = "a secret of sixteen bytes or more";
+        ws::ConnectionStats* s = nullptr;
+        uint64_t alice = api.registry.add(0, "alice", {}, 0, s);
+        uint64_t bob = api.registry.add(1, "bob", {}, 0, s);
+        api.registry.add(1, "alice", {}, 0, s);
+        const int64_t now = std::time(nullptr);
+        std::string token = *mint_jwt(api.chat.jwt_secret, "alice", 3600, now);
+
+        for (const Request& anonymous : {Request(""), Request("token="), Request("", "Basic eA=="),
+                                         Request("token=x.y.z"), Request("", "Bearer x.y.z")}) {
+            ApiViewer v = api_viewer(api.chat, anonymous.req(), now);
+            CHECK_FALSE(v.allowed);
+            ws::HttpReply r = api.get_as(v, "");
+            CHECK(r.status == 401);
+            CHECK(contains(r.body, R"("error":"unauthorized")"));
+            CHECK(contains(r.extra_headers, "WWW-Authenticate: Bearer"));
+            CHECK_FALSE(contains(r.body, "alice"));
+        }
+        for (const Request& ok : {Request("token=" + token), Request("", "Bearer " + token),
+                                  Request("", "bearer " + token)}) {
+            ApiViewer v = api_viewer(api.chat, ok.req(), now);
+            REQUIRE(v.allowed);
+            CHECK_FALSE(v.all);
+            CHECK(v.user == "alice");
+            ws::HttpReply r = api.get_as(v, "");
+            CHECK(r.status == 200);
+            CHECK(contains(r.body, R"("connections_total":2,)"));
+            CHECK_FALSE(contains(r.body, "bob"));
+            CHECK(api.get_as(v, "id=" + std::to_string(alice)).status == 200);
+            // Another user's connection is not told apart from a closed one.
+            ws::HttpReply other = api.get_as(v, "id=" + std::to_string(bob));
+            CHECK(other.status == 404);
+            CHECK_FALSE(contains(other.body, "bob"));
+        }
+        std::string expired = *mint_jwt(api.chat.jwt_secret, "alice", 10, now - 100);
+        CHECK_FALSE(api_viewer(api.chat, Request("token=" + expired).req(), now).allowed);
+    }
+
+    TEST_CASE("the admin token sees every connection; without a secret it is the only key") {
+        Api api;
+        api.chat.jwt_secret = "a secret of sixteen bytes or more";
+        api.chat.admin_token = "admin-token-0123456789";
+        ws::ConnectionStats* s = nullptr;
+        api.registry.add(0, "alice", {}, 0, s);
+        uint64_t bob = api.registry.add(1, "bob", {}, 0, s);
+        const int64_t now = std::time(nullptr);
+        ApiViewer admin =
+            api_viewer(api.chat, Request("", "Bearer admin-token-0123456789").req(), now);
+        CHECK((admin.allowed && admin.all));
+        ws::HttpReply r = api.get_as(admin, "");
+        CHECK(contains(r.body, R"("connections_total":2,)"));
+        CHECK(api.get_as(admin, "id=" + std::to_string(bob)).status == 200);
+        for (const char* near : {"Bearer admin-token-012345678", "Bearer admin-token-01234567890",
+                                 "Bearer admin-token-0123456788"}) {
+            CAPTURE(near);
+            CHECK_FALSE(api_viewer(api.chat, Request("", near).req(), now).allowed);
+        }
+
+        api.chat.jwt_secret.clear();  // open mode with an admin token: only the admin
+        CHECK_FALSE(api_viewer(api.chat, Request("").req(), now).allowed);
+        CHECK(api_viewer(api.chat, Request("token=admin-token-0123456789").req(), now).all);
+        api.chat.admin_token.clear();  // open mode without one: everything, as before
+        ApiViewer open = api_viewer(api.chat, Request("").req(), now);
+        CHECK((open.allowed && open.all));
+    }
+
+    TEST_CASE("whoami and the handshake share one check: an empty username with a token is none") {
+        ChatConfig config;
+        config.jwt_secret = "a secret of sixteen bytes or more";
+        std::string token = *mint_jwt(config.jwt_secret, "alice", 3600, std::time(nullptr));
+        for (std::string q : {"token=" + token, "username=&token=" + token,
+                              "username=alice&token=" + token}) {
+            CAPTURE(q);
+            ws::HttpReply r;
+            whoami(config, q, r);
+            CHECK(r.status == 200);
+            CHECK(r.body.starts_with(R"({"user":"alice","mode":"jwt","exp":)"));
+        }
+        ws::HttpReply mismatch;
+        whoami(config, "username=bob&token=" + token, mismatch);
+        CHECK(mismatch.status == 401);
+        CHECK(contains(mismatch.body, R"("error":"username_mismatch")"));
+        ws::HttpReply none;
+        whoami(config, "username=alice&token=", none);
+        CHECK(none.status == 401);
+        CHECK(contains(none.body, R"("reason":"a token is required")"));
     }
 }

@@ -96,9 +96,10 @@ constexpr std::string_view kBrowserRequest =
     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
     "\r\n";
 
-// A request with `target`, `extra` header lines ("X-N: v\r\n" each) and nothing else.
+// A request with `target`, the Host line HTTP/1.1 requires (RFC 9112 §3.2), `extra` header lines
+// ("X-N: v\r\n" each) and nothing else.
 std::string make_request(std::string_view target, size_t extra) {
-    std::string s = "GET " + std::string(target) + " HTTP/1.1\r\n";
+    std::string s = "GET " + std::string(target) + " HTTP/1.1\r\nHost: h\r\n";
     for (size_t i = 0; i < extra; ++i) s += "X-" + std::to_string(i) + ": v\r\n";
     return s + "\r\n";
 }
@@ -150,7 +151,7 @@ TEST_CASE("pipelined heads parse one after another from the consumed offset") {
     REQUIRE(second.status == ParseStatus::kDone);
     CHECK(req.path == "/b");
     CHECK(req.query == "x=1");
-    CHECK(req.headers.size() == 2);
+    CHECK(req.headers.size() == 3);
     CHECK(first.consumed + second.consumed == data.size());
 }
 
@@ -159,20 +160,21 @@ TEST_CASE("a few empty lines before the request line are skipped and counted as 
     Outcome o = parse_three_ways(data);
     CHECK(o.status == ParseStatus::kDone);
     CHECK(o.consumed == data.size());
-    CHECK(o.request == "GET|/|/||1");
+    CHECK(o.request == "GET|/|/||1|Host=h");
     // Five is more than any plausible client leaves behind: the fifth is parsed as the start line.
     CHECK(parse_three_ways("\r\n\r\n\r\n\r\n\r\n" + make_request("/", 0)).error ==
           HttpError::kBadRequestLine);
 }
 
 TEST_CASE("targets split into path and query; asterisk-form and HTTP/1.0 are accepted") {
-    CHECK(parse_whole("GET /?x HTTP/1.1\r\n\r\n").request == "GET|/?x|/|x|1");
-    CHECK(parse_whole("GET /? HTTP/1.1\r\n\r\n").request == "GET|/?|/||1");
-    CHECK(parse_whole("OPTIONS * HTTP/1.1\r\n\r\n").request == "OPTIONS|*|*||1");
+    CHECK(parse_whole("GET /?x HTTP/1.1\r\nHost: h\r\n\r\n").request == "GET|/?x|/|x|1|Host=h");
+    CHECK(parse_whole("GET /? HTTP/1.1\r\nHost: h\r\n\r\n").request == "GET|/?|/||1|Host=h");
+    CHECK(parse_whole("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").request ==
+          "OPTIONS|*|*||1|Host=h");
     CHECK(parse_whole("GET /a/b.html HTTP/1.0\r\n\r\n").request == "GET|/a/b.html|/a/b.html||0");
     // OWS around values is trimmed; inner spaces stay; an empty value is allowed.
-    CHECK(parse_whole("GET / HTTP/1.1\r\nA: \t x  y \t\r\nB:\r\n\r\n").request ==
-          "GET|/|/||1|A=x  y|B=");
+    CHECK(parse_whole("GET / HTTP/1.1\r\nA: \t x  y \t\r\nB:\r\nHost: h\r\n\r\n").request ==
+          "GET|/|/||1|A=x  y|B=|Host=h");
 }
 
 TEST_CASE("every parse refusal is produced by a request that triggers it, fed three ways") {
@@ -190,7 +192,11 @@ TEST_CASE("every parse refusal is produced by a request that triggers it, fed th
         {"GET /\xc3\xa9 HTTP/1.1\r\n\r\n", HttpError::kBadRequestLine},  // raw UTF-8 in target
         {"GET /a#top HTTP/1.1\r\n\r\n", HttpError::kBadRequestLine},     // fragment
         {"GET chat HTTP/1.1\r\n\r\n", HttpError::kBadRequestLine},       // not origin-form
-        {"GET http://h/ HTTP/1.1\r\n\r\n", HttpError::kBadRequestLine},  // absolute-form
+        {"GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kBadRequestLine},  // scheme
+        {"GET http:/h HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kBadRequestLine},
+        {"GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kBadRequestLine},  // no host
+        {"GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kBadRequestLine},  // userinfo
+        {"GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kBadRequestLine},  // authority-form
         {"GET / http/1.1\r\n\r\n", HttpError::kBadRequestLine},          // HTTP-name: case matters
         {"GET / HTTP/1.1 \r\n\r\n", HttpError::kBadRequestLine},         // trailing space
         {"GET / HTTP/1.1\r\r\n\r\n", HttpError::kBadRequestLine},        // stray CR
@@ -228,17 +234,97 @@ TEST_CASE("every parse refusal is produced by a request that triggers it, fed th
     CHECK(parse_three_ways(std::string("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 26)).error ==
           HttpError::kBadHeaderLine);
     // A zero Content-Length announces no body and is fine.
-    CHECK(parse_whole("GET / HTTP/1.1\r\nContent-Length: 00\r\n\r\n").status == ParseStatus::kDone);
+    CHECK(parse_whole("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 00\r\n\r\n").status ==
+          ParseStatus::kDone);
+}
+
+TEST_CASE("an HTTP/1.1 request needs exactly one valid Host line; HTTP/1.0 may omit it") {
+    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, for any request with two Host
+    // lines, and for an invalid Host value.
+    struct Row {
+        std::string_view request;
+        HttpError error;
+    };
+    const Row rows[] = {
+        {"GET / HTTP/1.1\r\n\r\n", HttpError::kMissingHost},
+        {"GET / HTTP/1.1\r\nX-Host: h\r\n\r\n", HttpError::kMissingHost},
+        {"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HttpError::kDuplicateHost},
+        {"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", HttpError::kDuplicateHost},
+        {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", HttpError::kBadHost},
+        {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", HttpError::kBadHost},
+        {"GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", HttpError::kBadHost},
+        {"GET / HTTP/1.1\r\nHost: h?x\r\n\r\n", HttpError::kBadHost},
+        {"GET / HTTP/1.1\r\nHost: h\xc3\xa9\r\n\r\n", HttpError::kBadHost},
+        {"GET / HTTP/1.1\r\nHost: h\r\n\r\n", HttpError::kNone},
+        {"GET / HTTP/1.1\r\nhOST: 127.0.0.1:8080\r\n\r\n", HttpError::kNone},
+        {"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", HttpError::kNone},
+        {"GET / HTTP/1.1\r\nHost: xn--caf-dma.example\r\n\r\n", HttpError::kNone},
+        {"GET / HTTP/1.1\r\nHost:\r\n\r\n", HttpError::kNone},  // a URI without authority
+        {"GET / HTTP/1.0\r\n\r\n", HttpError::kNone},
+    };
+    for (const Row& row : rows) {
+        CAPTURE(row.request);
+        Outcome o = parse_three_ways(row.request);
+        CHECK(o.error == row.error);
+        const bool ok = row.error == HttpError::kNone;
+        CHECK(o.status == (ok ? ParseStatus::kDone : ParseStatus::kError));
+        if (row.error != HttpError::kNone) CHECK(http_status(row.error) == 400);
+    }
+}
+
+TEST_CASE("an absolute-form target is accepted: path and query from the URI, its authority kept") {
+    // RFC 9112 §3.2.2: a server MUST accept the absolute-form.
+    struct Row {
+        std::string_view target, path, query, authority;
+    };
+    const Row rows[] = {
+        {"http://example.com:8080/chat?username=a", "/chat", "username=a", "example.com:8080"},
+        {"HTTPS://h/a/b", "/a/b", "", "h"},
+        {"http://h", "/", "", "h"},  // RFC 9112 §3.2.1: an empty path is "/"
+        {"http://h?q=1", "/", "q=1", "h"},
+        {"http://[::1]:9/x", "/x", "", "[::1]:9"},
+    };
+    for (const Row& row : rows) {
+        CAPTURE(row.target);
+        const std::string data =
+            "GET " + std::string(row.target) + " HTTP/1.1\r\nHost: other\r\n\r\n";
+        REQUIRE(parse_three_ways(data).status == ParseStatus::kDone);
+        HttpRequest req;
+        size_t scanned = 0;
+        REQUIRE(parse_request(data, scanned, {}, req).status == ParseStatus::kDone);
+        CHECK(req.target == row.target);
+        CHECK(req.path == row.path);
+        CHECK(req.query == row.query);
+        CHECK(req.authority == row.authority);
+    }
+    HttpRequest req;
+    size_t scanned = 0;
+    REQUIRE(parse_request(make_request("/p?q", 0), scanned, {}, req).status == ParseStatus::kDone);
+    CHECK(req.authority.empty());  // origin-form: no authority, even after an absolute one
+}
+
+TEST_CASE("the default target limit takes a /chat query with the longest name and token") {
+    // chat/jwt.h: tokens up to 4096 bytes reach the verifier; a 32-code-point name of 4-byte
+    // characters, percent-encoded, is 384 bytes. The 414 must not answer first.
+    std::string target = "/chat?username=";
+    for (int i = 0; i < 32; ++i) target += "%F0%9F%98%80";
+    target += "&token=" + std::string(4096, 'a');
+    REQUIRE(target.size() == 4502);
+    CHECK(HttpLimits{}.max_target_bytes >= target.size());
+    Outcome o = parse_whole(make_request(target, 0));
+    CHECK(o.status == ParseStatus::kDone);
+    const std::string over = "/" + std::string(HttpLimits{}.max_target_bytes, 'a');
+    CHECK(parse_whole(make_request(over, 0)).error == HttpError::kUriTooLong);
 }
 
 TEST_CASE("the head byte limit allows exactly max_header_bytes and refuses one more") {
     HttpLimits limits;
     limits.max_header_bytes = 128;
-    // "GET / HTTP/1.1\r\n\r\n" is 18 bytes; grow the target to reach the limit exactly.
-    std::string at = make_request("/" + std::string(128 - 18, 'a'), 0);
+    // "GET / HTTP/1.1\r\nHost: h\r\n\r\n" is 27 bytes; grow the target to reach the limit.
+    std::string at = make_request("/" + std::string(128 - 27, 'a'), 0);
     REQUIRE(at.size() == 128);
     CHECK(parse_three_ways(at, limits).status == ParseStatus::kDone);
-    std::string over = make_request("/" + std::string(128 - 17, 'a'), 0);
+    std::string over = make_request("/" + std::string(128 - 26, 'a'), 0);
     Outcome o = parse_three_ways(over, limits);
     CHECK(o.status == ParseStatus::kError);
     CHECK(o.error == HttpError::kHeadersTooLarge);
@@ -278,7 +364,7 @@ TEST_CASE("a bare LF fails at once instead of waiting for a CRLFCRLF that may ne
 
 TEST_CASE("the header count limit allows exactly max_headers and refuses one more") {
     HttpLimits limits;
-    limits.max_headers = 5;
+    limits.max_headers = 6;  // Host and five more
     CHECK(parse_three_ways(make_request("/", 5), limits).status == ParseStatus::kDone);
     Outcome o = parse_three_ways(make_request("/", 6), limits);
     CHECK(o.status == ParseStatus::kError);
@@ -318,7 +404,7 @@ TEST_CASE("a long head trickled one byte at a time is scanned in linear time") {
     // 300 headers, ~3 KiB: parse_bytewise checks after every byte that the search resumes within
     // kMaxRescan bytes of the end instead of starting over.
     HttpLimits limits;
-    limits.max_headers = 300;
+    limits.max_headers = 301;
     Outcome o = parse_bytewise(make_request("/", 300), limits);
     CHECK(o.status == ParseStatus::kDone);
 }
