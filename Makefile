@@ -5,6 +5,7 @@
 #                   against them, print "N passed, N failed" (the full gate CI runs; ~25 min)
 #   make check      the same for the release build only (no sanitizers, no fuzz): a few minutes
 #   make layers     check that no layer includes one above it
+#   make install    PREFIX, SYSCONFDIR, DESTDIR; make check-unit (deploy/deploy.mk)
 #   make testssl    testssl.sh against the TLS port: TLS 1.2+, no weak cipher, no vulnerability
 #   make format / make tidy
 
@@ -178,6 +179,7 @@ clean:
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 -include tests/soak/soak.mk
+-include deploy/deploy.mk
 -include tests/conformance/conformance.mk
 -include ws/cat/cat.mk
 -include docs/docs.mk

@@ -86,6 +86,8 @@ public:
         return slots_[q & mask_].seq.load(std::memory_order_seq_cst) == q + 1;
     }
 
+    // Consumer c's next sequence, from any thread (for statistics: a value only, relaxed).
+    uint64_t cursor(size_t c) const { return cursors_[c].next.load(std::memory_order_relaxed); }
     // Sequences published in total (claimed, strictly; for statistics).
     uint64_t claimed() const { return claim_.load(std::memory_order_relaxed); }  // a count only
 

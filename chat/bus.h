@@ -95,6 +95,9 @@ public:
     // Counters for /stats.
     virtual uint64_t published() const = 0;
     virtual uint64_t wakeups() const = 0;
+    // Any thread, for metrics: entries published that loop i has not drained yet (0 for a bus
+    // that cannot tell).
+    virtual uint64_t lag(size_t) const { return 0; }
     // More /stats fields, each written as ,"name":value (none by default).
     virtual void append_stats(std::string& out) const { (void)out; }
 };

@@ -35,6 +35,7 @@ public:
     void awake(size_t loop) override { ring_.awake(loop); }
     uint64_t published() const override { return ring_.published(); }
     uint64_t wakeups() const override { return ring_.wakeups(); }
+    uint64_t lag(size_t loop) const override { return ring_.lag(loop); }
 
     // Releases what no loop will drain any more (after the loops have stopped).
     void release_undrained() { ring_.release_undrained(); }

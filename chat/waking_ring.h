@@ -52,6 +52,12 @@ public:
         sleeping_[loop].flag.store(false, std::memory_order_relaxed);
     }
     uint64_t published() const { return ring_.claimed(); }
+    // Entries published that loop has not drained yet (for metrics; two relaxed reads that may
+    // cross, so never below 0).
+    uint64_t lag(size_t loop) const {
+        uint64_t claimed = ring_.claimed(), cursor = ring_.cursor(loop);
+        return claimed > cursor ? claimed - cursor : 0;
+    }
     uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }  // a count
     // Releases what no loop will drain any more (after the loops have stopped).
     void release_undrained();

@@ -86,9 +86,12 @@ void Loop::run() {
 bool Loop::run_once(int timeout_ms) {
     constexpr int kBatch = 512;
     epoll_event events[kBatch];
+    // The previous wake-up's work ends here: its batch and the before-wait hook after it.
+    if (woke_us_ != 0) stats_.observe(monotonic_us() - woke_us_);
     int n = epoll_wait(epfd_, events, kBatch, timeout_ms);
     if (n < 0) return errno == EINTR;
-    now_ms_ = monotonic_ms();
+    woke_us_ = monotonic_us();
+    now_ms_ = woke_us_ / 1000;  // the same clock as monotonic_ms(), read once
     for (int i = 0; i < n; ++i)
         static_cast<Watcher*>(events[i].data.ptr)->on_events(events[i].events);
     // Sends from this batch, or from the hook before it, may have spent the budget.

@@ -5,17 +5,38 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "net/connection.h"
 #include "net/cork.h"
+#include "net/counter.h"
 #include "net/output_budget.h"
 #include "net/timer_wheel.h"
 #include "net/watcher.h"
 
 namespace epws::net {
+
+// How long each wake-up kept the loop busy, from epoll_wait's return to its next call (the
+// event batch, then the before-wait hook): a histogram with fixed bounds. Written by the loop's
+// thread only (Counter: a relaxed load and store); any thread may read it.
+struct LoopStats {
+    static constexpr uint32_t kBoundsUs[] = {50,    100,   250,   500,    1000,   2500,   5000,
+                                             10000, 25000, 50000, 100000, 250000, 1000000};
+    static constexpr size_t kBuckets = std::size(kBoundsUs) + 1;  // the last: above them all
+    Counter buckets[kBuckets];  // wake-ups per bucket (not cumulative)
+    Counter busy_us;            // their sum
+    Counter wakeups;            // their count
+    void observe(uint64_t us) {
+        size_t b = 0;
+        while (b < std::size(kBoundsUs) && us > kBoundsUs[b]) ++b;
+        ++buckets[b];
+        busy_us += us;
+        ++wakeups;
+    }
+};
 
 class Loop {
 public:
@@ -58,6 +79,7 @@ public:
     }
     // The monotonic clock as of the last wake-up (CLOCK_MONOTONIC milliseconds).
     uint64_t now_ms() const { return now_ms_; }
+    const LoopStats& stats() const { return stats_; }
     // now_ms() in timer-wheel ticks (kTickMs), which the wheel may not have reached yet.
     uint32_t current_tick() const { return static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs); }
 
@@ -95,6 +117,8 @@ private:
     size_t count_ = 0;
     uint64_t now_ms_ = 0;
     uint64_t start_ms_ = 0;
+    uint64_t woke_us_ = 0;  // when the last epoll_wait returned (0: not yet)
+    LoopStats stats_;
     TimerWheel timers_;
     TickWatcher tick_watcher_{*this};
     std::vector<std::unique_ptr<Connection>> conns_;  // indexed by fd

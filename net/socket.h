@@ -29,6 +29,8 @@ int connect_tcp(const std::string& host, uint16_t port, const std::string& from,
 uint16_t local_port(int fd);
 // Disables Nagle: WebSocket frames are small and already batched per event by the loop.
 void set_nodelay(int fd);
+// The connected peer of fd as "ADDR:PORT" ("[ADDR]:PORT" for IPv6), or "?" (for the log).
+std::string peer_address(int fd);
 // Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
 uint64_t raise_nofile_limit();
 

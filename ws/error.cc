@@ -38,7 +38,7 @@ constexpr HttpRow kHttpTable[] = {
     {400, "Host header is not host[:port]"},
     {400, "more than one Sec-WebSocket-Version header"},
 };
-static_assert(std::size(kHttpTable) == static_cast<size_t>(HttpError::kDuplicateWsVersion) + 1);
+static_assert(std::size(kHttpTable) == kHttpErrorCount);
 
 struct CloseRow {
     CloseCode code;
@@ -75,6 +75,19 @@ static_assert(std::size(kCloseTable) == static_cast<size_t>(ProtocolError::kDefl
 
 int http_status(HttpError e) { return kHttpTable[static_cast<size_t>(e)].status; }
 std::string_view http_reason(HttpError e) { return kHttpTable[static_cast<size_t>(e)].reason; }
+
+std::string_view http_error_name(HttpError e) {
+    // Indexed by HttpError, like kHttpTable.
+    static constexpr std::string_view kNames[] = {
+        "none", "bad_request_line", "bad_version", "bad_header_line", "headers_too_large",
+        "too_many_headers", "uri_too_long", "bad_content_length", "method_not_allowed",
+        "upgrade_needs_http11", "missing_host", "duplicate_host", "missing_upgrade",
+        "missing_connection", "missing_key", "bad_key", "bad_ws_version", "origin_not_allowed",
+        "not_found", "service_unavailable", "internal", "unauthorized", "too_many_connections",
+        "bad_host", "duplicate_ws_version"};
+    static_assert(std::size(kNames) == kHttpErrorCount);
+    return kNames[static_cast<size_t>(e)];
+}
 CloseCode close_code(ProtocolError e) { return kCloseTable[static_cast<size_t>(e)].code; }
 std::string_view close_reason(ProtocolError e) { return kCloseTable[static_cast<size_t>(e)].reason; }
 

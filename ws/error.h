@@ -2,6 +2,7 @@
 // Layer: ws/. One table (error.cc) maps each cause to its HTTP status or close code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -35,6 +36,9 @@ enum class HttpError : uint8_t {
     kBadHost,              // a Host value that is not host[:port] (RFC 9112 §3.2) -> 400
     kDuplicateWsVersion,   // more than one Sec-WebSocket-Version line -> 400
 };
+// One past the last cause (counters are indexed by cause): error.cc checks both of its tables
+// against it, so a new cause added without its row and its name does not build.
+constexpr size_t kHttpErrorCount = static_cast<size_t>(HttpError::kDuplicateWsVersion) + 1;
 
 // Why the server (or client) failed a WebSocket connection after the upgrade.
 enum class ProtocolError : uint8_t {
@@ -81,6 +85,8 @@ enum class CloseCode : uint16_t {
 int http_status(HttpError e);
 // The one-line reason put in the response body, e.g. "missing Sec-WebSocket-Key".
 std::string_view http_reason(HttpError e);
+// A stable snake_case name of the cause, for metric labels and logs ("bad_key").
+std::string_view http_error_name(HttpError e);
 
 // Close code to send for a protocol failure (1002, 1007, 1009, ...).
 CloseCode close_code(ProtocolError e);

@@ -31,6 +31,9 @@ public:
     static constexpr uint8_t kNoEndpoint = 0xFF;
     uint8_t find_websocket(std::string_view path) const;
     Endpoint& endpoint(uint8_t index) const { return *endpoints_[index].endpoint; }
+    // The endpoints in index order, for counters kept by index (metrics).
+    size_t websocket_count() const { return endpoints_.size(); }
+    std::string_view websocket_path(uint8_t index) const { return endpoints_[index].path; }
     // Answers a plain HTTP request: GET and HEAD only (405 otherwise), then the path's handler,
     // then the fallback, then 404.
     void serve_http(const HttpRequest& req, HttpReply& reply) const;

@@ -90,6 +90,18 @@ void Server::on_accept(int fd, const sockaddr_storage& peer, const Port& port) {
     raw->set_timeout(config.handshake_timeout_ms);
 }
 
+size_t Server::close_websockets(size_t n, const std::function<std::string()>& reason) {
+    size_t closed = 0;
+    ctx_.loop.for_each_connection([&](net::Connection& c) {
+        auto& sc = static_cast<ServerConnection&>(c);
+        if (closed < n && sc.is_open()) {
+            sc.close_websocket(CloseCode::kGoingAway, reason());  // RFC 6455 §7.4.1: going away
+            ++closed;
+        }
+    });
+    return closed;
+}
+
 void Server::shutdown() {
     ctx_.shutting_down = true;
     for (auto& l : listeners_) l->close();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <memory>
@@ -37,6 +38,13 @@ public:
     // Graceful stop: no new connections, close 1001 to every WebSocket, drop HTTP ones;
     // the loop stops once the last connection is gone (at most close_timeout later).
     void shutdown();
+    // A paced drain's steps before shutdown(): answer new upgrades 503 (plain HTTP is still
+    // served, so a load balancer can read a failing health check), then close open WebSockets
+    // a few at a time. close_websockets closes up to n with 1001, each with the reason made for
+    // it (at most 123 bytes, RFC 6455 §5.5), and returns how many.
+    void refuse_upgrades() { ctx_.refusing_upgrades = true; }
+    size_t close_websockets(size_t n, const std::function<std::string()>& reason);
+    size_t open_websockets() const { return ctx_.stats.websockets; }
     const ServerStats& stats() const { return ctx_.stats; }
     const ServerConfig& config() const { return ctx_.config; }
     net::Loop& loop() { return ctx_.loop; }

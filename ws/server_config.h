@@ -8,6 +8,7 @@
 #include "net/connection.h"
 #include "net/counter.h"
 #include "ws/deflate_engine.h"
+#include "ws/error.h"
 #include "ws/deflate_params.h"
 #include "ws/handshake.h"
 #include "ws/http/request.h"
@@ -39,6 +40,17 @@ struct ServerConfig {
                                              // over it: 503; 0: no cap
 };
 
+// Close codes as counted: 1000..1015 one slot each, then 3000-3999, 4000-4999 and any other.
+constexpr size_t kCloseCodeSlots = 19;
+constexpr size_t close_code_slot(uint16_t code) {
+    if (code >= 1000 && code <= 1015) return code - 1000u;
+    if (code >= 3000 && code <= 3999) return 16;
+    if (code >= 4000 && code <= 4999) return 17;
+    return 18;
+}
+// Open WebSockets are counted per endpoint index (ws::Routes) for the first few endpoints.
+constexpr size_t kEndpointSlots = 8;
+
 // Counters of one server (one loop). Written on the loop thread only; any thread may read.
 struct ServerStats {
     net::Counter accepted;
@@ -68,6 +80,14 @@ struct ServerStats {
     net::Counter websockets;             // open WebSocket connections now
     net::Counter closes[net::kCloseCauseCount];  // connections ended, by net::CloseCause
     DeflateStats deflate;                // permessage-deflate (RFC 7692)
+    net::Counter refused[kHttpErrorCount];        // requests answered with an error, by cause
+    net::Counter close_sent[kCloseCodeSlots];     // close frames we sent, by close_code_slot
+    net::Counter close_received[kCloseCodeSlots]; // close frames the peers sent
+    net::Counter open_by_endpoint[kEndpointSlots];// open WebSockets by endpoint index
+    net::Counter wire_bytes_in;          // WebSocket frame bytes read (headers and payloads)
+    net::Counter wire_bytes_out;         // frame bytes accepted by the socket (sent or queued)
+    net::Counter payload_bytes_in;       // message payloads as they travelled (compressed)
+    net::Counter payload_bytes_out;      // message payloads before compression
 };
 
 }  // namespace epws::ws

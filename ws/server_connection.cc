@@ -6,6 +6,8 @@
 #include <string_view>
 
 #include "net/clock.h"
+#include "net/log.h"
+#include "net/socket.h"
 #include "ws/handshake.h"
 #include "ws/http/response.h"
 #include "ws/utf8.h"
@@ -119,6 +121,8 @@ bool ServerConnection::upgrade() {
     UpgradeRequest up = check_upgrade(req, ctx_.config.handshake);
     uint8_t route = ctx_.routes.find_websocket(req.path);
     if (up.error == HttpError::kNone && route == Routes::kNoEndpoint) up.error = HttpError::kNotFound;
+    // Draining: this node takes no new WebSockets (503 with Retry-After: try another one).
+    if (up.error == HttpError::kNone && ctx_.refusing_upgrades) up.error = HttpError::kServiceUnavailable;
     // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or none.
     std::string& answer = ctx_.extensions_answer;
     std::string& out = ctx_.response;
@@ -148,6 +152,7 @@ bool ServerConnection::upgrade() {
     }
     ++ctx_.stats.handshakes;
     ++ctx_.stats.websockets;
+    if (route < kEndpointSlots) ++ctx_.stats.open_by_endpoint[route];
     set_timeout(ctx_.config.idle_timeout_ms);
     endpoint().on_open(*this);
     return state_ == State::kOpen;
@@ -157,6 +162,12 @@ void ServerConnection::reply_error(HttpError e) {
     std::string& out = ctx_.response;
     out.clear();
     append_http_error(out, e);
+    ++ctx_.stats.refused[static_cast<size_t>(e)];
+    if (net::log_enabled(net::LogLevel::kInfo)) {
+        std::string status = std::to_string(http_status(e)), peer = net::peer_address(fd());
+        net::log_limited(net::LogLevel::kInfo, "refused",
+                         {{"reason", http_error_name(e)}, {"status", status}, {"peer", peer}});
+    }
     send(as_bytes(out));
     state_ = State::kDone;
     set_timeout(ctx_.config.close_timeout_ms);
@@ -169,6 +180,7 @@ size_t ServerConnection::on_frames(std::span<std::byte> data) {
     ReadResult r = reader_.read(data, *this);
     // Each byte is consumed once (a partial header is offered again, unconsumed), so the sum is
     // exactly the frame bytes read. stats_ may have been detached during the read.
+    ctx_.stats.wire_bytes_in += r.consumed;
     if (stats_) stats_->wire_bytes_in += r.consumed;
     if (r.error != ProtocolError::kNone) {
         fail(r.error);
@@ -183,6 +195,7 @@ bool ServerConnection::on_message(Opcode op, std::span<std::byte> payload, bool 
     // that were already in flight from the peer are dropped.
     if (state_ != State::kOpen) return true;
     ++ctx_.stats.messages_in;
+    ctx_.stats.payload_bytes_in += payload.size();
     if (stats_) {
         ++stats_->messages_in;
         stats_->compressed_bytes_in += payload.size();  // as it travelled
@@ -229,6 +242,7 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
     // Close. The reader has checked the payload (§7.4: code and UTF-8 reason).
     peer_close_code_ = payload.size() >= 2 ? close_payload_code(payload)
                                            : static_cast<uint16_t>(CloseCode::kNoStatus);
+    ++ctx_.stats.close_received[close_code_slot(peer_close_code_)];
     if (state_ == State::kOpen) {
         // §5.5.1: echo the status code (Autobahn 7.7.x accepts the same code or 1000).
         if (payload.size() >= 2) {
@@ -236,7 +250,10 @@ bool ServerConnection::on_control(Opcode op, std::span<std::byte> payload) {
         } else {
             std::byte header[kMaxFrameHeader];
             size_t n = encode_frame_header(header, Opcode::kClose, 0);
-            if (send({header, n}, {}, true) != net::SendStatus::kDropped) count_out(n, 0, 0, true);
+            if (send({header, n}, {}, true) != net::SendStatus::kDropped) {
+                ++ctx_.stats.close_sent[close_code_slot(static_cast<uint16_t>(CloseCode::kNoStatus))];
+                count_out(n, 0, 0, true);
+            }
         }
     }
     finish();
@@ -269,7 +286,10 @@ void ServerConnection::send_close(uint16_t code, std::string_view reason) {
     std::byte header[kMaxFrameHeader];
     size_t h = encode_frame_header(header, Opcode::kClose, n);
     // force: a close frame still goes out when the output is over its cap.
-    if (send({header, h}, {payload, n}, true) != net::SendStatus::kDropped) count_out(h, n, n, true);
+    if (send({header, h}, {payload, n}, true) != net::SendStatus::kDropped) {
+        ++ctx_.stats.close_sent[close_code_slot(code)];
+        count_out(h, n, n, true);
+    }
 }
 
 net::SendStatus ServerConnection::send_message(Opcode op, std::span<const std::byte> payload) {
@@ -326,13 +346,17 @@ net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t
                                               net::SharedBytes* const* owners) {
     if (state_ != State::kOpen) return net::SendStatus::kDropped;
     net::SendStatus s = sendv(frames, n, false, owners);
-    if (stats_ && s != net::SendStatus::kDropped) {
+    if (s != net::SendStatus::kDropped) {
         size_t wire = 0;
         for (int i = 0; i < n; ++i) wire += frames[i].iov_len;
-        stats_->wire_bytes_out += wire;
-        stats_->messages_out += static_cast<uint64_t>(n);
-        stats_->compressed_bytes_out += payload_bytes;  // uncompressed frames: as framed
-        stats_->payload_bytes_out += payload_bytes;
+        ctx_.stats.wire_bytes_out += wire;
+        ctx_.stats.payload_bytes_out += payload_bytes;
+        if (stats_) {
+            stats_->wire_bytes_out += wire;
+            stats_->messages_out += static_cast<uint64_t>(n);
+            stats_->compressed_bytes_out += payload_bytes;  // uncompressed frames: as framed
+            stats_->payload_bytes_out += payload_bytes;
+        }
     }
     return after_send(s, static_cast<uint32_t>(n));
 }
@@ -341,6 +365,8 @@ net::SendStatus ServerConnection::send_frames(const iovec* frames, int n, size_t
 // which are plain_bytes before compression. Control frames count as wire bytes only.
 void ServerConnection::count_out(size_t header_bytes, size_t payload_bytes, size_t plain_bytes,
                                  bool control) {
+    ctx_.stats.wire_bytes_out += header_bytes + payload_bytes;
+    if (!control) ctx_.stats.payload_bytes_out += plain_bytes;
     if (stats_ == nullptr) return;
     stats_->wire_bytes_out += header_bytes + payload_bytes;
     if (control) return;
@@ -359,6 +385,11 @@ net::SendStatus ServerConnection::after_send(net::SendStatus s, uint32_t message
                 (s == net::SendStatus::kQueued && queued_bytes() > ctx_.config.max_output_bytes);
     if (over && !closed()) {
         ++ctx_.stats.closed_output_overflow;
+        if (net::log_enabled(net::LogLevel::kWarn)) {
+            std::string queued = std::to_string(queued_bytes()), peer = net::peer_address(fd());
+            net::log_limited(net::LogLevel::kWarn, "cut_output_overflow",
+                             {{"queued_bytes", queued}, {"peer", peer}, {"code", "1008"}});
+        }
         fail(ProtocolError::kOutputOverflow);
     }
     return s;
@@ -451,15 +482,26 @@ void ServerConnection::on_over_budget() {
     // The process's output budget is spent and this peer holds the most of it: it is reset
     // (what it has not read is what we want back), and counted.
     ++ctx_.stats.closed_over_budget;
+    if (net::log_enabled(net::LogLevel::kWarn)) {
+        std::string queued = std::to_string(queued_bytes()), peer = net::peer_address(fd());
+        net::log_limited(net::LogLevel::kWarn, "cut_over_budget", {{"queued_bytes", queued}, {"peer", peer}});
+    }
     close(net::CloseCause::kOverBudget);
 }
 
 void ServerConnection::on_close(net::CloseCause cause) {
     ++ctx_.stats.closes[static_cast<size_t>(cause)];
+    if (endpoint_ != Routes::kNoEndpoint && net::log_enabled(net::LogLevel::kDebug)) {
+        std::string code = std::to_string(peer_close_code_);
+        net::log_limited(net::LogLevel::kDebug, "close",
+                         {{"endpoint", ctx_.routes.websocket_path(endpoint_)},
+                          {"cause", net::close_cause_name(cause)}, {"peer_code", code}});
+    }
     if (cause == net::CloseCause::kHandshakeFailed) ++ctx_.stats.tls_handshake_failures;
     ctx_.deflate.release(deflate_);  // dedicated zlib streams die with the connection
     if (endpoint_ != Routes::kNoEndpoint) {
         --ctx_.stats.websockets;
+        if (endpoint_ < kEndpointSlots) --ctx_.stats.open_by_endpoint[endpoint_];
         endpoint().on_close(*this, peer_close_code_);
     }
     ctx_.connection_closed(peer_slot_);

@@ -52,6 +52,7 @@ struct ServerContext {
     net::PeerLimit own_peers;
     net::PeerLimit* peers = &own_peers;
     bool shutting_down = false;
+    bool refusing_upgrades = false;  // draining: new upgrades get 503 (Server::refuse_upgrades)
 };
 
 }  // namespace epws::ws

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "chat/endpoints/chat_endpoint.h"
+#include "net/log.h"
 #include "ws/server_connection.h"
 
 namespace epws::chat {
@@ -56,7 +57,13 @@ void ChatEndpoint::deliver_to_member(ws::ServerConnection& to, Group& group) {
     if (to.queued_bytes() > shared_.config.slow_consumer_bytes) {
         // A slow consumer gets no more room messages queued; it is told what it missed (a gap
         // event) once its output drains.
+        ++stats_.slow_skips;
         if (last != 0) {
+            if (m->gap_from == 0 && net::log_enabled(net::LogLevel::kInfo)) {
+                std::string queued = std::to_string(to.queued_bytes());
+                net::log_limited(net::LogLevel::kInfo, "cut_slow_consumer",
+                                 {{"user", client_of(to).user}, {"queued_bytes", queued}});
+            }
             if (m->gap_from == 0) m->gap_from = std::max<uint64_t>(m->delivered + 1, 1);
             m->gap_to = last;
             m->delivered = last;

@@ -90,8 +90,11 @@ void ChatEndpoint::on_message(ws::ServerConnection& conn, ws::Opcode op,
         // Over the rate: an error event and the message dropped; a client that keeps on
         // sending regardless is closed, rather than answered with errors for ever.
         uint32_t limit = shared_.config.rate_close_after;
-        if (limit != 0 && c.refused++ >= limit)
+        ++stats_.rate_limited;
+        if (limit != 0 && c.refused++ >= limit) {
+            ++stats_.rate_closes;
             return conn.close_websocket(ws::CloseCode::kPolicyViolation, "rate limit exceeded");
+        }
         return error(conn, ProtocolErrorCode::kRateLimited, m.id);
     }
     c.refused = 0;
@@ -107,6 +110,7 @@ void ChatEndpoint::on_drain(ws::ServerConnection& conn) {
         out_.clear();
         encode_gap(out_, m.room_ptr->name(), m.gap_from, m.gap_to, GapReason::kSlowConsumer);
         m.gap_from = m.gap_to = 0;
+        ++stats_.slow_gaps;
         reply(conn);
     }
 }

@@ -17,6 +17,7 @@
 #include "chat/endpoints/outbox.h"
 #include "chat/protocol.h"
 #include "chat/rooms.h"
+#include "net/counter.h"
 #include "net/loop.h"
 #include "ws/endpoint.h"
 
@@ -32,6 +33,14 @@ struct ChatShared {
     RoomRegistry& rooms;
     UserRegistry& users;
     ConnectionRegistry& registry;  // every /chat connection's counters, for /api/connections
+};
+
+// One loop's chat counters. Written on that loop only (net::Counter); any thread may read.
+struct ChatStats {
+    net::Counter rate_limited;   // messages refused for the rate (error rate_limited)
+    net::Counter rate_closes;    // connections closed 1008 for ignoring the rate
+    net::Counter slow_skips;     // rounds of room messages skipped for a slow consumer
+    net::Counter slow_gaps;      // gap events sent (reason slow_consumer) once one drained
 };
 
 // One per loop; every call comes on that loop's thread. A connection's tag is its slot in
@@ -54,6 +63,7 @@ public:
     // expires idle rooms now and then, and sends the heartbeat pings when their interval has
     // passed.
     void tick(uint64_t now_ms);
+    const ChatStats& stats() const { return stats_; }
 
 private:
     struct Membership {
@@ -143,6 +153,7 @@ private:
     // erase it from its map.
     const std::vector<uint32_t>* delivering_ = nullptr;
     uint64_t next_ping_ms_ = 0;
+    ChatStats stats_;
     uint64_t next_sweep_ms_ = 0;
     std::vector<uint32_t> dirty_rooms_;  // rooms with joins or leaves not yet announced
 };

@@ -17,8 +17,10 @@
 #include "chat/redis/redis_bus.h"
 #include "chat/program/options.h"
 #include "chat/program/process.h"
+#include "chat/program/reload.h"
 #include "chat/program/server_loop.h"
 #include "chat/program/token_main.h"
+#include "net/log.h"
 #include "net/signals.h"
 #include "net/socket.h"
 #include "net/tls_context.h"
@@ -32,39 +34,95 @@ int fail(const std::string& what) {
     return 1;
 }
 
+// The defaults that depend on the machine and the environment, then the file and the flags.
+chat::ParseOutcome load_options(int argc, char** argv, chat::Options& options, std::string& err) {
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) {
+        // The same rule as --jwt-secret (chat/jwt.h), and the same exit status as a bad flag.
+        if (std::string e = chat::secret_problem(secret); !e.empty()) {
+            err = "EPWS_JWT_SECRET: " + e;
+            return chat::ParseOutcome::kError;
+        }
+        options.chat.jwt_secret = secret;
+    }
+    if (const char* admin = std::getenv("EPWS_ADMIN_TOKEN")) {
+        // Bad usage, like a bad --admin-token.
+        if (std::string e = chat::check_admin_token(admin); !e.empty()) {
+            err = "EPWS_ADMIN_TOKEN: " + e;
+            return chat::ParseOutcome::kError;
+        }
+        options.chat.admin_token = admin;
+    }
+    return chat::parse_options(argc, argv, options, err);
+}
+
+// The effective configuration, every setting, as the first line of the log.
+void log_start(const chat::Options& options, uint16_t port, uint16_t tls_port, uint64_t nofile) {
+    std::vector<std::pair<std::string, std::string>> settings = chat::describe_config(options);
+    if (options.plain) settings.emplace_back("listening-port", std::to_string(port));
+    if (!options.tls_certs.empty()) settings.emplace_back("listening-tls-port", std::to_string(tls_port));
+    settings.emplace_back("file-descriptor-limit", std::to_string(nofile));
+    settings.emplace_back("config", options.config_path.empty() ? "(none)" : options.config_path);
+    std::vector<net::LogField> fields;
+    for (const auto& [k, v] : settings) fields.push_back({k, v});
+    net::log(net::LogLevel::kInfo, "start", fields);
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+// SIGHUP: the file and the flags read again; a bad file is refused whole (the old settings
+// stay); what changed is applied by each loop on its own thread (Process::publish_config).
+void reload_config(int argc, char** argv, chat::Options& current, chat::Process& process,
+                   std::vector<std::unique_ptr<chat::ServerLoop>>& loops) {
+    chat::Options next;
+    std::string err;
+    if (load_options(argc, argv, next, err) != chat::ParseOutcome::kRun) {
+        net::log(net::LogLevel::kError, "reload_refused", {{"error", err}, {"kept", "the running configuration"}});
+        return;
+    }
+    chat::ConfigDiff diff = chat::diff_config(current, next);
+    if (!diff.needs_restart.empty())
+        net::log(net::LogLevel::kWarn, "reload_needs_restart",
+                 {{"settings", join(diff.needs_restart)}, {"kept", "until a restart"}});
+    chat::apply_reloadable(next, current);
+    net::set_log_level(current.log_level);
+    net::set_log_format(current.log_format);
+    net::log(net::LogLevel::kInfo, "reload",
+             {{"changed", diff.applied.empty() ? "nothing" : join(diff.applied)},
+              {"file", current.config_path.empty() ? "(none)" : current.config_path}});
+    if (diff.applied.empty()) return;
+    process.publish_config(std::make_shared<const chat::Options>(current));
+    for (auto& l : loops) l->notifier().notify();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "token") == 0) return chat::token_command(argc - 1, argv + 1);
     chat::Options options;
-    options.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* secret = std::getenv("EPWS_JWT_SECRET")) {
-        // The same rule as --jwt-secret (chat/jwt.h), and the same exit status as a bad flag.
-        if (std::string e = chat::secret_problem(secret); !e.empty()) {
-            std::fprintf(stderr, "epws: EPWS_JWT_SECRET: %s\n", e.c_str());
-            return 2;
-        }
-        options.chat.jwt_secret = secret;
-    }
-    if (const char* admin = std::getenv("EPWS_ADMIN_TOKEN")) {
-        // Bad usage, like a bad --admin-token: exit 2.
-        if (std::string e = chat::check_admin_token(admin); !e.empty()) {
-            std::fprintf(stderr, "epws: EPWS_ADMIN_TOKEN: %s\n", e.c_str());
-            return 2;
-        }
-        options.chat.admin_token = admin;
-    }
     std::string err;
-    switch (chat::parse_options(argc, argv, options, err)) {
+    switch (load_options(argc, argv, options, err)) {
     case chat::ParseOutcome::kHelp:
         std::fputs(chat::usage(argv[0]).c_str(), stdout);
         return 0;
     case chat::ParseOutcome::kError:
         std::fprintf(stderr, "epws: %s\n", err.c_str());
-        return 2;
+        // --check-config answers 0 or 1; a bad command line otherwise exits 2 (usage).
+        return options.check_config ? 1 : 2;
     case chat::ParseOutcome::kRun:
         break;
     }
+    if (options.check_config) {
+        std::printf("epws: configuration ok%s%s\n", options.config_path.empty() ? "" : ": ",
+                    options.config_path.c_str());
+        return 0;
+    }
+    net::set_log_level(options.log_level);
+    net::set_log_format(options.log_format);
     // A --web-root that is not a directory was refused above; the built-in default may be gone
     // (a binary copied elsewhere): say so once rather than answer 404 without a word.
     if (struct stat st {}; ::stat(options.web_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -117,19 +175,25 @@ int main(int argc, char** argv) {
         if (!net::spread_over_first(loops[0]->server().listen_fd(i), options.threads, err))
             return fail(err);
 
+    // SIGHUP: every part that can reload registers its hook here.
+    chat::Options current = options;  // what the loops run with, as main last published it
+    chat::ReloadHooks reload;
+    reload.add("config", [&] { reload_config(argc, argv, current, process, loops); });
+    reload.add("tls", [&] {
+        // New handshakes take the new set; open connections keep theirs.
+        std::string why;
+        if (!tls) std::fprintf(stderr, "epws: SIGHUP: no certificates to reload\n");
+        else if (tls->reload(why)) std::fprintf(stderr, "epws: SIGHUP: certificates reloaded\n");
+        else std::fprintf(stderr, "epws: SIGHUP: kept the old certificates: %s\n", why.c_str());
+    });
     // Signals are blocked before any thread starts, so every thread inherits the mask and
     // only loop 0's signalfd receives them.
     auto signals = net::SignalWatcher::create(loops[0]->loop(), [&](int signo) {
-        if (signo == SIGHUP) {
-            // New handshakes take the new set; open connections keep theirs.
-            std::string why;
-            if (!tls) std::fprintf(stderr, "epws: SIGHUP: no certificates to reload\n");
-            else if (tls->reload(why)) std::fprintf(stderr, "epws: SIGHUP: certificates reloaded\n");
-            else std::fprintf(stderr, "epws: SIGHUP: kept the old certificates: %s\n", why.c_str());
-            return;
-        }
+        if (signo == SIGHUP) return reload.run();
         if (process.stopping.exchange(true)) return;  // a second signal changes nothing
-        std::fprintf(stderr, "epws: signal %d: closing every connection with 1001\n", signo);
+        net::log(net::LogLevel::kInfo, "stopping",
+                 {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"},
+                  {"drain", std::to_string(current.drain_ms) + "ms"}});
         for (auto& l : loops) l->notifier().notify();
     }, err);
     if (!signals) return fail(err);
@@ -150,6 +214,7 @@ int main(int argc, char** argv) {
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
+    log_start(options, ports.plain, ports.tls, nofile);
     if (redis_bus) redis_bus->start();  // after every loop attached its notifier
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([&, i] { loops[i]->loop().run(); });
@@ -159,6 +224,7 @@ int main(int argc, char** argv) {
     signals.reset();  // it watches loop 0's epoll: it goes before the loops
     loops.clear();
     if (memory_bus) memory_bus->release_undrained();  // entries still in the ring when the loops stopped
+    net::log(net::LogLevel::kInfo, "stopped");
     std::fprintf(stderr, "epws: stopped\n");
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chat/jwt.h"
+#include "chat/program/config_file.h"
 
 namespace epws::chat {
 namespace {
@@ -331,6 +332,31 @@ const std::vector<Flag>& flags() {
         {"--web-root", "DIR", "the browser client's files, served for GET paths no endpoint "
          "claims (default " EPWS_WEB_ROOT ")",
          [](std::string_view v, C& c) { return parse_web_root(v, c.web_root); }},
+        {"--drain-seconds", "SECONDS", "on SIGTERM, close the WebSockets with 1001 spread over "
+         "this long (new upgrades get 503, /healthz 503); 0 = all at once (default 0)",
+         [](std::string_view v, C& c) { return parse_seconds(v, 3600, c.drain_ms); }},
+        {"--metrics-port", "N", "also serve GET /metrics on 127.0.0.1:N, for a scraper that "
+         "should not reach the public port; 0 = none (default 0)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             std::string e = parse_size(v, 0, 65535, n);
+             if (e.empty()) c.metrics_port = static_cast<uint16_t>(n);
+             return e;
+         }},
+        {"--log-level", "LEVEL", "error, warn, info or debug (closes are logged at debug) "
+         "(default info)",
+         [](std::string_view v, C& c) {
+             return net::parse_log_level(v, c.log_level) ? std::string()
+                                                         : std::string("expects error, warn, info or debug");
+         }},
+        {"--log-format", "FORMAT", "text (one 'epws: TIME LEVEL EVENT key=value' line) or json "
+         "(one object a line) (default text)",
+         [](std::string_view v, C& c) {
+             if (v == "text") c.log_format = net::LogFormat::kText;
+             else if (v == "json") c.log_format = net::LogFormat::kJson;
+             else return std::string("expects text or json");
+             return std::string();
+         }},
         {"--ring-capacity", "N", "entries in the broadcast ring between loops, a power of two "
          "(default 65536)",
          [](std::string_view v, C& c) {
@@ -369,6 +395,18 @@ const std::vector<Flag>& flags() {
 
 }  // namespace
 
+std::vector<std::string_view> option_names() {
+    std::vector<std::string_view> out;
+    for (const Flag& f : flags()) out.push_back(f.name.substr(2));
+    return out;
+}
+
+std::string set_option(std::string_view name, std::string_view value, Options& config) {
+    for (const Flag& f : flags())
+        if (f.name.substr(2) == name) return f.set(value, config);
+    return "unknown key (every flag of --help is a key, without its dashes)";
+}
+
 std::string check_admin_token(std::string_view v) {
     // It travels in an Authorization header, so only characters a header value carries as-is.
     if (v.size() < 16) return "the admin token must be at least 16 bytes";
@@ -379,9 +417,32 @@ std::string check_admin_token(std::string_view v) {
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err) {
+    // The file first, whatever its place among the flags: every flag given overrides it.
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+        if (arg == "--check-config") config.check_config = true;
+        if (arg.substr(0, 9) == "--config=") config.config_path = std::string(arg.substr(9));
+        if (arg == "--config") {
+            if (i + 1 >= argc) {
+                err = "--config needs a value (FILE)";
+                return ParseOutcome::kError;
+            }
+            config.config_path = argv[++i];
+        }
+    }
+    if (!config.config_path.empty()) {
+        err = load_config_file(config.config_path, config);
+        if (!err.empty()) return ParseOutcome::kError;
+    }
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--check-config") continue;
+        if (arg == "--config") {
+            ++i;
+            continue;
+        }
+        if (arg.substr(0, 9) == "--config=") continue;
         std::string_view value;
         bool inline_value = false;
         if (size_t eq = arg.find('='); eq != std::string_view::npos) {
@@ -434,12 +495,14 @@ std::string usage(const char* program) {
         "GET /inspect: a live frame inspector for learners; GET /api/whoami?username=&token=:\n"
         "the handshake's identity check (200 or 401); GET /api/connections[?id=N]: /chat\n"
         "connections as the server sees them; any other GET: the browser client from --web-root.\n"
-        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001, exit 0.\n"
-        "With --tls-cert/--tls-key, the same on wss:// and https:// at --tls-port; SIGHUP\n"
-        "reloads the certificates (open connections stay, new handshakes use the new ones).\n"
+        "SIGINT/SIGTERM: stop accepting, close every WebSocket with 1001 (paced over\n"
+        "--drain-seconds), exit 0. GET /metrics: Prometheus metrics.\n"
+        "With --tls-cert/--tls-key, the same on wss:// and https:// at --tls-port.\n"
+        "SIGHUP: reread --config and the flags and apply what can change live; reload the\n"
+        "certificates (open connections stay, new handshakes use the new ones).\n"
         "Exit status: 0 after a signal or --help; 2 for bad usage (an unknown flag, a bad\n"
         "value, a missing --web-root: one line on stderr); 1 when start-up fails (e.g. the\n"
-        "port is taken).\n"
+        "port is taken). --check-config: 0 if the configuration is valid, else 1.\n"
         "Also: " + std::string(program) + " token --secret SECRET --user NAME [--ttl 1h] mints a token\n\n"
         "Options (also as --flag=value; sizes take k, m, g suffixes):\n";
     for (const Flag& f : flags()) {
@@ -449,7 +512,10 @@ std::string usage(const char* program) {
         if (f.name == "--threads") out += std::to_string(std::max(1u, std::thread::hardware_concurrency())) + ")";
         out += "\n";
     }
-    out += "  --help                       this text\n";
+    out += "  --config FILE                flags from FILE, one 'key = value' a line (the flag's\n"
+           "                               name without dashes; # comments); flags given override it\n"
+           "  --check-config               validate the flags and the file, say so, exit 0 or 1\n"
+           "  --help                       this text\n";
     return out;
 }
 

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 #include <string_view>
 
 #include "chat/config.h"
+#include "net/log.h"
 #include "chat/redis/redis_url.h"
 #include "ws/server_config.h"
 
@@ -23,6 +25,12 @@ enum class ParseOutcome { kRun, kHelp, kError };
 struct Options : ws::ServerConfig {
     ChatConfig chat;
     std::string web_root = EPWS_WEB_ROOT;  // static files served for other GET paths
+    uint32_t drain_ms = 0;       // SIGTERM: WebSockets closed spread over this long (0: at once)
+    uint16_t metrics_port = 0;   // GET /metrics also on 127.0.0.1:this port (0: none)
+    std::string config_path;     // --config FILE (read before the flags, which override it)
+    bool check_config = false;   // --check-config: validate, print the result, exit 0 or 1
+    net::LogLevel log_level = net::LogLevel::kInfo;
+    net::LogFormat log_format = net::LogFormat::kText;
     bool plain = true;                     // ws:// on --port (--port off: none)
     // wss:// on tls_port: certificate chains and their keys, paired in the order given; the
     // first is the default, the others are chosen by SNI. Empty: no TLS listener.
@@ -40,6 +48,11 @@ struct Options : ws::ServerConfig {
 // naming the flag and what is wrong with it.
 ParseOutcome parse_options(int argc, const char* const* argv, Options& config,
                            std::string& err);
+// Sets one flag by its name without the dashes ("max-message-bytes") from a text value, as the
+// command line would. "" or what is wrong (an unknown name included). For the config file.
+std::string set_option(std::string_view name, std::string_view value, Options& config);
+// Every flag's name without the dashes, in --help order (for the reload table's test).
+std::vector<std::string_view> option_names();
 // "" or what is wrong with an admin token (--admin-token, its file, EPWS_ADMIN_TOKEN): at least
 // 16 bytes of visible ASCII.
 std::string check_admin_token(std::string_view token);

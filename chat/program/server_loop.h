@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "chat/endpoints/broadcast_endpoint.h"
@@ -13,6 +14,7 @@
 #include "chat/endpoints/delivery.h"
 #include "chat/endpoints/echo_endpoint.h"
 #include "chat/endpoints/outbox.h"
+#include "chat/program/drain.h"
 #include "chat/program/process.h"
 #include "net/loop.h"
 #include "net/notifier.h"
@@ -47,9 +49,19 @@ private:
     // The loop's before-wait hook: delivers bus entries, retries refused publications, sends
     // heartbeats. Returns how long the loop may sleep (-1, 0 or milliseconds).
     int before_wait();
+    // A graceful stop, paced over --drain-seconds; returns how long the loop may sleep (-1: no
+    // limit). Closes with 1001, each reason carrying a reconnect hint.
+    int drain();
+    void take_reloaded_config();
+    bool start_metrics_server(std::string& err);
+    size_t open_websockets_everywhere() const;
 
     const size_t index_;
     Process& process_;
+    // This loop's own settings: a copy of the process's, changed only on this thread when a
+    // reload is published (Process::publish_config); the server and endpoints read this one.
+    Options config_;
+    uint64_t config_generation_ = 0;
     std::unique_ptr<net::Loop> loop_;
     std::unique_ptr<net::Notifier> notifier_;
     Outbox outbox_;
@@ -61,6 +73,11 @@ private:
     std::unique_ptr<ws::Server> server_;
     Ports bound_;
     bool stopping_ = false;
+    PacedDrain drain_;
+    bool shut_down_ = false;
+    std::minstd_rand rng_{std::random_device{}()};  // the reconnect hints' jitter
+    ws::Routes metrics_routes_;                   // declared before its server, outlives it
+    std::unique_ptr<ws::Server> metrics_server_;  // --metrics-port, loop 0 only
 };
 
 }  // namespace epws::chat
