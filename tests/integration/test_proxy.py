@@ -18,7 +18,7 @@ import unittest
 
 import websockets
 
-from harness import IO_DEADLINE, Server, _die_with_parent, poll_until
+from harness import BUILD, IO_DEADLINE, Server, _die_with_parent, poll_until
 
 PING_S = 2
 
@@ -181,6 +181,11 @@ async def idle_survives(proxy, idle_s):
 class BehindProxies(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # The proxies' configuration is what this suite checks, and its timings (a ping interval
+        # against a proxy read timeout of a few seconds) assume a normal build: under
+        # ThreadSanitizer one run in two missed its deadline. The release and ASan builds run it.
+        if BUILD == "tsan":
+            raise unittest.SkipTest("proxy timings assume a release or ASan build")
         # The per-address cap is off behind a proxy: every connection comes from its address.
         cls.server = Server("--ping-interval", PING_S, "--max-connections-per-ip", "0").start()
 
