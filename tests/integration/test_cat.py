@@ -248,6 +248,23 @@ def openssl(*args):
                    stderr=subprocess.DEVNULL)
 
 
+def make_test_certs(folder):
+    """A test CA and a certificate it signed for DNS:localhost only (no IP address), made in
+    folder with the openssl command: (ca.pem, host.pem, host.key)."""
+    p = lambda name: os.path.join(folder, name)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=epws cat CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", p("host.key"), "-out", p("host.csr"), "-subj", "/CN=localhost")
+    with open(p("host.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    openssl("x509", "-req", "-in", p("host.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+            "-set_serial", "77", "-days", "1", "-extfile", p("host.ext"), "-out", p("host.pem"))
+    return p("ca.pem"), p("host.pem"), p("host.key")
+
+
 class CatOverTls(unittest.TestCase):
     """wss:// against the server's TLS port. Its certificate names localhost only (no IP), so
     wss://127.0.0.1 is a name the certificate does not carry."""
@@ -255,19 +272,8 @@ class CatOverTls(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="epws-cat-tls-")
-        p = lambda name: os.path.join(cls.dir, name)
-        cls.ca = p("ca.pem")
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", p("ca.key"), "-out", cls.ca, "-days", "2", "-subj", "/CN=epws cat CA",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign")
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", p("host.key"), "-out", p("host.csr"), "-subj", "/CN=localhost")
-        with open(p("host.ext"), "w") as f:
-            f.write("subjectAltName=DNS:localhost\n")
-        openssl("x509", "-req", "-in", p("host.csr"), "-CA", cls.ca, "-CAkey", p("ca.key"),
-                "-set_serial", "77", "-days", "1", "-extfile", p("host.ext"), "-out", p("host.pem"))
-        cls.server = TlsServer("--threads", "1", certs=[(p("host.pem"), p("host.key"))]).start()
+        cls.ca, cert, key = make_test_certs(cls.dir)
+        cls.server = TlsServer("--threads", "1", certs=[(cert, key)]).start()
         cls.tls_port = cls.server.tls_port
 
     @classmethod

@@ -5,13 +5,15 @@ and bad flag values are refused (on the command line and in the config file)."""
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import unittest
 
 from harness import (IO_DEADLINE, START_DEADLINE, RawClient, Server, accept_for, binary_path,
                      build_frame, close_payload, make_key, mask_bytes, poll_until)
-from test_cat import trace_bytes
+from test_cat import cat_path, make_test_certs, trace_bytes
+from test_tls import TlsServer
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 KEY = b"\x11\x22\x33\x44"
@@ -174,6 +176,31 @@ class TraceOneUser(unittest.TestCase):
         self.assertNotIn("username=bob", stderr)
         self.assertNotIn("bob's words", stderr)
         self.assertGreater(len(bob.sent), 0)
+
+
+class TraceOverTls(unittest.TestCase):
+    """A wss:// connection: the trace shows the WebSocket bytes inside TLS, and TLS's version."""
+
+    def test_the_websocket_bytes_inside_tls_are_traced_with_the_session_said_once(self):
+        folder = tempfile.mkdtemp(prefix="epws-trace-tls-")
+        try:
+            ca, cert, key = make_test_certs(folder)
+            with TlsServer("--threads", "1", "--trace-connection", "1",
+                           certs=[(cert, key)]) as server:
+                r = subprocess.run([cat_path(), "--ca-file", ca,
+                                    f"wss://localhost:{server.tls_port}/echo"],
+                                   input=b"secret words\n", capture_output=True,
+                                   timeout=START_DEADLINE)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                wait_closed(server, 1)
+                trace = lines_of(stderr_of(server), 1)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.assertEqual(len(re.findall(r"^TLS TLSv1\.[23] \S+: the bytes below", trace, re.M)),
+                         1, trace)
+        self.assertTrue(trace_bytes(trace, ">>>").startswith(b"GET /echo HTTP/1.1\r\n"))
+        self.assertIn('as text: "secret words"', trace)
+        self.assertIn("it matches, the handshake is complete", trace)
 
 
 class TraceFlags(unittest.TestCase):
