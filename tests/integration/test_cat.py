@@ -314,6 +314,14 @@ class CatOverTls(unittest.TestCase):
         self.assertEqual(r.returncode, 72, r.stderr)
         self.assertIn(b"TLS handshake failed", r.stderr)
 
+    def test_a_refused_connection_is_a_connect_failure_as_for_ws(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # bound, never listening: connect is refused
+            r = run_cat("--insecure", f"wss://127.0.0.1:{port}/")
+        self.assertEqual(r.returncode, 66, r.stderr)
+        self.assertIn(b"cannot connect", r.stderr)
+
     def test_tls_flags_need_a_wss_url(self):
         r = run_cat("--insecure", f"ws://127.0.0.1:{self.server.port}/echo")
         self.assertEqual(r.returncode, 64, r.stderr)

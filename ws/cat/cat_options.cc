@@ -2,7 +2,9 @@
 // program (ws/cat/).
 #include "ws/cat/cat_options.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -225,6 +227,13 @@ int describe_end(const ws::ClientConnection& c, uint16_t code, ws::ClientFailure
     case ws::ClientFailure::kTls: {
         std::string why = c.transport().handshake_error();
         if (why.empty()) why = "no TLS session could be made";
+        // The socket's connect failing shows as the TLS handshake's first failure: say it as
+        // a plain ws:// connection would.
+        if (why.ends_with(std::strerror(ECONNREFUSED))) {
+            std::fprintf(out, "epws-cat: cannot connect to %s: %s\n", options.url_text.c_str(),
+                         std::strerror(ECONNREFUSED));
+            return kExitConnect;
+        }
         std::fprintf(out, "epws-cat: %s: %s\n", options.url_text.c_str(), why.c_str());
         if (why.find("certificate verification failed") != std::string::npos)
             std::fprintf(out, "epws-cat: (the name checked was %s; --ca-file PATH trusts another "
