@@ -134,8 +134,8 @@ void ServerTracer::received(const ServerConnection& c, std::span<const std::byte
         text_ += "TLS " + c.transport().session_summary() +
                  ": the bytes below are the WebSocket ones, inside TLS records\n";
     }
-    t->annotator->feed(TraceDirection::kClientToServer, data.subspan(std::min(t->held, data.size())),
-                       text_);
+    auto fresh = data.subspan(std::min(t->held, data.size()));  // held: traced last time
+    t->annotator->feed(TraceDirection::kClientToServer, fresh, text_);
     t->held = 0;
     emit(*t);
 }

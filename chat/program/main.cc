@@ -222,11 +222,12 @@ int main(int argc, char** argv) {
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
-    if (trace_writer)
+    if (trace_writer) {
+        std::string id = options.trace_connection ? std::to_string(options.trace_connection) : "";
         std::fprintf(stderr, "epws: tracing%s%s%s%s on stderr, each line prefixed [conn ID]\n",
-                     options.trace_connection ? " connection " : "",
-                     options.trace_connection ? std::to_string(options.trace_connection).c_str() : "",
+                     id.empty() ? "" : " connection ", id.c_str(),
                      options.trace_user.empty() ? "" : " user ", options.trace_user.c_str());
+    }
     log_start(options, ports.plain, ports.tls, nofile);
     if (redis_bus) redis_bus->start();  // after every loop attached its notifier
     std::vector<std::thread> threads;

@@ -31,8 +31,8 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, P
     self->add_routes();
     self->server_ = std::make_unique<ws::Server>(*self->loop_, self->config_, self->routes_);
     if (process.trace_writer != nullptr) {
-        self->tracer_ = std::make_unique<ws::ServerTracer>(self->trace_selector_, *process.trace_writer,
-                                                           process.connection_ids);
+        self->tracer_ = std::make_unique<ws::ServerTracer>(
+            self->trace_selector_, *process.trace_writer, process.connection_ids);
         self->server_->set_tracer(self->tracer_.get());
     }
     // SO_REUSEPORT: one listener per loop and port, the kernel spreads new connections over them.

@@ -26,6 +26,8 @@ private:
 };
 
 // Whether any --trace-* flag asks for tracing.
-inline bool tracing_enabled(const Options& o) { return o.trace_connection != 0 || !o.trace_user.empty(); }
+inline bool tracing_enabled(const Options& o) {
+    return o.trace_connection != 0 || !o.trace_user.empty();
+}
 
 }  // namespace epws::chat

@@ -353,7 +353,8 @@ TEST_CASE("a failed verification says why, and a finished handshake names versio
         p.client = client.make_transport(name);
         REQUIRE(p.client);
         // Verification at another moment: how a certificate that has expired looks.
-        if (at != 0) X509_VERIFY_PARAM_set_time(SSL_get0_param(static_cast<TlsTransport&>(*p.client).ssl()), at);
+        SSL* ssl = static_cast<TlsTransport&>(*p.client).ssl();
+        if (at != 0) X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), at);
         CHECK(p.handshake().second == HandshakeStatus::kFailed);
         CHECK(p.client->session_summary().empty());
         return p.client->handshake_error();

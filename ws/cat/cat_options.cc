@@ -137,7 +137,8 @@ CatParse parse_cat_options(int argc, char** argv, CatOptions& out, std::string& 
     if (!out.url.secure && (out.insecure || !out.ca_file.empty()))
         return err = "--ca-file and --insecure are for wss:// URLs", CatParse::kError;
     if (out.insecure && !out.ca_file.empty())
-        return err = "--insecure checks no certificate: --ca-file would do nothing", CatParse::kError;
+        return err = "--insecure checks no certificate: --ca-file would do nothing",
+               CatParse::kError;
     out.client.host = out.url.host_header;
     out.client.path = out.url.target;
     out.client.subprotocols = subprotocols;
