@@ -392,7 +392,8 @@ const std::vector<Flag>& flags() {
          }},
         {"--trace-connection", "ID", "explain every byte of connection ID on stderr, as "
          "epws-cat --trace does; ID counts the connections the process admits, from 1 (the "
-         "first client after start is 1); lines start with [conn ID] (default none)",
+         "first client after start is 1); lines start with [conn ID]; a stderr slower than the "
+         "traffic drops lines, counted, and never slows the server (default none)",
          [](std::string_view v, C& c) {
              uint64_t n = 0;
              auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
