@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -75,7 +76,12 @@ HandshakeStatus TlsTransport::handshake(int fd) {
         done_ = true;
         return HandshakeStatus::kDone;
     }
+    int saved_errno = errno;  // of a socket call that failed (SSL_ERROR_SYSCALL)
     int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_SYSCALL && failure_ == 0 && sys_errno_ == 0) sys_errno_ = saved_errno;
+    // The first failure is the one to tell; a call after it only finds the socket closed.
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE && failure_ == 0)
+        failure_ = ERR_peek_error();
     ERR_clear_error();
     if (err == SSL_ERROR_WANT_READ) return HandshakeStatus::kWantRead;
     if (err == SSL_ERROR_WANT_WRITE) return HandshakeStatus::kWantWrite;
@@ -192,6 +198,38 @@ void TlsTransport::shutdown(int) {
     // Sends our close_notify; the peer's is read (kEof) by read() afterwards. A full socket
     // loses it, which the peer sees as a truncation; the TCP FIN follows either way.
     if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+}
+
+std::string TlsTransport::session_summary() const {
+    if (!done_) return {};
+    return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_);
+}
+
+// The words a person needs first, then OpenSSL's own (X509_verify_cert_error_string(3)).
+std::string TlsTransport::handshake_error() const {
+    if (failure_ == 0 && sys_errno_ != 0)
+        return std::string("TLS handshake failed: ") + std::strerror(sys_errno_);
+    if (failure_ == 0) return "the peer ended the connection during the TLS handshake";
+    if (ERR_GET_REASON(failure_) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        long v = SSL_get_verify_result(ssl_);
+        const char* why = "";
+        switch (v) {
+        case X509_V_ERR_CERT_HAS_EXPIRED: why = "expired: "; break;
+        case X509_V_ERR_CERT_NOT_YET_VALID: why = "not yet valid: "; break;
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH: why = "name mismatch: "; break;
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: why = "unknown CA: "; break;
+        default: break;
+        }
+        return std::string("certificate verification failed: ") + why +
+               X509_verify_cert_error_string(v);
+    }
+    char buf[256];
+    ERR_error_string_n(failure_, buf, sizeof(buf));
+    return std::string("TLS handshake failed: ") + buf;
 }
 
 }  // namespace epws::net

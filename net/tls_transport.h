@@ -29,6 +29,8 @@ public:
     // Sends close_notify once (RFC 8446 §6.1), if the handshake finished.
     void shutdown(int fd) override;
     void destroy() override;
+    std::string session_summary() const override;
+    std::string handshake_error() const override;
 
     ssl_st* ssl() const { return ssl_; }
 
@@ -42,6 +44,8 @@ private:
     // A read that had already returned bytes met the end or an error: reported by the next
     // read, so the bytes before it are delivered first.
     IoStatus stashed_ = IoStatus::kOk;
+    unsigned long failure_ = 0;  // the OpenSSL error that failed the handshake (0: none seen)
+    int sys_errno_ = 0;          // or the socket's errno, when that failed it
     bool fd_set_ = false;
     bool done_ = false;
     bool shut_ = false;

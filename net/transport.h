@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace epws::net {
 
@@ -46,6 +47,12 @@ public:
     virtual bool secure() const { return false; }
     // Before our FIN (and before a TLS transport forgets its state): a TLS close_notify.
     virtual void shutdown(int) {}
+    // For people reading a trace: once the handshake is done, the protocol version and cipher
+    // ("TLSv1.3 TLS_AES_128_GCM_SHA256"); empty for plain TCP or before then.
+    virtual std::string session_summary() const { return {}; }
+    // After handshake() said kFailed: why, in words (a certificate that failed verification
+    // says how: expired, unknown CA, name mismatch); empty for plain TCP.
+    virtual std::string handshake_error() const { return {}; }
     // The connection is done with it. A stateless transport is shared and stays; a stateful
     // one deletes itself.
     virtual void destroy() = 0;

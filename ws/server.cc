@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ws/server_connection.h"
+#include "ws/server_trace.h"
 
 namespace epws::ws {
 namespace {
@@ -84,6 +85,7 @@ void Server::on_accept(int fd, const sockaddr_storage& peer, const Port& port) {
         return;
     }
     ctx_.open->fetch_add(1, std::memory_order_relaxed);  // a count only (see above)
+    if (ctx_.tracer != nullptr) ctx_.tracer->accepted(*raw);  // before its first byte is read
     // Stop reading from a peer once 1 MiB (or half the cap) waits for it: TCP then slows a
     // sender that does not read, before the cap has to close it.
     raw->set_output_limits(config.max_output_bytes, std::min(1u << 20, config.max_output_bytes / 2));

@@ -57,6 +57,9 @@ public:
     // Likewise one count per peer address for --max-connections-per-ip. Not owned; set before
     // the loop runs.
     void share_peer_limit(net::PeerLimit* peers) { ctx_.peers = peers; }
+    // Traces the connections tracer chooses (ws/server_trace.h). Not owned; set before the loop
+    // runs; null (the default): none.
+    void set_tracer(ServerTracer* tracer) { ctx_.tracer = tracer; }
 
 private:
     struct Port {

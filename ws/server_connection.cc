@@ -10,6 +10,7 @@
 #include "net/socket.h"
 #include "ws/handshake.h"
 #include "ws/http/response.h"
+#include "ws/server_trace.h"
 #include "ws/utf8.h"
 
 namespace epws::ws {
@@ -40,6 +41,30 @@ std::string_view ServerConnection::subprotocol() const {
 }
 
 size_t ServerConnection::on_data(std::span<std::byte> data) {
+    if (ctx_.tracer != nullptr) [[unlikely]] return on_data_traced(data);
+    return consume(data);
+}
+
+// The bytes as they came, before a codec unmasks any in place.
+size_t ServerConnection::on_data_traced(std::span<std::byte> data) {
+    ctx_.tracer->received(*this, data);
+    size_t used = consume(data);
+    ctx_.tracer->kept(*this, data.size() - used);
+    return used;
+}
+
+void ServerConnection::trace_sent(std::span<const std::byte> a, std::span<const std::byte> b,
+                                  net::SendStatus s) {
+    iovec iov[2] = {{const_cast<std::byte*>(a.data()), a.size()},
+                    {const_cast<std::byte*>(b.data()), b.size()}};
+    trace_sentv(iov, 2, s);
+}
+
+void ServerConnection::trace_sentv(const iovec* iov, int n, net::SendStatus s) {
+    if (s != net::SendStatus::kDropped) ctx_.tracer->sent(*this, iov, n);  // dropped: never sent
+}
+
+size_t ServerConnection::consume(std::span<std::byte> data) {
     switch (state_) {
     case State::kHttp:
         return on_http_data(data);
@@ -72,6 +97,8 @@ size_t ServerConnection::on_http_data(std::span<std::byte> data) {
             return data.size();
         }
         scanned_ = 0;
+        // --trace-user: the identity is known now, before any byte of the answer.
+        if (ctx_.tracer != nullptr) [[unlikely]] ctx_.tracer->request(*this, ctx_.request, rest);
         used += r.consumed;
         if (!handle_request()) return data.size();
     }
@@ -490,6 +517,7 @@ void ServerConnection::on_over_budget() {
 }
 
 void ServerConnection::on_close(net::CloseCause cause) {
+    if (ctx_.tracer != nullptr) [[unlikely]] ctx_.tracer->closed(*this, cause);
     ++ctx_.stats.closes[static_cast<size_t>(cause)];
     if (endpoint_ != Routes::kNoEndpoint && net::log_enabled(net::LogLevel::kDebug)) {
         std::string code = std::to_string(peer_close_code_);

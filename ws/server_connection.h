@@ -65,6 +65,21 @@ public:
     // round trip in stats->ping_rtt_us. Same outcomes as send_message.
     net::SendStatus send_ping();
 
+    // Every byte this connection writes goes through these two, which hide net::Connection's,
+    // so that a trace (ServerContext::tracer) sees it as handed to the socket.
+    net::SendStatus send(std::span<const std::byte> a, std::span<const std::byte> b = {},
+                         bool force = false) {
+        net::SendStatus s = net::Connection::send(a, b, force);
+        if (ctx_.tracer != nullptr) [[unlikely]] trace_sent(a, b, s);
+        return s;
+    }
+    net::SendStatus sendv(const iovec* iov, int n, bool force = false,
+                          net::SharedBytes* const* shared = nullptr) {
+        net::SendStatus s = net::Connection::sendv(iov, n, force, shared);
+        if (ctx_.tracer != nullptr) [[unlikely]] trace_sentv(iov, n, s);
+        return s;
+    }
+
     // One word for the endpoint's own use (an index into its tables); 0 until set.
     uint32_t tag() const { return tag_; }
     void set_tag(uint32_t tag) { tag_ = tag; }
@@ -73,6 +88,10 @@ private:
     enum class State : uint8_t { kHttp, kOpen, kClosing, kDone };
 
     size_t on_data(std::span<std::byte> data) override;
+    size_t consume(std::span<std::byte> data);
+    size_t on_data_traced(std::span<std::byte> data);
+    void trace_sent(std::span<const std::byte> a, std::span<const std::byte> b, net::SendStatus s);
+    void trace_sentv(const iovec* iov, int n, net::SendStatus s);
     void on_eof() override;
     void on_timeout() override;
     uint32_t deadline_ms() const;

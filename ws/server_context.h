@@ -15,6 +15,8 @@
 
 namespace epws::ws {
 
+class ServerTracer;
+
 // One per loop, owned by its Server; every connection of the loop holds a reference. Loop thread
 // only (stats may be read from other threads: net::Counter).
 struct ServerContext {
@@ -51,6 +53,9 @@ struct ServerContext {
     std::atomic<uint32_t>* open = &own_open;
     net::PeerLimit own_peers;
     net::PeerLimit* peers = &own_peers;
+    // --trace-connection / --trace-user (ws/server_trace.h); null, the default, traces nothing
+    // and costs each read and send one test of this pointer. Not owned.
+    ServerTracer* tracer = nullptr;
     bool shutting_down = false;
     bool refusing_upgrades = false;  // draining: new upgrades get 503 (Server::refuse_upgrades)
 };

@@ -20,6 +20,7 @@
 #include "chat/program/reload.h"
 #include "chat/program/server_loop.h"
 #include "chat/program/token_main.h"
+#include "chat/program/trace_selector.h"
 #include "net/log.h"
 #include "net/signals.h"
 #include "net/socket.h"
@@ -158,6 +159,13 @@ int main(int argc, char** argv) {
         redis_bus->set_users(&process.users);
     }
     process.tls = tls.get();
+    // --trace-*: one thread writes every loop's trace lines, so a slow stderr never stops a
+    // loop; over 4 MiB waiting, lines are dropped and counted (ws/server_trace.h).
+    std::unique_ptr<ws::TraceWriter> trace_writer;
+    if (chat::tracing_enabled(options)) {
+        trace_writer = std::make_unique<ws::TraceWriter>(STDERR_FILENO, size_t{4} << 20);
+        process.trace_writer = trace_writer.get();
+    }
     // Before any loop binds with SO_REUSEPORT: a port another process holds fails here.
     if (options.plain && !net::port_is_free(options.host, options.port, err)) return fail(err);
     if (tls && !net::port_is_free(options.host, options.tls_port, err)) return fail(err);
@@ -214,6 +222,12 @@ int main(int argc, char** argv) {
                  options.chat.jwt_secret.empty()
                      ? "; no JWT secret: open development mode, /chat trusts ?username="
                      : "");
+    if (trace_writer) {
+        std::string id = options.trace_connection ? std::to_string(options.trace_connection) : "";
+        std::fprintf(stderr, "epws: tracing%s%s%s%s on stderr, each line prefixed [conn ID]\n",
+                     id.empty() ? "" : " connection ", id.c_str(),
+                     options.trace_user.empty() ? "" : " user ", options.trace_user.c_str());
+    }
     log_start(options, ports.plain, ports.tls, nofile);
     if (redis_bus) redis_bus->start();  // after every loop attached its notifier
     std::vector<std::thread> threads;

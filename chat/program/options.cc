@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chat/jwt.h"
+#include "chat/names.h"
 #include "chat/program/config_file.h"
 
 namespace epws::chat {
@@ -388,6 +389,29 @@ const std::vector<Flag>& flags() {
              std::string e = parse_seconds(v, 3600, c.redis_presence_ttl_ms);
              if (e.empty() && c.redis_presence_ttl_ms < 300) e = "must be at least 0.3";
              return e;
+         }},
+        {"--trace-connection", "ID", "explain every byte of connection ID on stderr, as "
+         "epws-cat --trace does; ID counts the connections the process admits, from 1 (the "
+         "first client after start is 1); lines start with [conn ID]; a stderr slower than the "
+         "traffic drops lines, counted, and never slows the server (default none)",
+         [](std::string_view v, C& c) {
+             uint64_t n = 0;
+             auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+             if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n == 0)
+                 return std::string("expects a connection id, a whole number from 1 (the Nth "
+                                    "connection this process admits)");
+             c.trace_connection = n;
+             return std::string();
+         }},
+        {"--trace-user", "NAME", "the same for every connection, to any path, whose request "
+         "carries user NAME (?username= or the token's sub), from that request on; at most 16 "
+         "traced at once per loop (default none)",
+         [](std::string_view v, C& c) {
+             if (!is_valid_user_name(v))
+                 return std::string("expects a user name as the chat accepts them (1 to 32 "
+                                    "characters of UTF-8, no controls, no blank at either end)");
+             c.trace_user = std::string(v);
+             return std::string();
          }},
     };
     return table;

@@ -42,6 +42,10 @@ struct Options : ws::ServerConfig {
     RedisUrl redis;
     uint32_t redis_timeout_ms = 2000;
     uint32_t redis_presence_ttl_ms = 10000;
+    // Tracing on stderr (ws/server_trace.h): the connection with this id (0: none), and every
+    // connection whose request carries this user (empty: none).
+    uint64_t trace_connection = 0;
+    std::string trace_user;
 };
 
 // Parses argv into config (which holds the defaults on entry). On kError, err holds one line

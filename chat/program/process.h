@@ -16,6 +16,7 @@
 #include "net/peer_limit.h"
 #include "net/tls_context.h"
 #include "ws/server_config.h"
+#include "ws/server_trace.h"
 
 namespace epws::net {
 struct LoopStats;
@@ -51,6 +52,10 @@ struct Process {
     net::OutputBudget output_budget;       // unsent copies, every loop (--max-total-output-bytes)
     // The certificates of the TLS listeners (null: no TLS), swapped whole on SIGHUP. Not owned.
     const net::TlsServerContextHolder* tls = nullptr;
+    // --trace-*: the one writer of every loop's trace lines (null: no tracing), and the
+    // connection ids every loop draws from (ws::ServerTracer). Not owned.
+    ws::TraceWriter* trace_writer = nullptr;
+    std::atomic<uint64_t> connection_ids{1};
     // Set by the main thread on SIGINT/SIGTERM (then every loop is woken): each loop's next
     // before-wait hook starts its server's graceful shutdown. release/acquire: the flag is
     // the only thing passed.

@@ -107,6 +107,8 @@ const std::vector<Field>& fields() {
         EPWS_FIELD("redis", false, redis),
         EPWS_FIELD("redis-timeout", false, redis_timeout_ms),
         EPWS_FIELD("redis-presence-ttl", false, redis_presence_ttl_ms),
+        EPWS_FIELD("trace-connection", false, trace_connection),  // the writer starts with them
+        EPWS_FIELD("trace-user", false, trace_user),
         // Reloadable: read at each use.
         EPWS_FIELD("max-header-bytes", true, http.max_header_bytes),
         EPWS_FIELD("max-message-bytes", true, reader.max_message_bytes),

@@ -30,6 +30,11 @@ std::unique_ptr<ServerLoop> ServerLoop::create(size_t index, Process& process, P
     if (!self->notifier_) return nullptr;
     self->add_routes();
     self->server_ = std::make_unique<ws::Server>(*self->loop_, self->config_, self->routes_);
+    if (process.trace_writer != nullptr) {
+        self->tracer_ = std::make_unique<ws::ServerTracer>(
+            self->trace_selector_, *process.trace_writer, process.connection_ids);
+        self->server_->set_tracer(self->tracer_.get());
+    }
     // SO_REUSEPORT: one listener per loop and port, the kernel spreads new connections over them.
     if (process.options.plain) {
         int fd = net::listen_tcp(process.options.host, ports.plain, true, err);

@@ -16,6 +16,7 @@
 #include "chat/endpoints/outbox.h"
 #include "chat/program/drain.h"
 #include "chat/program/process.h"
+#include "chat/program/trace_selector.h"
 #include "net/loop.h"
 #include "net/notifier.h"
 #include "ws/routes.h"
@@ -70,6 +71,8 @@ private:
     BroadcastEndpoint broadcast_;
     ChatEndpoint chat_;
     ws::Routes routes_;
+    TraceSelector trace_selector_{config_};
+    std::unique_ptr<ws::ServerTracer> tracer_;  // --trace-*; declared before the server it serves
     std::unique_ptr<ws::Server> server_;
     Ports bound_;
     bool stopping_ = false;

@@ -1,18 +1,24 @@
 """tests/integration/test_cat.py: epws-cat (ws/cat/) driven through pipes and a pty against the real
 server: echo, binary, ping, close codes, deflate on and off, a refused handshake, bad URLs, a
-timeout, and --trace checked against the bytes a recording proxy saw on the socket."""
+timeout, and --trace checked against the bytes a recording proxy saw on the socket. Then wss://
+against the server's TLS port, with a test CA the test makes with the openssl command: verified
+with --ca-file, refused without it (unknown CA) and for a name the certificate lacks, --insecure,
+a TLS handshake with a plain port, and --trace inside TLS."""
 
 import os
 import pty
 import re
 import selectors
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
 from harness import IO_DEADLINE, REPO, Server, binary_path
+from test_tls import TlsServer
 
 RUN_DEADLINE = 10.0 * (4.0 if os.environ.get("EPWS_BUILD") == "tsan" else 1.0)
 
@@ -218,8 +224,7 @@ class CatErrors(unittest.TestCase):
         for url, words in (("http://127.0.0.1/", b"ws:// or wss://"),
                            ("ws://127.0.0.1:0/", b"port"),
                            ("ws://127.0.0.1/#frag", b"#fragment"),
-                           ("ws:///path", b"no host"),
-                           ("wss://127.0.0.1/", b"TLS")):
+                           ("ws:///path", b"no host")):
             r = run_cat(url)
             self.assertEqual(r.returncode, 65, (url, r.stderr))
             self.assertIn(words, r.stderr, url)
@@ -236,6 +241,106 @@ class CatErrors(unittest.TestCase):
             r = run_cat("--timeout", "0.5", f"ws://127.0.0.1:{s.getsockname()[1]}/")
         self.assertEqual(r.returncode, 69, r.stderr)
         self.assertIn(b"timed out", r.stderr)
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def make_test_certs(folder):
+    """A test CA and a certificate it signed for DNS:localhost only (no IP address), made in
+    folder with the openssl command: (ca.pem, host.pem, host.key)."""
+    p = lambda name: os.path.join(folder, name)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=epws cat CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", p("host.key"), "-out", p("host.csr"), "-subj", "/CN=localhost")
+    with open(p("host.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    openssl("x509", "-req", "-in", p("host.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+            "-set_serial", "77", "-days", "1", "-extfile", p("host.ext"), "-out", p("host.pem"))
+    return p("ca.pem"), p("host.pem"), p("host.key")
+
+
+class CatOverTls(unittest.TestCase):
+    """wss:// against the server's TLS port. Its certificate names localhost only (no IP), so
+    wss://127.0.0.1 is a name the certificate does not carry."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="epws-cat-tls-")
+        cls.ca, cert, key = make_test_certs(cls.dir)
+        cls.server = TlsServer("--threads", "1", certs=[(cert, key)]).start()
+        cls.tls_port = cls.server.tls_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def url(self, host="localhost", path="/echo"):
+        return f"wss://{host}:{self.tls_port}{path}"
+
+    def test_verified_with_the_ca_file_the_echo_comes_back(self):
+        r = run_cat("--ca-file", self.ca, self.url(), stdin=b"over tls\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"over tls\n")
+        self.assertRegex(r.stderr, rb"connected to wss://localhost:\d+/echo over TLSv1\.[23] ")
+
+    def test_without_the_ca_the_certificate_is_refused_as_an_unknown_ca(self):
+        r = run_cat(self.url(), stdin=b"never sent\n")
+        self.assertEqual(r.returncode, 72, r.stderr)
+        self.assertIn(b"certificate verification failed: unknown CA", r.stderr)
+        self.assertIn(b"--ca-file", r.stderr)
+        self.assertEqual(r.stdout, b"")
+
+    def test_a_name_the_certificate_lacks_is_a_name_mismatch(self):
+        r = run_cat("--ca-file", self.ca, self.url("127.0.0.1"), stdin=b"never sent\n")
+        self.assertEqual(r.returncode, 72, r.stderr)
+        self.assertIn(b"certificate verification failed: name mismatch", r.stderr)
+        self.assertIn(b"the name checked was 127.0.0.1", r.stderr)
+
+    def test_insecure_checks_nothing_and_still_speaks_tls(self):
+        r = run_cat("--insecure", self.url("127.0.0.1"), stdin=b"unchecked\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"unchecked\n")
+        self.assertIn(b" over TLSv1.", r.stderr)
+
+    def test_tls_to_a_port_that_does_not_speak_it_is_a_handshake_failure(self):
+        r = run_cat("--insecure", f"wss://127.0.0.1:{self.server.port}/echo")
+        self.assertEqual(r.returncode, 72, r.stderr)
+        self.assertIn(b"TLS handshake failed", r.stderr)
+
+    def test_a_refused_connection_is_a_connect_failure_as_for_ws(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # bound, never listening: connect is refused
+            r = run_cat("--insecure", f"wss://127.0.0.1:{port}/")
+        self.assertEqual(r.returncode, 66, r.stderr)
+        self.assertIn(b"cannot connect", r.stderr)
+
+    def test_tls_flags_need_a_wss_url(self):
+        r = run_cat("--insecure", f"ws://127.0.0.1:{self.server.port}/echo")
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn(b"for wss:// URLs", r.stderr)
+        r = run_cat("--ca-file", "/nonexistent/ca.pem", self.url())
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn(b"/nonexistent/ca.pem", r.stderr)
+
+    def test_trace_over_wss_shows_the_websocket_bytes_and_the_tls_session_once(self):
+        r = run_cat("--trace", "--ca-file", self.ca, self.url(), stdin=b"inside\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        trace = r.stderr.decode()
+        self.assertEqual(len(re.findall(r"^TLS: TLSv1\.[23] \S+, certificate verified for "
+                                        r"localhost", trace, re.M)), 1, trace)
+        up = trace_bytes(trace, ">>>")
+        self.assertTrue(up.startswith(b"GET /echo HTTP/1.1\r\n"), up[:40])
+        self.assertIn("it matches, the handshake is complete", trace)
+        self.assertIn('as text: "inside"', trace)
+        self.assertLess(trace.index("TLS: "), trace.index("<<< server to client: HTTP response"))
 
 
 if __name__ == "__main__":

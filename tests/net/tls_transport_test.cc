@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -342,6 +343,36 @@ TEST_CASE("the client refuses a certificate for another name or from an unknown 
             CHECK(cl == HandshakeStatus::kDone);
         }
     }
+}
+
+TEST_CASE("a failed verification says why, and a finished handshake names version and cipher") {
+    Setup s;
+    auto fail_with = [&](TlsClientContext& client, const std::string& name, time_t at) {
+        Pair p;
+        p.server = TlsServerContext::make_transport(s.server);
+        p.client = client.make_transport(name);
+        REQUIRE(p.client);
+        // Verification at another moment: how a certificate that has expired looks.
+        SSL* ssl = static_cast<TlsTransport&>(*p.client).ssl();
+        if (at != 0) X509_VERIFY_PARAM_set_time(SSL_get0_param(ssl), at);
+        CHECK(p.handshake().second == HandshakeStatus::kFailed);
+        CHECK(p.client->session_summary().empty());
+        return p.client->handshake_error();
+    };
+    CHECK(fail_with(*s.client, "other.example", 0).rfind("certificate verification failed: name "
+                                                        "mismatch", 0) == 0);
+    CHECK(fail_with(*s.client, "localhost", std::time(nullptr) + 400 * 86400)
+              .rfind("certificate verification failed: expired", 0) == 0);
+    TlsCertFiles other = make_cert(s.dir.path, "other", "localhost");
+    std::string err;
+    auto stranger = TlsClientContext::create({other.cert, false}, err);
+    REQUIRE(stranger);
+    CHECK(fail_with(*stranger, "localhost", 0).rfind("certificate verification failed: unknown CA",
+                                                     0) == 0);
+    CHECK(PlainTransport::make()->handshake_error().empty());
+    Pair p;
+    s.connect(p);
+    CHECK(p.client->session_summary().rfind("TLSv1.3 TLS_", 0) == 0);
 }
 
 TEST_CASE("the certificate is chosen by SNI, the first one for an unknown name") {

@@ -2,7 +2,9 @@
 // program (ws/cat/).
 #include "ws/cat/cat_options.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -43,7 +45,7 @@ bool parse_seconds(std::string_view v, uint32_t& ms) {
 }  // namespace
 
 std::string cat_usage() {
-    return "usage: epws-cat [options] ws://HOST[:PORT][/PATH][?QUERY]\n"
+    return "usage: epws-cat [options] ws[s]://HOST[:PORT][/PATH][?QUERY]\n"
            "  Sends each line of stdin as a text message and prints every message that arrives\n"
            "  (text as it is, binary as hex). At the end of input it closes with 1000.\n"
            "  Lines starting with / are commands:\n"
@@ -60,12 +62,18 @@ std::string cat_usage() {
            "  --deflate              offer permessage-deflate (RFC 7692)\n"
            "  --no-deflate           do not offer it (the default)\n"
            "  --timeout SECONDS      handshake and close timeout (default 10)\n"
-           "  --trace                explain every byte both ways on stderr (RFC 6455 sections)\n"
+           "  --trace                explain every byte both ways on stderr (RFC 6455 sections;\n"
+           "                         over wss:// the WebSocket bytes inside TLS, and TLS's\n"
+           "                         version and cipher once)\n"
+           "  --ca-file PATH         wss://: trust the CAs in this PEM file (default: the\n"
+           "                         system's CA store); the certificate must name HOST\n"
+           "  --insecure             wss://: check neither the certificate nor its name\n"
            "  --help\n"
            "exit status: 0 closed with 1000; 1..15 closed with 1001..1015 (5: no code);\n"
-           "  30 another code; 64 bad usage; 65 bad URL or wss:// (no TLS yet); 66 cannot\n"
-           "  connect; 67 upgrade refused (non-101); 68 invalid 101; 69 timeout; 70 connection\n"
-           "  dropped without a close; 71 the server broke the protocol\n";
+           "  30 another code; 64 bad usage; 65 bad URL; 66 cannot connect; 67 upgrade refused\n"
+           "  (non-101); 68 invalid 101; 69 timeout; 70 connection dropped without a close;\n"
+           "  71 the server broke the protocol; 72 TLS failed (the certificate did not verify:\n"
+           "  expired, unknown CA, name mismatch; or the TLS handshake itself)\n";
 }
 
 CatParse parse_cat_options(int argc, char** argv, CatOptions& out, std::string& err) {
@@ -85,6 +93,11 @@ CatParse parse_cat_options(int argc, char** argv, CatOptions& out, std::string& 
         else if (f == "--deflate") out.client.deflate.offer = true;
         else if (f == "--no-deflate") out.client.deflate.offer = false;
         else if (f == "--stdin") want_stdin = true;
+        else if (f == "--insecure") out.insecure = true;
+        else if (f == "--ca-file") {
+            if (!need("a path")) return CatParse::kError;
+            out.ca_file = value;
+        }
         else if (f == "--file") {
             if (!need("a path") || !read_file(value, out.file_data, err)) return CatParse::kError;
             out.file_given = true;
@@ -121,8 +134,11 @@ CatParse parse_cat_options(int argc, char** argv, CatOptions& out, std::string& 
     ws::UrlError e = ws::parse_ws_url(out.url_text, out.url);
     if (e != ws::UrlError::kNone)
         return err = "bad URL " + out.url_text + ": " + std::string(ws::url_error_text(e)), CatParse::kError;
-    if (out.url.secure)
-        return err = "wss:// needs TLS, which epws-cat does not speak yet: use ws://", CatParse::kError;
+    if (!out.url.secure && (out.insecure || !out.ca_file.empty()))
+        return err = "--ca-file and --insecure are for wss:// URLs", CatParse::kError;
+    if (out.insecure && !out.ca_file.empty())
+        return err = "--insecure checks no certificate: --ca-file would do nothing",
+               CatParse::kError;
     out.client.host = out.url.host_header;
     out.client.path = out.url.target;
     out.client.subprotocols = subprotocols;
@@ -209,9 +225,22 @@ int describe_end(const ws::ClientConnection& c, uint16_t code, ws::ClientFailure
     case ws::ClientFailure::kOverflow:
         std::fprintf(out, "epws-cat: our output buffer refused a message\n");
         return kExitDropped;
-    case ws::ClientFailure::kTls:
-        std::fprintf(out, "epws-cat: the TLS handshake failed\n");
-        return kExitHandshake;
+    case ws::ClientFailure::kTls: {
+        std::string why = c.transport().handshake_error();
+        if (why.empty()) why = "no TLS session could be made";
+        // The socket's connect failing shows as the TLS handshake's first failure: say it as
+        // a plain ws:// connection would.
+        if (why.ends_with(std::strerror(ECONNREFUSED))) {
+            std::fprintf(out, "epws-cat: cannot connect to %s: %s\n", options.url_text.c_str(),
+                         std::strerror(ECONNREFUSED));
+            return kExitConnect;
+        }
+        std::fprintf(out, "epws-cat: %s: %s\n", options.url_text.c_str(), why.c_str());
+        if (why.find("certificate verification failed") != std::string::npos)
+            std::fprintf(out, "epws-cat: (the name checked was %s; --ca-file PATH trusts another "
+                              "CA, --insecure checks nothing)\n", options.url.host.c_str());
+        return kExitTls;
+    }
     }
     return kExitDropped;
 }

@@ -16,13 +16,14 @@ namespace epws::cat {
 // 1001..1015 (so 1 = going away, 2 = protocol error, 5 = no code given); other codes 30.
 inline constexpr int kExitOtherCode = 30;
 inline constexpr int kExitUsage = 64;      // bad flags
-inline constexpr int kExitBadUrl = 65;     // a URL that does not parse, or wss:// (no TLS yet)
+inline constexpr int kExitBadUrl = 65;     // a URL that does not parse
 inline constexpr int kExitConnect = 66;    // name resolution, TCP connect
 inline constexpr int kExitRefused = 67;    // the server answered the upgrade with a non-101
 inline constexpr int kExitHandshake = 68;  // a 101 that fails RFC 6455 §4.1's checks
 inline constexpr int kExitTimeout = 69;    // the handshake or the close took too long
 inline constexpr int kExitDropped = 70;    // TCP ended without a close handshake (1006)
 inline constexpr int kExitProtocol = 71;   // the server broke RFC 6455; we closed with 1002/1007..
+inline constexpr int kExitTls = 72;        // wss://: the certificate failed verification, or TLS
 
 // The ping epws-cat sends at the end of its input; its pong starts the close.
 inline constexpr std::string_view kEofPing = "epws-cat: end of input";
@@ -36,12 +37,15 @@ struct CatOptions {
     bool file_given = false;
     std::string file_data;    // --file's content, sent as one message once open
     bool read_stdin = true;   // false with --file unless --stdin too
+    // wss:// only: whom to trust (empty: the system's CA store), or nobody checked at all.
+    std::string ca_file;
+    bool insecure = false;
 };
 
 enum class CatParse : uint8_t { kRun, kHelp, kError };
 
-// Parses argv into out; on kError, err says what is wrong ("bad URL: ..." or "wss:// ..." for
-// a URL, which the caller turns into kExitBadUrl).
+// Parses argv into out; on kError, err says what is wrong ("bad URL ..." for a URL, which the
+// caller turns into kExitBadUrl).
 CatParse parse_cat_options(int argc, char** argv, CatOptions& out, std::string& err);
 std::string cat_usage();
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 
 #include "net/loop.h"
 #include "net/socket.h"
+#include "net/tls_context.h"
 #include "ws/cat/cat_options.h"
 #include "ws/client_connection.h"
 #include "ws/trace.h"
@@ -36,11 +38,25 @@ std::span<const std::byte> bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-// --trace: the annotator's account of every byte, written to stderr as it comes.
+// --trace: the annotator's account of every byte, written to stderr as it comes. Over wss://
+// the bytes are the WebSocket ones inside TLS (the connection taps above its transport).
 class Tracer final : public ws::WireTap {
 public:
+    explicit Tracer(const cat::CatOptions& o) : options_(o) {}
+    const net::Connection* conn = nullptr;  // for TLS's version and cipher; valid until closed
+
     void on_wire(ws::TraceDirection dir, std::span<const std::byte> data) override {
         text_.clear();
+        // The server's first bytes come after the TLS handshake: say once what it agreed.
+        if (dir == ws::TraceDirection::kServerToClient && !tls_said_ && conn != nullptr &&
+            conn->transport().secure()) {
+            tls_said_ = true;
+            text_ += "TLS: " + conn->transport().session_summary() + ", " +
+                     (options_.insecure ? "certificate NOT checked (--insecure)"
+                                        : "certificate verified for " + options_.url.host) +
+                     ". The request above waited for the TLS handshake; every byte shown here "
+                     "travels encrypted inside TLS records (RFC 6455 §3: wss://)\n";
+        }
         annotator_.feed(dir, data, text_);
         if (!text_.empty()) {
             std::fwrite(text_.data(), 1, text_.size(), stderr);
@@ -56,8 +72,10 @@ public:
     }
 
 private:
+    const cat::CatOptions& options_;
     ws::TraceAnnotator annotator_;
     std::string text_;
+    bool tls_said_ = false;
 };
 
 // The connection's events, and what stdin asks for.
@@ -71,7 +89,9 @@ public:
     int exit_status = cat::kExitDropped;
 
     void on_open(ws::ClientConnection& c) override {
-        std::fprintf(stderr, "epws-cat: connected to %s%s%s%s\n", options_.url_text.c_str(),
+        std::string tls = c.transport().session_summary();
+        std::fprintf(stderr, "epws-cat: connected to %s%s%s%s%s%s\n", options_.url_text.c_str(),
+                     tls.empty() ? "" : " over ", tls.c_str(),
                      c.deflate_params().enabled ? " (permessage-deflate)" : "",
                      c.subprotocol().empty() ? "" : ", subprotocol ", c.subprotocol().c_str());
         if (!options_.file_data.empty() || options_.file_given)
@@ -102,7 +122,10 @@ public:
     void on_closed(ws::ClientConnection& c, uint16_t code, ws::ClientFailure failure) override {
         conn = nullptr;
         done = true;
-        if (tracer != nullptr) tracer->finish();
+        if (tracer != nullptr) {
+            tracer->finish();
+            tracer->conn = nullptr;
+        }
         exit_status = cat::describe_end(c, code, failure, options_, stderr);
     }
 
@@ -228,6 +251,7 @@ bool resolve(const std::string& host, std::string& numeric, std::string& err) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a write to a peer that left is EPIPE, not our death
     cat::CatOptions options;
     std::string err;
     switch (cat::parse_cat_options(argc, argv, options, err)) {
@@ -236,10 +260,21 @@ int main(int argc, char** argv) {
         return 0;
     case cat::CatParse::kError:
         std::fprintf(stderr, "epws-cat: %s\n", err.c_str());
-        return err.rfind("bad URL", 0) == 0 || err.rfind("wss://", 0) == 0 ? cat::kExitBadUrl
-                                                                          : cat::kExitUsage;
+        return err.rfind("bad URL", 0) == 0 ? cat::kExitBadUrl : cat::kExitUsage;
     case cat::CatParse::kRun:
         break;
+    }
+    // wss:// (RFC 6455 §3): the peer is verified against the system's CAs or --ca-file, and its
+    // certificate must name the URL's host (SNI carries it too), unless --insecure.
+    std::unique_ptr<net::TlsClientContext> tls;
+    if (options.url.secure) {
+        tls = net::TlsClientContext::create({options.ca_file, options.insecure}, err);
+        if (!tls) {
+            std::fprintf(stderr, "epws-cat: %s\n", err.c_str());
+            return cat::kExitUsage;
+        }
+        options.client.tls = tls.get();
+        options.client.tls_name = options.url.host;
     }
     std::string address;
     if (!resolve(options.url.host, address, err)) {
@@ -254,11 +289,12 @@ int main(int argc, char** argv) {
         return cat::kExitConnect;
     }
     Cat cat_handler(options);
-    Tracer tracer;
+    Tracer tracer(options);
     auto conn = std::make_unique<ws::ClientConnection>(*loop, fd, options.client, cat_handler);
     ws::ClientConnection* raw = conn.get();
     if (options.trace) {
         raw->set_tap(&tracer);
+        tracer.conn = raw;
         cat_handler.tracer = &tracer;
     }
     cat_handler.conn = raw;
