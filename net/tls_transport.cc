@@ -199,6 +199,9 @@ IoResult TlsTransport::read(int, void* buf, size_t len) {
         int n = SSL_read(ssl_, out + got, want);
         if (n > 0) {
             got += static_cast<size_t>(n);
+            // The socket was drained and OpenSSL holds no byte, not even part of a record:
+            // another SSL_read could only end in WANT_READ, so it is not made.
+            if (drained_ && SSL_has_pending(ssl_) == 0) break;
             continue;
         }
         IoStatus s = status_of(n);
