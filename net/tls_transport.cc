@@ -95,7 +95,8 @@ struct SocketBio {
     // initialisation of a function-local static).
     static const BIO_METHOD* method() {
         static BIO_METHOD* m = [] {
-            BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "epws socket");
+            int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+            BIO_METHOD* bm = BIO_meth_new(type, "epws socket");
             if (bm == nullptr) return bm;
             if (BIO_meth_set_read_ex(bm, read) != 1 || BIO_meth_set_write_ex(bm, write) != 1 ||
                 BIO_meth_set_ctrl(bm, ctrl) != 1 || BIO_meth_set_create(bm, create) != 1) {

@@ -39,13 +39,12 @@ private:
     // The BIO's callbacks (tls_transport.cc) reach the fd and the drained mark through these.
     friend struct SocketBio;
 
-
     ssl_st* ssl_;
     std::shared_ptr<const void> keep_alive_;
+    int fd_ = -1;  // set by the first handshake() (the BIO is attached then)
     // A read that had already returned bytes met the end or an error: reported by the next
     // read, so the bytes before it are delivered first.
     IoStatus stashed_ = IoStatus::kOk;
-    int fd_ = -1;  // set by the first handshake() (the BIO is attached then)
     // The last read(2) returned less than asked: the socket was empty then, and under EPOLLET
     // whatever comes after raises a new event. Cleared at each read() and handshake().
     bool drained_ = false;
