@@ -1,12 +1,13 @@
 // bench/peers/uws_server.cpp: the uWebSockets peer for bench/compare, written for it: one thread,
 // one uWS::App, /echo (send back) and /broadcast (every connection subscribes to one topic and
 // every message is App::publish'ed to all of them, the sender included, as epws-bench expects).
-// Usage: uws_server PORT [shared] [--tls CERT KEY [low-memory]]   "shared": permessage-deflate with
-// uWS::SHARED_COMPRESSOR | SHARED_DECOMPRESSOR (no context takeover either way, one zlib stream
-// per loop), echoes compressed. --tls: a uWS::SSLApp with that PEM pair (wss://; needs a build
-// with -DLIBUS_USE_OPENSSL); "low-memory": its ssl_prefer_low_memory_usage (off by default). Built outside this repository against uWebSockets and uSockets
-// checkouts, and given to bench/compare as UWS_PEER (bench/tls_compare: UWS_TLS_PEER); nothing
-// of uWS is vendored.
+// Usage: uws_server PORT [shared] [--tls CERT KEY [low-memory]]
+//   shared: permessage-deflate with uWS::SHARED_COMPRESSOR | SHARED_DECOMPRESSOR (no context
+//   takeover either way, one zlib stream per loop), echoes compressed.
+//   --tls: a uWS::SSLApp with that PEM pair (wss://; needs a build with -DLIBUS_USE_OPENSSL);
+//   low-memory: its ssl_prefer_low_memory_usage (off by default).
+// Built outside this repository against uWebSockets and uSockets checkouts, and given to
+// bench/compare as UWS_PEER (bench/tls_compare: UWS_TLS_PEER); nothing of uWS is vendored.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
