@@ -28,6 +28,7 @@ constexpr const char* kCipherList =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr const char* kGroups = "X25519:P-256:P-384";
 // RFC 7301 §3.1: the protocol list, each name prefixed by its length.
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
@@ -165,6 +166,7 @@ bool configure_server(SSL_CTX* ctx) {
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     // Read whole socket-fulls, not a 5-byte header then a record: half the read(2) calls.
     SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, kReadBufferBytes);
     // Resumption by tickets only: a server-side cache would hold every session for hours.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key) != 1) return false;

@@ -1,5 +1,5 @@
 // net/tls_transport.h: one connection's TLS session on OpenSSL, reading and writing its socket
-// directly (SSL_set_fd, no memory BIO). Layer: net/.
+// through a BIO of our own (no memory BIO, no copy). Layer: net/.
 #pragma once
 
 #include <memory>
@@ -38,15 +38,20 @@ private:
     ~TlsTransport() override;
     IoStatus status_of(int ret);
     IoResult write_flat(const std::byte* p, size_t len);
+    // The BIO's callbacks (tls_transport.cc) reach the fd and the drained mark through these.
+    friend struct SocketBio;
 
     ssl_st* ssl_;
     std::shared_ptr<const void> keep_alive_;
+    int fd_ = -1;  // set by the first handshake() (the BIO is attached then)
     // A read that had already returned bytes met the end or an error: reported by the next
     // read, so the bytes before it are delivered first.
     IoStatus stashed_ = IoStatus::kOk;
     unsigned long failure_ = 0;  // the OpenSSL error that failed the handshake (0: none seen)
     int sys_errno_ = 0;          // or the socket's errno, when that failed it
-    bool fd_set_ = false;
+    // The last read(2) returned less than asked: the socket was empty then, and under EPOLLET
+    // whatever comes after raises a new event. Cleared at each read() and handshake().
+    bool drained_ = false;
     bool done_ = false;
     bool shut_ = false;
 };
