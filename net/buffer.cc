@@ -6,45 +6,44 @@
 
 namespace epws::net {
 
-Buffer::~Buffer() { std::free(data_); }
-
 bool Buffer::append(const std::byte* p, size_t len) {
     if (len == 0) return true;
     size_t used = size();
     if (len > UINT32_MAX - used) return false;
     size_t need = used + len;
-    if (end_ + len > cap_) {
-        if (need <= cap_ && begin_ > 0) {
+    size_t cap = capacity();
+    if (block_ == nullptr || block_->end + len > cap) {
+        if (need <= cap && block_->begin > 0) {
             // Enough room overall: slide the readable part to the front instead of growing.
-            std::memmove(data_, data_ + begin_, used);
+            std::memmove(data(), data() + block_->begin, used);
         } else {
-            size_t cap = cap_ ? cap_ : 256;
-            while (cap < need) cap *= 2;
-            if (cap > UINT32_MAX) cap = UINT32_MAX;
-            auto* grown = static_cast<std::byte*>(std::malloc(cap));
+            size_t grown_cap = cap ? cap : 256;
+            while (grown_cap < need) grown_cap *= 2;
+            if (grown_cap > UINT32_MAX) grown_cap = UINT32_MAX;
+            auto* grown = static_cast<Block*>(std::malloc(sizeof(Block) + grown_cap));
             if (grown == nullptr) return false;
-            if (used) std::memcpy(grown, data_ + begin_, used);
-            std::free(data_);
-            data_ = grown;
-            cap_ = static_cast<uint32_t>(cap);
+            if (used) std::memcpy(grown + 1, data() + block_->begin, used);
+            std::free(block_);
+            block_ = grown;
+            block_->cap = static_cast<uint32_t>(grown_cap);
         }
-        begin_ = 0;
-        end_ = static_cast<uint32_t>(used);
+        block_->begin = 0;
+        block_->end = static_cast<uint32_t>(used);
     }
-    std::memcpy(data_ + end_, p, len);
-    end_ += static_cast<uint32_t>(len);
+    std::memcpy(data() + block_->end, p, len);
+    block_->end += static_cast<uint32_t>(len);
     return true;
 }
 
 void Buffer::consume(size_t n) {
-    begin_ += static_cast<uint32_t>(n);
-    if (begin_ >= end_) release();
+    if (block_ == nullptr) return;
+    block_->begin += static_cast<uint32_t>(n);
+    if (block_->begin >= block_->end) release();
 }
 
 void Buffer::release() {
-    std::free(data_);
-    data_ = nullptr;
-    begin_ = end_ = cap_ = 0;
+    std::free(block_);
+    block_ = nullptr;
 }
 
 }  // namespace epws::net

@@ -47,8 +47,7 @@ const char* close_cause_name(CloseCause cause) {
 }
 
 Connection::Connection(Loop& loop, int fd, TransportPtr transport)
-    : loop_(loop), transport_(std::move(transport)), fd_(fd) {
-    timer_.owner = this;
+    : fd_(fd), loop_(loop), transport_(std::move(transport)) {
     // Plain TCP is ready at once; a TLS transport starts its handshake and goes on from the
     // connection's events (a failure now shows again, and closes, at the first event). One
     // that finished already (the client's whole flight, and maybe its first request, had
@@ -70,14 +69,14 @@ void Connection::set_output_limits(uint32_t cap, uint32_t pause_reading_at) {
 
 void Connection::set_timeout(uint32_t ms) {
     if (ms == 0) {
-        loop_.timers().cancel(&timer_);
+        loop_.timers().cancel(timer());
         return;
     }
     // From the loop's clock as of this wake-up, not the wheel's last tick: after a stall (a
     // stopped process, a long batch) the wheel lags, and a deadline counted from it would
     // already have passed for a client that just arrived. +1 tick: never fire early.
     uint32_t ticks = (ms + Loop::kTickMs - 1) / Loop::kTickMs + 1;
-    loop_.timers().schedule(&timer_, loop_.current_tick() + ticks);
+    loop_.timers().schedule(timer(), loop_.current_tick() + ticks);
 }
 
 Connection::Drain Connection::take_drain_progress() {
@@ -365,7 +364,7 @@ void Connection::finish_draining() {
 void Connection::close(CloseCause cause) {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    loop_.timers().cancel(&timer_);
+    loop_.timers().cancel(timer());
     loop_.cork().drop(this);
     size_t before = out_.owned_bytes();
     out_.clear();

@@ -48,7 +48,7 @@ const char* close_cause_name(CloseCause cause);
 // close(), and deleted by the loop after the current event batch, so a pointer seen earlier
 // in the same batch stays valid. It owns its fd and its transport; bytes flow once the
 // transport's handshake is done (at once for plain TCP). Loop thread only.
-class Connection : public Watcher {
+class Connection : public Watcher, private TimerNode {
 public:
     Connection(Loop& loop, int fd, TransportPtr transport = PlainTransport::make());
     virtual ~Connection();
@@ -113,6 +113,8 @@ public:
 
     // The loop's timer wheel calls this when the deadline passes: on_timeout() runs.
     void expire();
+    // The same, from the wheel's node (this connection's TimerNode base, private otherwise).
+    static void expire(TimerNode* node) { static_cast<Connection*>(node)->expire(); }
     // The loop cuts this connection to bring the output budget back (see on_over_budget).
     void cut_over_budget() { call_owner([this] { on_over_budget(); }); }
 
@@ -138,6 +140,7 @@ protected:
 private:
     enum class State : unsigned char { kHandshaking, kOpen, kDraining, kClosed };
 
+    TimerNode* timer() { return this; }
     void on_events(uint32_t events) final;
     bool advance_handshake();
     void handle_readable(bool peer_closed);
@@ -160,23 +163,24 @@ private:
         }
     }
 
+    // Kept small: there is one per connection (docs/benchmarks.md has the byte table). fd_
+    // comes first so that it fills the TimerNode base's tail padding.
+    int fd_;
     Loop& loop_;
     TransportPtr transport_;
     Buffer in_;   // bytes on_data() left unconsumed
     OutputQueue out_;  // bytes the kernel refused
-    TimerNode timer_;
-    int fd_;
     uint32_t out_cap_ = UINT32_MAX;
     uint32_t pause_reading_at_ = UINT32_MAX;
     uint32_t drain_mark_ = 0;  // what the peer had taken at the last take_drain_progress()
     State state_ = State::kHandshaking;
-    bool read_pending_ = false;  // paused with input possibly left in the kernel
-    bool shut_wr_ = false;
     uint8_t in_callback_ = 0;     // owner callbacks running (nested: a handler's send)
-    bool close_deferred_ = false; // close() ran inside a callback: finish it on return
-    bool output_progress_ = false;  // queued output was written since take_drain_progress()
-    bool drain_marked_ = false;     // drain_mark_ was taken while output waited
     CloseCause deferred_cause_ = CloseCause::kLocal;
+    bool read_pending_ : 1 = false;  // paused with input possibly left in the kernel
+    bool shut_wr_ : 1 = false;
+    bool close_deferred_ : 1 = false; // close() ran inside a callback: finish it on return
+    bool output_progress_ : 1 = false;  // queued output was written since take_drain_progress()
+    bool drain_marked_ : 1 = false;     // drain_mark_ was taken while output waited
 };
 
 }  // namespace epws::net

@@ -125,7 +125,7 @@ void Loop::on_tick() {
     if (::read(timerfd_, &expirations, sizeof(expirations)) != sizeof(expirations)) return;
     now_ms_ = monotonic_ms();
     auto now_tick = static_cast<uint32_t>((now_ms_ - start_ms_) / kTickMs);
-    timers_.advance(now_tick, [](TimerNode* node) { static_cast<Connection*>(node->owner)->expire(); });
+    timers_.advance(now_tick, [](TimerNode* node) { Connection::expire(node); });
 }
 
 void Loop::retire(Connection* c) {

@@ -1,5 +1,5 @@
 // net/timer_wheel.h: a coarse hashed timing wheel for per-connection timeouts.
-// Layer: net/. No timer object per connection: each connection embeds one TimerNode.
+// Layer: net/. No timer object per connection: each connection is one TimerNode (a base).
 #pragma once
 
 #include <cstddef>
@@ -7,12 +7,12 @@
 
 namespace epws::net {
 
-// Intrusive node: 32 bytes inside each connection. A connection has one deadline at a time
+// Intrusive node: 20 bytes inside each connection, which derives from it (so fire() finds its
+// connection with a static_cast, no owner pointer). A connection has one deadline at a time
 // (handshake, idle or close timeout), so one node suffices.
 struct TimerNode {
     TimerNode* prev = nullptr;
     TimerNode* next = nullptr;
-    void* owner = nullptr;  // what fire() acts on (the connection)
     uint32_t deadline = 0;  // absolute tick
     bool linked() const { return next != nullptr; }
 };

@@ -3,11 +3,12 @@
 #include "ws/message_reader.h"
 
 #include <cstring>
+#include <memory>
 
 namespace epws::ws {
 
 // One per connection: 10k idle connections should cost kilobytes, not megabytes.
-static_assert(sizeof(MessageReader) <= 64, "MessageReader lives in every connection; keep it small");
+static_assert(sizeof(MessageReader) <= 40, "MessageReader lives in every connection; keep it small");
 
 ReadResult MessageReader::read(std::span<std::byte> data, MessageSink& sink) {
     size_t pos = 0;
@@ -39,8 +40,8 @@ ProtocolError MessageReader::check_frame_start(std::byte b0, std::byte b1) const
         return ProtocolError::kReservedBits;
     }
     // RFC 6455 §5.1: a server MUST close on an unmasked client frame; a client on a masked one.
-    if (role_ == Role::kServer && !masked) return ProtocolError::kUnmaskedClientFrame;
-    if (role_ == Role::kClient && masked) return ProtocolError::kMaskedServerFrame;
+    if (server_ && !masked) return ProtocolError::kUnmaskedClientFrame;
+    if (!server_ && masked) return ProtocolError::kMaskedServerFrame;
     if (is_control(opcode)) {
         // RFC 6455 §5.5: control frames MUST NOT be fragmented.
         if (!fin) return ProtocolError::kControlFragmented;
@@ -59,7 +60,7 @@ ProtocolError MessageReader::check_data_frame(const FrameHeader& h) const {
         return ProtocolError::kExpectedContinuation;
     }
     // Limits (RFC 6455 §10.4): decided from the header, before a byte of the payload is kept.
-    const uint64_t held = buffer_.size();
+    const uint64_t held = buffered_bytes();
     const uint64_t max = limits_->max_message_bytes;
     if (held > max || h.payload_len > max - held) return ProtocolError::kMessageTooBig;
     if (fragments_ >= limits_->max_fragments) return ProtocolError::kTooManyFragments;
@@ -152,12 +153,33 @@ MessageReader::Step MessageReader::read_payload(std::span<std::byte> data, size_
         err = ProtocolError::kInvalidUtf8;
         return Step::kFailed;
     }
-    if (take != 0) buffer_.insert(buffer_.end(), p, p + take);
+    if (take != 0 && !append(p, take)) {
+        err = ProtocolError::kMessageTooBig;  // no memory to hold it: refused like one too big
+        return Step::kFailed;
+    }
     pos += take;
     remaining_ -= take;
     if (remaining_ != 0) return Step::kNeedMore;
     in_payload_ = false;
     return frame_fin_ ? finish_message(sink, err) : Step::kNext;
+}
+
+// Grows by doubling (at least 256 bytes), as the vector it replaces did; never past what the
+// limits allow, since check_data_frame refused any frame that would take the message over.
+bool MessageReader::append(const std::byte* p, size_t n) {
+    size_t size = buffered_bytes();
+    if (buffer_ == nullptr || buffer_->cap - size < n) {
+        size_t cap = buffer_ ? buffer_->cap * 2 : 256;
+        if (cap < size + n) cap = size + n;
+        auto* grown = static_cast<Assembly*>(std::realloc(buffer_, sizeof(Assembly) + cap));
+        if (grown == nullptr) return false;  // buffer_ is still valid and freed with the reader
+        grown->size = size;
+        grown->cap = cap;
+        buffer_ = grown;
+    }
+    std::memcpy(buffer_->bytes() + size, p, n);
+    buffer_->size = size + n;
+    return true;
 }
 
 MessageReader::Step MessageReader::finish_message(MessageSink& sink, ProtocolError& err) {
@@ -168,8 +190,8 @@ MessageReader::Step MessageReader::finish_message(MessageSink& sink, ProtocolErr
     }
     // Move the message out so that the reader is ready for the next one whatever the sink does,
     // and so that its heap is freed when this call returns: an idle connection holds none.
-    std::vector<std::byte> message;
-    message.swap(buffer_);
+    std::unique_ptr<Assembly, decltype(&std::free)> message(buffer_, &std::free);
+    buffer_ = nullptr;
     const Opcode op = message_op_;
     const bool compressed = compressed_;
     in_message_ = false;
@@ -180,8 +202,9 @@ MessageReader::Step MessageReader::finish_message(MessageSink& sink, ProtocolErr
     // An empty message (fragments that carried no payload) never allocated: hand the sink a
     // real pointer anyway, since memcpy and friends may not be given a null one.
     static std::byte empty[1];
-    std::span<std::byte> payload =
-        message.empty() ? std::span<std::byte>(empty, 0) : std::span<std::byte>(message);
+    std::span<std::byte> payload = message && message->size != 0
+                                       ? std::span<std::byte>(message->bytes(), message->size)
+                                       : std::span<std::byte>(empty, 0);
     return sink.on_message(op, payload, compressed) ? Step::kNext : Step::kStopped;
 }
 

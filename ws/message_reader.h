@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
-#include <vector>
 
 #include "ws/error.h"
 #include "ws/frame.h"
@@ -58,7 +58,11 @@ struct ReadResult {
 class MessageReader {
 public:
     // limits is not owned and must outlive the reader (one ReaderLimits per server).
-    MessageReader(Role role, const ReaderLimits* limits) : limits_(limits), role_(role) {}
+    MessageReader(Role role, const ReaderLimits* limits)
+        : limits_(limits), server_(role == Role::kServer) {}
+    ~MessageReader() { std::free(buffer_); }
+    MessageReader(const MessageReader&) = delete;
+    MessageReader& operator=(const MessageReader&) = delete;
 
     // Consumes as much of data as it can, delivering each complete message and control frame to
     // sink. data is mutable: masked payloads are unmasked in place. Bytes not consumed are at
@@ -77,13 +81,21 @@ public:
     void set_rsv1_allowed(bool allowed) { rsv1_allowed_ = allowed; }
 
     // Payload bytes held in the assembly buffer for the message in progress (0 between messages).
-    size_t buffered_bytes() const { return buffer_.size(); }
+    size_t buffered_bytes() const { return buffer_ ? buffer_->size : 0; }
     // Heap bytes the assembly buffer holds (>= buffered_bytes(); 0 between messages): use this
     // one for memory accounting.
-    size_t buffered_capacity() const { return buffer_.capacity(); }
+    size_t buffered_capacity() const { return buffer_ ? buffer_->cap : 0; }
 
 private:
     enum class Step : uint8_t { kNext, kNeedMore, kStopped, kFailed };
+    // The assembly buffer: one malloc'd block, this header then cap payload bytes, so that an
+    // idle reader holds one null pointer rather than an empty vector's three words.
+    struct Assembly {
+        size_t size;
+        size_t cap;
+        std::byte* bytes() { return reinterpret_cast<std::byte*>(this + 1); }
+    };
+    bool append(const std::byte* p, size_t n);
 
     ProtocolError check_frame_start(std::byte b0, std::byte b1) const;
     ProtocolError check_data_frame(const FrameHeader& h) const;
@@ -100,20 +112,21 @@ private:
 
     // Kept small (static_assert in message_reader.cc): there is one per connection.
     const ReaderLimits* limits_;
-    std::vector<std::byte> buffer_;  // the fragmented or partly received message; freed after it
+    Assembly* buffer_ = nullptr;     // the fragmented or partly received message; freed after it
     uint64_t remaining_ = 0;         // payload bytes of the current data frame still to come
     uint32_t fragments_ = 0;         // data frames of the message in progress so far
     std::byte mask_[4] = {};         // the current data frame's masking key
     Utf8Validator utf8_;             // across the frames of the text message in progress
-    Role role_;
     Opcode message_op_ = Opcode::kContinuation;  // kText/kBinary while a message is open
     uint8_t phase_ = 0;              // mask phase of the next payload byte
-    bool rsv1_allowed_ = false;
     bool in_message_ = false;        // a message has begun and its FIN frame has not ended
-    bool compressed_ = false;        // RSV1 on the first frame of the message in progress
     bool in_payload_ = false;        // inside a data frame's payload (remaining_ may be 0)
     bool frame_fin_ = false;         // the current data frame ends its message
     bool masked_ = false;            // the current data frame is masked
+    // Three flags in one byte, which keeps the reader at 40 bytes.
+    bool server_ : 1;                // Role::kServer (reads a client's frames)
+    bool rsv1_allowed_ : 1 = false;
+    bool compressed_ : 1 = false;    // RSV1 on the first frame of the message in progress
 };
 
 }  // namespace epws::ws

@@ -201,10 +201,22 @@ void ServerConnection::reply_error(HttpError e) {
     close_after_flush();
 }
 
+struct ServerConnection::Sink final : MessageSink {
+    explicit Sink(ServerConnection& c) : conn(c) {}
+    bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override {
+        return conn.on_message(op, payload, compressed);
+    }
+    bool on_control(Opcode op, std::span<std::byte> payload) override {
+        return conn.on_control(op, payload);
+    }
+    ServerConnection& conn;
+};
+
 size_t ServerConnection::on_frames(std::span<std::byte> data) {
     if (ctx_.config.idle_timeout_ms && state_ == State::kOpen)
         set_timeout(ctx_.config.idle_timeout_ms);  // traffic: push the idle deadline out
-    ReadResult r = reader_.read(data, *this);
+    Sink sink(*this);
+    ReadResult r = reader_.read(data, sink);
     // Each byte is consumed once (a partial header is offered again, unconsumed), so the sum is
     // exactly the frame bytes read. stats_ may have been detached during the read.
     ctx_.stats.wire_bytes_in += r.consumed;

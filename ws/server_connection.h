@@ -21,7 +21,7 @@ namespace epws::ws {
 
 // Loop thread only. Owned by the loop (created in Server::on_accept); uses its loop's
 // ServerContext, which outlives it.
-class ServerConnection final : public net::Connection, private MessageSink {
+class ServerConnection final : public net::Connection {
 public:
     // peer: this connection's slot in the per-address count, given back on close (may be null).
     ServerConnection(ServerContext& ctx, int fd, net::PeerLimit::Slot* peer = nullptr,
@@ -99,8 +99,11 @@ private:
     void on_drain() override;
     void on_close(net::CloseCause cause) override;
     void on_over_budget() override;
-    bool on_message(Opcode op, std::span<std::byte> payload, bool compressed) override;
-    bool on_control(Opcode op, std::span<std::byte> payload) override;
+    // The reader's MessageSink, made on the stack for each read (so a connection carries no
+    // second vtable pointer); it forwards to these two.
+    struct Sink;
+    bool on_message(Opcode op, std::span<std::byte> payload, bool compressed);
+    bool on_control(Opcode op, std::span<std::byte> payload);
 
     Endpoint& endpoint() const { return ctx_.routes.endpoint(endpoint_); }
     size_t on_http_data(std::span<std::byte> data);

@@ -9,9 +9,13 @@ using epws::net::TimerNode;
 using epws::net::TimerWheel;
 
 namespace {
+// What a connection is to the wheel: a type deriving from TimerNode, found again by a cast.
+struct Node : TimerNode {
+    int* owner = nullptr;
+};
 std::vector<int> advance_to(TimerWheel& w, uint32_t now) {
     std::vector<int> fired;
-    w.advance(now, [&](TimerNode* n) { fired.push_back(*static_cast<int*>(n->owner)); });
+    w.advance(now, [&](TimerNode* n) { fired.push_back(*static_cast<Node*>(n)->owner); });
     return fired;
 }
 }  // namespace
@@ -20,7 +24,7 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("a node fires at its deadline, not before") {
         TimerWheel w;
         int id = 1;
-        TimerNode n;
+        Node n;
         n.owner = &id;
         w.schedule(&n, 10);
         CHECK(advance_to(w, 9).empty());
@@ -32,7 +36,7 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("a deadline more than a turn away waits for its round") {
         TimerWheel w;
         int id = 7;
-        TimerNode n;
+        Node n;
         n.owner = &id;
         w.schedule(&n, TimerWheel::kSlots * 2 + 5);
         CHECK(advance_to(w, TimerWheel::kSlots + 5).empty());
@@ -43,7 +47,7 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("moving a deadline later postpones the firing without losing it") {
         TimerWheel w;
         int id = 3;
-        TimerNode n;
+        Node n;
         n.owner = &id;
         w.schedule(&n, 5);
         w.schedule(&n, 50);
@@ -54,7 +58,7 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("moving a deadline earlier fires it earlier") {
         TimerWheel w;
         int id = 4;
-        TimerNode n;
+        Node n;
         n.owner = &id;
         w.schedule(&n, 100);
         w.schedule(&n, 3);
@@ -65,7 +69,7 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("a cancelled node never fires, and a jump over many turns fires all due nodes") {
         TimerWheel w;
         int ids[3] = {0, 1, 2};
-        TimerNode nodes[3];
+        Node nodes[3];
         for (int i = 0; i < 3; ++i) {
             nodes[i].owner = &ids[i];
             w.schedule(&nodes[i], static_cast<uint32_t>(10 + i * 1000));
@@ -79,14 +83,14 @@ TEST_SUITE("net/timer_wheel") {
     TEST_CASE("fire may cancel another node of the same slot") {
         TimerWheel w;
         int a = 1, b = 2;
-        TimerNode na, nb;
+        Node na, nb;
         na.owner = &a;
         nb.owner = &b;
         w.schedule(&na, 8);
         w.schedule(&nb, 8);
         std::vector<int> fired;
         w.advance(8, [&](TimerNode* n) {
-            fired.push_back(*static_cast<int*>(n->owner));
+            fired.push_back(*static_cast<Node*>(n)->owner);
             w.cancel(n == &na ? &nb : &na);
         });
         CHECK(fired.size() == 1);
