@@ -26,8 +26,8 @@ RoomKeys room_keys(std::string_view room);
 // Direct messages between nodes, and each node's list of its users (for the presence script,
 // with the set of node ids as its KEYS[1]).
 inline constexpr std::string_view kDmChannel = "epws:dm";
-inline constexpr std::string_view kUserNodes = "epws:users:nodes";
-inline constexpr std::string_view kUserListPrefix = "epws:users:node:";
+inline constexpr std::string_view kUserNodes = "epws:{users}:nodes";
+inline constexpr std::string_view kUserListPrefix = "epws:{users}:node:";
 
 // KEYS meta log channel; ARGV maxlen body floor epoch. Numbers the message (seq + 1, never below
 // floor: what the publishing node already knows), keeps it in the stream (MAXLEN ~ maxlen) and
