@@ -54,7 +54,10 @@ std::unique_ptr<RedisBus> RedisBus::create(const RedisBusConfig& config, std::st
 }
 
 RedisBus::RedisBus(const RedisBusConfig& config)
-    : config_(config), ring_(config.loops, config.ring_capacity), random_(std::random_device{}()) {
+    : config_(config),
+      reply_limits_{(64u << 20) + config.history * 8192, (1u << 20) + config.history * 8},
+      ring_(config.loops, config.ring_capacity),
+      random_(std::random_device{}()) {
     node_id_ = fresh_epoch();  // 64 random bits in hex
     rooms_state_.reserve(config.max_rooms);
     for (size_t i = 0; i < config.max_rooms; ++i)

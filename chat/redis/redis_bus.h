@@ -20,6 +20,7 @@
 #include "chat/redis/redis_cluster.h"
 #include "chat/redis/redis_codec.h"
 #include "chat/redis/redis_url.h"
+#include "chat/redis/reply_limits.h"
 #include "chat/room_history.h"
 #include "chat/waking_ring.h"
 #include "net/loop.h"
@@ -144,6 +145,7 @@ private:
         std::unique_ptr<HiredisAdapter> adapter;
         bool connected = false;
         std::deque<uint64_t> inflight_us;  // send times of the timed commands, in order
+        ReplyBudget budget;                // the reader's (reply_limits.h)
     };
     // Cluster: one master, its command connection (scripts loaded) and its subscriber.
     struct Shard {
@@ -238,6 +240,9 @@ private:
     void flush_backlog();
 
     const RedisBusConfig config_;
+    // What one reply may hold: the largest legitimate one is a sync of `history` messages of at
+    // most ~5.2 KiB each (4 KiB of text, a 1 KiB name, the stream entry around them).
+    const ReplyLimits reply_limits_;
     std::string address_;  // the host, resolved to a numeric address
     std::vector<std::string> seed_addresses_;  // cluster: each seed's, resolved likewise
     WakingRing ring_;

@@ -227,9 +227,11 @@ bool RedisBus::open(Conn& c, const std::string& host, uint16_t port) {
         return false;
     }
     c.ctx->data = this;
+    c.budget = ReplyBudget{reply_limits_};
+    bound_replies(c.ctx->c.reader, &c.budget);
     redisAsyncSetConnectCallback(c.ctx, on_connect);
     redisAsyncSetDisconnectCallback(c.ctx, on_disconnect);
-    c.adapter = std::make_unique<HiredisAdapter>(*loop_, c.ctx);
+    c.adapter = std::make_unique<HiredisAdapter>(*loop_, c.ctx, reply_limits_.max_bytes);
     return c.adapter->attach();
 }
 
