@@ -220,6 +220,24 @@ void RedisBus::append_stats(std::string& out) const {
     out += ",\"redis_resubscribes\":" + std::to_string(resubscribes_.load(std::memory_order_relaxed));
 }
 
+Bus::LinkStats RedisBus::link_stats() const {
+    // relaxed: statistics.
+    auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    LinkStats s;
+    s.present = true;
+    s.up = available();
+    s.latency_us = get(latency_us_);
+    s.connects = get(connects_);
+    s.disconnects = get(disconnects_);
+    s.publish_errors = get(publish_errors_);
+    s.gaps = get(gaps_);
+    s.unsent = get(unsent_);
+    s.masters = get(shards_up_);
+    s.redirects = get(redirects_);
+    s.resubscribes = get(resubscribes_);
+    return s;
+}
+
 // ---- A room's messages, on the bus thread ----
 
 void RedisBus::to_ring(RingEntry* e, uint32_t extra) {

@@ -90,6 +90,8 @@ public:
     uint64_t published() const override { return ring_.published(); }
     uint64_t wakeups() const override { return ring_.wakeups(); }
     void append_stats(std::string& out) const override;
+    uint64_t lag(size_t loop) const override { return ring_.lag(loop); }
+    LinkStats link_stats() const override;
 
 private:
     explicit RedisBus(const RedisBusConfig& config);

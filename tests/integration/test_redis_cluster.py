@@ -18,7 +18,7 @@ import unittest
 
 from harness import IO_DEADLINE, REDIS_SERVER, Server, _die_with_parent, free_loopback_port, poll_until
 from test_chat import async_test, close_all, connect, join, say_all
-from test_redis import check_one_order, redis_state
+from test_redis import check_one_order, metrics, redis_state
 
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 FAST = ("--rate", "100000", "--burst", "100000")
@@ -183,6 +183,9 @@ class ClusterChat(ClusterTestCase):
             key = f"epws:{{{r}}}:log"
             holders = [p for p in self.cluster.ports if self.cluster.cli(p, "EXISTS", key, check=False) == "1"]
             self.assertEqual(len(holders), 1, f"{key} on {holders}")
+        for n in self.nodes:
+            m = metrics(n)
+            self.assertEqual((m["epws_redis_up"], m["epws_redis_cluster_masters"]), (1, 3))
         await close_all(clients)
 
     @async_test
@@ -246,6 +249,7 @@ class ClusterMigration(ClusterTestCase):
         for n in self.nodes:
             poll_until(lambda n=n: n.stats()["redis_resubscribes"] >= 1, IO_DEADLINE,
                        "each node to move its subscription to the new owner")
+            self.assertGreaterEqual(metrics(n)["epws_redis_resubscribes_total"], 1)
         # Every message of the room is in the stream on its new master.
         self.assertEqual(self.cluster.cli(target, "XLEN", "epws:{dev}:log"), "90")
         await close_all([alice, bob])
