@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from harness import IO_DEADLINE, REDIS_SERVER, Server, _die_with_parent, free_loopback_port, poll_until
@@ -93,6 +94,12 @@ class RedisCluster:
     def migrate_slot(self, slot, source, target):
         """Moves slot from the master on port source to the one on port target, keys and all
         (the steps of the Redis Cluster specification, as redis-cli --cluster reshard does)."""
+        self.begin_migration(slot, source, target)
+        self.finish_migration(slot, source, target)
+
+    def begin_migration(self, slot, source, target):
+        """The slot MIGRATING at source, IMPORTING at target, its keys moved: the source answers
+        -ASK for them from now on."""
         src, dst = self.node_id(source), self.node_id(target)
         self.cli(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", src)
         self.cli(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst)
@@ -101,6 +108,10 @@ class RedisCluster:
             if not keys:
                 break
             self.cli(source, "MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+
+    def finish_migration(self, slot, source, target):
+        """The slot is target's: every master is told (the source then answers -MOVED)."""
+        dst = self.node_id(target)
         for p in (target, source, *[p for p in self.ports if p not in (source, target)]):
             self.cli(p, "CLUSTER", "SETSLOT", slot, "NODE", dst)
 
@@ -113,6 +124,7 @@ class RedisCluster:
 
 class ClusterTestCase(unittest.TestCase):
     NODES = 2
+    FLAGS = ()
 
     def setUp(self):
         if not os.access(REDIS_CLI, os.X_OK):
@@ -121,7 +133,7 @@ class ClusterTestCase(unittest.TestCase):
         self.nodes = []
         for _ in range(self.NODES):
             self.nodes.append(Server("--threads", "2", "--close-timeout", "1", "--redis-cluster",
-                                     self.cluster.seeds, "--redis-timeout", "2", *FAST).start())
+                                     self.cluster.seeds, "--redis-timeout", "2", *FAST, *self.FLAGS).start())
         for n in self.nodes:
             poll_until(lambda n=n: redis_state(n) == "up", IO_DEADLINE * 2, "every node connected")
 
@@ -253,6 +265,57 @@ class ClusterMigration(ClusterTestCase):
         # Every message of the room is in the stream on its new master.
         self.assertEqual(self.cluster.cli(target, "XLEN", "epws:{dev}:log"), "90")
         await close_all([alice, bob])
+
+
+async def dm_until_delivered(test, sender, to, text):
+    """Sends the dm until the sender's node knows `to` (its heartbeat reads the other nodes' users)."""
+    end = time.monotonic() + 10
+    while True:
+        await sender.send(type="dm", to=to, text=text, id=1)
+        ev = (await sender.until(lambda e: e["type"] in ("dm", "error"), "the dm or its error"))[-1]
+        if ev["type"] == "dm":
+            return
+        test.assertEqual(ev["code"], "unknown_user")
+        test.assertLess(time.monotonic(), end, f"{sender.name}'s node never learnt of {to}")
+        await asyncio.sleep(0.1)  # between polls of a condition
+
+
+class ClusterRedirects(ClusterTestCase):
+    FLAGS = ("--redis-presence-ttl", "1.5")  # a heartbeat every half second
+
+    @async_test
+    async def test_ask_then_moved_reroute_the_heartbeat_and_dms_still_find_users(self):
+        a, b = self.nodes
+        alice, _ = await connect(a, "alice")
+        bob, _ = await connect(b, "bob")
+        await dm_until_delivered(self, alice, "bob", "hello bob")
+        # The node user lists' slot ({users}): no subscription rides on it, so only the
+        # commands' redirections tell the nodes it moved.
+        key = "epws:{users}:nodes"
+        slot = int(self.cluster.cli(self.cluster.ports[0], "CLUSTER", "KEYSLOT", key))
+        source = self.cluster.owner(key)
+        target = next(p for p in self.cluster.ports if p != source)
+        await asyncio.get_running_loop().run_in_executor(None, self.cluster.begin_migration, slot, source, target)
+        # Keys gone from the source, slot not yet moved: -ASK, then ASKING at the target.
+        for n in self.nodes:
+            poll_until(lambda n=n: n.stats()["redis_redirects"] >= 1, IO_DEADLINE, "an ASK on each node")
+        asked = [n.stats()["redis_redirects"] for n in self.nodes]
+        await asyncio.get_running_loop().run_in_executor(None, self.cluster.finish_migration, slot, source, target)
+        # -MOVED once per node: the map learns the slot's new master, and asks no more.
+        for n, before in zip(self.nodes, asked):
+            poll_until(lambda n=n, before=before: n.stats()["redis_redirects"] > before, IO_DEADLINE,
+                       "a MOVED on each node")
+        settled = [n.stats()["redis_redirects"] for n in self.nodes]
+        carol, _ = await connect(b, "carol")  # known to node a only through the new master
+        await dm_until_delivered(self, alice, "carol", "hello carol")
+        got = await carol.until(lambda e: e["type"] == "dm", "alice's dm")
+        self.assertEqual(got[-1]["text"], "hello carol")
+        self.assertEqual(self.cluster.cli(target, "EXISTS", key), "1")
+        self.assertEqual([n.stats()["redis_redirects"] for n in self.nodes], settled,
+                         "redirected again after the map was corrected")
+        for n in self.nodes:
+            self.assertEqual(n.stats()["redis_connects"], 1, "the link never went down")
+        await close_all([alice, bob, carol])
 
 
 if __name__ == "__main__":
