@@ -162,7 +162,8 @@ private:
         void* priv;
         std::vector<std::string> args;
         uint16_t slot;
-        uint32_t tries = 0;
+        uint64_t first_us = 0;  // first sent: TRYAGAIN is retried until --redis-timeout after it
+        uint32_t tries = 0;     // redirections
     };
     enum class LinkState : uint8_t { kDown, kConnecting, kUp };
 
@@ -223,6 +224,9 @@ private:
     void shard_subscribe(uint32_t id);
     void shard_unsubscribe(uint32_t id);
     void run_deferred(uint64_t now_us);
+    // Later commands of a slot wait behind its deferred ones, so a node's commands for one room
+    // reach Redis in the order they were made.
+    void defer(Routed* r, uint64_t now_us);
     void subscribed(uint32_t id);  // the room's subscription took effect
     int shard_index(const ClusterNode& node) const;  // -1: not one of ours
     static void on_slots(redisAsyncContext* ac, void* reply, void* priv);

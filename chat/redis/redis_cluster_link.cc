@@ -89,10 +89,11 @@ void RedisBus::on_routed(redisAsyncContext* ac, void* reply, void* priv) {
     auto* self = static_cast<RedisBus*>(ac->data);
     std::unique_ptr<Routed> r(static_cast<Routed*>(priv));
     auto* rep = static_cast<redisReply*>(reply);
-    if (rep != nullptr && rep->type == REDIS_REPLY_ERROR && r->tries < kMaxTries) {
+    if (rep != nullptr && rep->type == REDIS_REPLY_ERROR) {
         std::string_view e = str_of(rep);
         Redirect d;
-        if (parse_redirect(e, d)) {
+        uint64_t now = net::monotonic_us();
+        if (r->tries < kMaxTries && parse_redirect(e, d)) {
             self->replied(ac);
             ++r->tries;
             self->redirects_.fetch_add(1, std::memory_order_relaxed);  // a statistic
@@ -109,19 +110,29 @@ void RedisBus::on_routed(redisAsyncContext* ac, void* reply, void* priv) {
                 self->slots_.owner[d.slot] = static_cast<uint16_t>(to);
                 self->refresh_slots(self->shards_[static_cast<size_t>(to)].get());
             }
+            bool behind = std::any_of(self->deferred_.begin(), self->deferred_.end(),
+                                      [&](auto& p) { return p.second->slot == r->slot; });
+            // Behind a deferred command of the same slot: after it (an ASK is then asked again).
+            if (behind) return self->defer(r.release(), now);
             return self->send_routed(r.release(), *self->shards_[static_cast<size_t>(to)],
                                      d.kind == Redirect::Kind::kAsk);
         }
-        if (e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN")) {
-            // A multi-key command while the slot's keys are split between two masters, or a
-            // failover: the same command a little later.
+        uint64_t limit = uint64_t{self->config_.timeout_ms} * 1000;
+        if ((e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN")) && now - r->first_us < limit) {
+            // A multi-key script while the slot's keys are split between two masters (a
+            // migration under way), or a failover: the same command a little later, for as
+            // long as a command may take.
             self->replied(ac);
-            ++r->tries;
-            self->deferred_.push_back({net::monotonic_us() + kTryAgainUs, r.release()});
-            return;
+            return self->defer(r.release(), now + kTryAgainUs);
         }
     }
     r->cb(ac, reply, r->priv);
+}
+
+void RedisBus::defer(Routed* r, uint64_t due) {
+    for (auto& d : deferred_)
+        if (d.second->slot == r->slot) due = std::max(due, d.first);
+    deferred_.push_back({due, r});
 }
 
 void RedisBus::run_deferred(uint64_t now) {

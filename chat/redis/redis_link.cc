@@ -153,8 +153,12 @@ bool RedisBus::send_keyed(std::string_view key, void (*cb)(redisAsyncContext*, v
         down_reason_ = "no master for slot " + std::to_string(slot);  // read again after reconnecting
         return false;
     }
-    send_routed(new Routed{cb, priv, std::vector<std::string>(args.begin(), args.end()), slot}, *shards_[owner],
-                false);
+    auto* r = new Routed{cb, priv, std::vector<std::string>(args.begin(), args.end()), slot, net::monotonic_us()};
+    if (std::any_of(deferred_.begin(), deferred_.end(), [&](auto& d) { return d.second->slot == slot; })) {
+        defer(r, r->first_us);
+    } else {
+        send_routed(r, *shards_[owner], false);
+    }
     return true;
 }
 

@@ -239,17 +239,26 @@ class ClusterMigration(ClusterTestCase):
         slot = int(self.cluster.cli(self.cluster.ports[0], "CLUSTER", "KEYSLOT", key))
         source = self.cluster.owner(key)
         target = next(p for p in self.cluster.ports if p != source)
-        moving = threading.Thread(target=self.cluster.migrate_slot, args=(slot, source, target))
+        run = asyncio.get_running_loop().run_in_executor
+        moving = threading.Thread(target=self.cluster.begin_migration, args=(slot, source, target))
         moving.start()
         try:
-            # Said while the slot's keys move: -ASK, -TRYAGAIN, then -MOVED and the sharded
-            # subscriptions' move to the new owner.
-            for k in range(30):
+            # Said while the slot's keys move (-TRYAGAIN while they are split, -ASK once they
+            # are at the target), and after: numbered and stored at the target.
+            for k in range(15):
                 await alice.send(type="say", room="dev", text=f"during {k}")
                 await bob.send(type="say", room="dev", text=f"b-during {k}")
                 await asyncio.sleep(0)
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, moving.join)
+            await run(None, moving.join)
+        for k in range(15, 30):
+            await alice.send(type="say", room="dev", text=f"during {k}")
+            await bob.send(type="say", room="dev", text=f"b-during {k}")
+        # Until the slot is the target's, those reach no subscriber (the nodes' SSUBSCRIBE is at
+        # the source): the end of the migration moves the subscriptions, which read them on.
+        for n in self.nodes:
+            poll_until(lambda n=n: n.stats()["redis_redirects"] >= 1, IO_DEADLINE, "an ASK on each node")
+        await run(None, self.cluster.finish_migration, slot, source, target)
         self.assertEqual(self.cluster.owner(key), target)
         await say_all(alice, "dev", [f"after {k}" for k in range(10)])
         got_a = await alice.messages("dev", 60 + 10, 20)
@@ -258,6 +267,11 @@ class ClusterMigration(ClusterTestCase):
                                          for e in got_a],
                                "bob": [{"seq": e["seq"] - 20, **{k: v for k, v in e.items() if k != "seq"}}
                                        for e in got_b]}, 70)
+        # Each sender's messages in the order it said them, the deferred ones (TRYAGAIN) too.
+        said = [e["text"] for e in got_b if e["from"] == "alice"]
+        self.assertEqual(said, [f"during {k}" for k in range(30)] + [f"after {k}" for k in range(10)])
+        said = [e["text"] for e in got_a if e["from"] == "bob"]
+        self.assertEqual(said, [f"b-during {k}" for k in range(30)])
         for n in self.nodes:
             poll_until(lambda n=n: n.stats()["redis_resubscribes"] >= 1, IO_DEADLINE,
                        "each node to move its subscription to the new owner")
