@@ -23,7 +23,8 @@ uint16_t key_slot(std::string_view key) {
     if (open != std::string_view::npos) {
         size_t close = key.find('}', open + 1);
         // "{}" is no tag: the whole key is hashed (the specification's rule).
-        if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+        if (close != std::string_view::npos && close > open + 1)
+            key = key.substr(open + 1, close - open - 1);
     }
     return static_cast<uint16_t>(crc16_xmodem(key) % kClusterSlots);
 }
@@ -45,18 +46,21 @@ namespace {
 bool parse_port(std::string_view s, uint16_t& port) {
     unsigned v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v == 0 || v > 65535) return false;
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v == 0 || v > 65535)
+        return false;
     port = static_cast<uint16_t>(v);
     return true;
 }
 
 bool is_slot(const redisReply* r) {
-    return r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer >= 0 && r->integer < kClusterSlots;
+    return r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer >= 0 &&
+           r->integer < kClusterSlots;
 }
 
-}  // namespace
+} // namespace
 
-bool parse_cluster_slots(const redisReply* r, std::string_view asked_host, SlotMap& out, std::string& err) {
+bool parse_cluster_slots(const redisReply* r, std::string_view asked_host, SlotMap& out,
+                         std::string& err) {
     out = SlotMap{};
     out.owner.assign(kClusterSlots, SlotMap::kNoOwner);
     if (r == nullptr) return err = "no reply", false;
@@ -72,8 +76,9 @@ bool parse_cluster_slots(const redisReply* r, std::string_view asked_host, SlotM
             return err = "a bad slot range", false;
         const redisReply* m = range->element[2];
         if (m == nullptr || m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
-            m->element[0]->type != REDIS_REPLY_STRING || m->element[1]->type != REDIS_REPLY_INTEGER ||
-            m->element[1]->integer <= 0 || m->element[1]->integer > 65535)
+            m->element[0]->type != REDIS_REPLY_STRING ||
+            m->element[1]->type != REDIS_REPLY_INTEGER || m->element[1]->integer <= 0 ||
+            m->element[1]->integer > 65535)
             return err = "a bad master [host, port]", false;
         ClusterNode node{std::string(m->element[0]->str, m->element[0]->len),
                          static_cast<uint16_t>(m->element[1]->integer)};
@@ -101,13 +106,16 @@ bool parse_redirect(std::string_view e, Redirect& out) {
     if (space == std::string_view::npos) return false;
     unsigned slot = 0;
     auto [end, ec] = std::from_chars(e.data(), e.data() + space, slot);
-    if (space == 0 || ec != std::errc() || end != e.data() + space || slot >= kClusterSlots) return false;
+    if (space == 0 || ec != std::errc() || end != e.data() + space || slot >= kClusterSlots)
+        return false;
     out.slot = static_cast<uint16_t>(slot);
     std::string_view where = e.substr(space + 1);
-    size_t colon = where.rfind(':');  // an IPv6 address holds colons too: the port is after the last
-    if (colon == std::string_view::npos || !parse_port(where.substr(colon + 1), out.node.port)) return false;
+    size_t colon = where.rfind(':'); // an IPv6 address holds colons too: the port is after the last
+    if (colon == std::string_view::npos || !parse_port(where.substr(colon + 1), out.node.port))
+        return false;
     out.node.host = std::string(where.substr(0, colon));
-    if (out.node.host.size() > 255 || out.node.host.find_first_of(" \r\n") != std::string::npos) return false;
+    if (out.node.host.size() > 255 || out.node.host.find_first_of(" \r\n") != std::string::npos)
+        return false;
     return true;
 }
 
@@ -120,11 +128,12 @@ bool parse_cluster_seeds(std::string_view text, std::vector<RedisUrl>& seeds, st
         if (one.find("://") == std::string::npos) one = "redis://" + one;
         RedisUrl u;
         std::string e;
-        if (!parse_redis_url(one, u, e)) return err = "seed " + std::to_string(seeds.size() + 1) + ": " + e, false;
+        if (!parse_redis_url(one, u, e))
+            return err = "seed " + std::to_string(seeds.size() + 1) + ": " + e, false;
         if (u.db != 0) return err = "a cluster has only database 0", false;
         if (seeds.size() >= 64) return err = "at most 64 seed nodes", false;
         if (!seeds.empty()) {
-            u.user = seeds.front().user;  // one set of credentials for the whole cluster
+            u.user = seeds.front().user; // one set of credentials for the whole cluster
             u.password = seeds.front().password;
         }
         seeds.push_back(std::move(u));
@@ -134,4 +143,4 @@ bool parse_cluster_seeds(std::string_view text, std::vector<RedisUrl>& seeds, st
     return true;
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

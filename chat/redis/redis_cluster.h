@@ -24,17 +24,17 @@ uint16_t crc16_xmodem(std::string_view data);
 uint16_t key_slot(std::string_view key);
 
 struct ClusterNode {
-    std::string host;  // as Redis reports it (an address; empty means "the node you asked")
+    std::string host; // as Redis reports it (an address; empty means "the node you asked")
     uint16_t port = 0;
     bool operator==(const ClusterNode&) const = default;
 };
 
 // Which master serves each slot.
 struct SlotMap {
-    std::vector<ClusterNode> masters;  // each once
-    std::vector<uint16_t> owner;       // by slot: an index into masters, or kNoOwner
+    std::vector<ClusterNode> masters; // each once
+    std::vector<uint16_t> owner;      // by slot: an index into masters, or kNoOwner
     static constexpr uint16_t kNoOwner = UINT16_MAX;
-    bool complete() const;             // every slot has a master
+    bool complete() const; // every slot has a master
     // The index of node in masters, appended if new.
     uint16_t add(const ClusterNode& node);
 };
@@ -60,4 +60,4 @@ bool parse_redirect(std::string_view error, Redirect& out);
 // database other than 0 is refused (a cluster has only db 0). False with err on failure.
 bool parse_cluster_seeds(std::string_view text, std::vector<RedisUrl>& seeds, std::string& err);
 
-}  // namespace epws::chat
+} // namespace epws::chat

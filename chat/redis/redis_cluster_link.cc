@@ -15,14 +15,14 @@
 namespace epws::chat {
 namespace {
 
-constexpr uint32_t kMaxTries = 5;              // redirections and TRYAGAINs of one command
-constexpr uint64_t kTryAgainUs = 20 * 1000;    // a slot's keys are moving: ask again after this
+constexpr uint32_t kMaxTries = 5;           // redirections and TRYAGAINs of one command
+constexpr uint64_t kTryAgainUs = 20 * 1000; // a slot's keys are moving: ask again after this
 // A channel no one publishes to: it keeps hiredis' subscriber mode on (see shard_subscribe()).
 constexpr std::string_view kHoldChannel = "epws:hold";
 
 std::string_view str_of(const redisReply* r) { return {r->str, r->len}; }
 
-}  // namespace
+} // namespace
 
 void RedisBus::connect_cluster() {
     // The seeds in turn, so one that is down does not keep the node from the others.
@@ -44,8 +44,10 @@ void RedisBus::open_shards(const SlotMap& map) {
         s->node = map.masters[i];
         Shard& shard = *s;
         shards_.push_back(std::move(s));
-        if (!open(shard.cmd, shard.node.host, shard.node.port) || !open(shard.sub, shard.node.host, shard.node.port)) {
-            down_reason_ = "cannot connect to master " + shard.node.host + ":" + std::to_string(shard.node.port);
+        if (!open(shard.cmd, shard.node.host, shard.node.port) ||
+            !open(shard.sub, shard.node.host, shard.node.port)) {
+            down_reason_ = "cannot connect to master " + shard.node.host + ":" +
+                           std::to_string(shard.node.port);
             return;
         }
         hello(shard.cmd, true, "cmd");
@@ -59,13 +61,14 @@ void RedisBus::open_shards(const SlotMap& map) {
             command(shard.sub, on_shard_push, nullptr, {"SUBSCRIBE", kHoldChannel}, false);
         }
     }
-    shards_up_.store(shards_.size(), std::memory_order_relaxed);  // a statistic
+    shards_up_.store(shards_.size(), std::memory_order_relaxed); // a statistic
 }
 
 bool RedisBus::cluster_ready() const {
     if (!cmd_.connected || shards_.empty()) return false;
-    return std::all_of(shards_.begin(), shards_.end(),
-                       [](const auto& s) { return s->cmd.connected && s->sub.connected && s->ready; });
+    return std::all_of(shards_.begin(), shards_.end(), [](const auto& s) {
+        return s->cmd.connected && s->sub.connected && s->ready;
+    });
 }
 
 int RedisBus::shard_index(const ClusterNode& node) const {
@@ -96,13 +99,13 @@ void RedisBus::on_routed(redisAsyncContext* ac, void* reply, void* priv) {
         if (r->tries < kMaxTries && parse_redirect(e, d)) {
             self->replied(ac);
             ++r->tries;
-            self->redirects_.fetch_add(1, std::memory_order_relaxed);  // a statistic
+            self->redirects_.fetch_add(1, std::memory_order_relaxed); // a statistic
             int to = self->shard_index(d.node);
             if (to < 0) {
                 // A master we have no connection to (one added to the cluster): start again
                 // from CLUSTER SLOTS; what this command did is read from the streams then.
-                self->down_reason_ = "redirected to " + d.node.host + ":" + std::to_string(d.node.port) +
-                                     ", a master not in the slot map";
+                self->down_reason_ = "redirected to " + d.node.host + ":" +
+                                     std::to_string(d.node.port) + ", a master not in the slot map";
                 return;
             }
             if (d.kind == Redirect::Kind::kMoved) {
@@ -118,7 +121,8 @@ void RedisBus::on_routed(redisAsyncContext* ac, void* reply, void* priv) {
                                      d.kind == Redirect::Kind::kAsk);
         }
         uint64_t limit = uint64_t{self->config_.timeout_ms} * 1000;
-        if ((e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN")) && now - r->first_us < limit) {
+        if ((e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN")) &&
+            now - r->first_us < limit) {
             // A multi-key script while the slot's keys are split between two masters (a
             // migration under way), or a failover: the same command a little later, for as
             // long as a command may take.
@@ -155,7 +159,7 @@ void RedisBus::run_deferred(uint64_t now) {
 
 void RedisBus::refresh_slots(Shard* via) {
     if (slots_pending_) {
-        slots_again_ = true;  // after the one in flight, which may predate the change
+        slots_again_ = true; // after the one in flight, which may predate the change
         return;
     }
     Conn& c = via != nullptr ? via->cmd : cmd_;
@@ -165,12 +169,13 @@ void RedisBus::refresh_slots(Shard* via) {
 void RedisBus::on_slots(redisAsyncContext* ac, void* reply, void* priv) {
     auto* self = static_cast<RedisBus*>(ac->data);
     self->replied(ac);
-    if (reply == nullptr) return;  // the connection is going
+    if (reply == nullptr) return; // the connection is going
     self->slots_pending_ = false;
     auto* via = static_cast<Shard*>(priv);
     SlotMap map;
     std::string err;
-    if (!parse_cluster_slots(static_cast<redisReply*>(reply), via ? via->node.host : self->seed_address_, map, err)) {
+    if (!parse_cluster_slots(static_cast<redisReply*>(reply),
+                             via ? via->node.host : self->seed_address_, map, err)) {
         self->down_reason_ = "CLUSTER SLOTS: " + err;
         return;
     }
@@ -195,17 +200,19 @@ void RedisBus::apply_slots(const SlotMap& map) {
     for (const ClusterNode& n : map.masters) {
         int i = shard_index(n);
         if (i < 0) {
-            down_reason_ = "the cluster's masters changed (" + n.host + ":" + std::to_string(n.port) + " is new)";
+            down_reason_ = "the cluster's masters changed (" + n.host + ":" +
+                           std::to_string(n.port) + " is new)";
             return;
         }
         index.push_back(static_cast<uint16_t>(i));
     }
-    for (size_t slot = 0; slot < kClusterSlots; ++slot) slots_.owner[slot] = index[map.owner[slot]];
+    for (size_t slot = 0; slot < kClusterSlots; ++slot)
+        slots_.owner[slot] = index[map.owner[slot]];
     reconcile_subscriptions();
 }
 
 void RedisBus::reconcile_subscriptions() {
-    if (link_ != LinkState::kUp) return;  // maybe_up() subscribes every room then
+    if (link_ != LinkState::kUp) return; // maybe_up() subscribes every room then
     for (size_t i = 0; i < rooms_state_.size(); ++i) {
         RoomState& r = *rooms_state_[i];
         if (!r.wanted) continue;
@@ -213,8 +220,8 @@ void RedisBus::reconcile_subscriptions() {
         if (r.shard == owner) continue;
         auto id = static_cast<uint32_t>(i + 1);
         if (r.shard >= 0) {
-            shard_unsubscribe(id);  // where it was, if that master still holds it
-            resubscribes_.fetch_add(1, std::memory_order_relaxed);  // a statistic
+            shard_unsubscribe(id); // where it was, if that master still holds it
+            resubscribes_.fetch_add(1, std::memory_order_relaxed); // a statistic
         }
         shard_subscribe(id);
     }
@@ -256,10 +263,11 @@ void RedisBus::on_shard_push(redisAsyncContext* ac, void* reply, void*) {
         // the one that does.
         Redirect d;
         if (!parse_redirect(str_of(rep), d)) {
-            std::fprintf(stderr, "epws: redis: subscription refused: %.*s\n", static_cast<int>(rep->len), rep->str);
+            std::fprintf(stderr, "epws: redis: subscription refused: %.*s\n",
+                         static_cast<int>(rep->len), rep->str);
             return;
         }
-        self->redirects_.fetch_add(1, std::memory_order_relaxed);  // a statistic
+        self->redirects_.fetch_add(1, std::memory_order_relaxed); // a statistic
         int to = self->shard_index(d.node);
         if (to < 0) {
             self->down_reason_ = "redirected to a master not in the slot map";
@@ -272,13 +280,13 @@ void RedisBus::on_shard_push(redisAsyncContext* ac, void* reply, void*) {
         return self->refresh_slots(self->shards_[static_cast<size_t>(to)].get());
     }
     PushMessage m;
-    if (!decode_push(rep, m) || !m.sharded) return;  // the classic twins' confirmations
+    if (!decode_push(rep, m) || !m.sharded) return; // the classic twins' confirmations
     auto it = self->channel_rooms_.find(std::string(m.channel));
     if (it == self->channel_rooms_.end()) return;
     uint32_t id = it->second;
     RoomState& r = self->room(id);
     bool current = r.shard >= 0 && self->shards_[static_cast<size_t>(r.shard)]->sub.ctx == ac;
-    if (!current) return;  // from where the room was before it moved
+    if (!current) return; // from where the room was before it moved
     switch (m.kind) {
     case PushMessage::Kind::kMessage:
         return self->on_room_message(id, m.payload);
@@ -290,7 +298,7 @@ void RedisBus::on_shard_push(redisAsyncContext* ac, void* reply, void*) {
         // what was published meanwhile from the stream, and announces a gap if it was trimmed.
         Shard* via = self->shards_[static_cast<size_t>(r.shard)].get();
         r.shard = -1;
-        self->resubscribes_.fetch_add(1, std::memory_order_relaxed);  // a statistic
+        self->resubscribes_.fetch_add(1, std::memory_order_relaxed); // a statistic
         return self->refresh_slots(via);
     }
     case PushMessage::Kind::kOther:
@@ -298,4 +306,4 @@ void RedisBus::on_shard_push(redisAsyncContext* ac, void* reply, void*) {
     }
 }
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -9,7 +9,9 @@
 namespace epws::chat {
 namespace {
 
-ReplyBudget& budget_of(const redisReadTask* task) { return *static_cast<ReplyBudget*>(task->privdata); }
+ReplyBudget& budget_of(const redisReadTask* task) {
+    return *static_cast<ReplyBudget*>(task->privdata);
+}
 
 // A new top-level reply starts a new budget.
 void start(const redisReadTask* task) {
@@ -21,7 +23,8 @@ void start(const redisReadTask* task) {
 // As hiredis does it (hiredis.c, createReplyObject and its callers): the new object goes into
 // its parent's slot.
 void* attach(const redisReadTask* task, redisReply* r) {
-    if (task->parent != nullptr) static_cast<redisReply*>(task->parent->obj)->element[task->idx] = r;
+    if (task->parent != nullptr)
+        static_cast<redisReply*>(task->parent->obj)->element[task->idx] = r;
     return r;
 }
 
@@ -34,7 +37,7 @@ redisReply* make(int type) {
 void* create_string(const redisReadTask* task, char* str, size_t len) {
     start(task);
     ReplyBudget& b = budget_of(task);
-    if (len > b.limits.max_bytes - b.bytes) return nullptr;  // bytes <= max_bytes always
+    if (len > b.limits.max_bytes - b.bytes) return nullptr; // bytes <= max_bytes always
     b.bytes += len;
     redisReply* r = make(task->type);
     if (r == nullptr) return nullptr;
@@ -53,12 +56,14 @@ void* create_array(const redisReadTask* task, int elements) {
     start(task);
     ReplyBudget& b = budget_of(task);
     // Before calloc: the header's count is a claim, not data.
-    if (elements < 0 || static_cast<size_t>(elements) > b.limits.max_elements - b.elements) return nullptr;
+    if (elements < 0 || static_cast<size_t>(elements) > b.limits.max_elements - b.elements)
+        return nullptr;
     b.elements += static_cast<size_t>(elements);
     redisReply* r = make(REDIS_REPLY_ARRAY);
     if (r == nullptr) return nullptr;
     if (elements > 0) {
-        r->element = static_cast<redisReply**>(std::calloc(static_cast<size_t>(elements), sizeof(redisReply*)));
+        r->element = static_cast<redisReply**>(
+            std::calloc(static_cast<size_t>(elements), sizeof(redisReply*)));
         if (r->element == nullptr) {
             std::free(r);
             return nullptr;
@@ -82,9 +87,10 @@ void* create_nil(const redisReadTask* task) {
     return r == nullptr ? nullptr : attach(task, r);
 }
 
-redisReplyObjectFunctions kBounded = {create_string, create_array, create_integer, create_nil, freeReplyObject};
+redisReplyObjectFunctions kBounded = {create_string, create_array, create_integer, create_nil,
+                                      freeReplyObject};
 
-}  // namespace
+} // namespace
 
 void bound_replies(redisReader* reader, ReplyBudget* budget) {
     reader->fn = &kBounded;
@@ -93,4 +99,4 @@ void bound_replies(redisReader* reader, ReplyBudget* budget) {
 
 size_t unread_bytes(const redisReader* reader) { return reader->len - reader->pos; }
 
-}  // namespace epws::chat
+} // namespace epws::chat

@@ -12,8 +12,8 @@ struct redisReader;
 namespace epws::chat {
 
 struct ReplyLimits {
-    size_t max_bytes = 64u << 20;       // string bytes in one reply (all its strings together)
-    size_t max_elements = 1u << 20;     // array elements one reply may claim, nested ones included
+    size_t max_bytes = 64u << 20;   // string bytes in one reply (all its strings together)
+    size_t max_elements = 1u << 20; // array elements one reply may claim, nested ones included
 };
 
 // A reader's budget: what the reply being read has claimed so far. Owned by the caller; must
@@ -32,4 +32,4 @@ void bound_replies(redisReader* reader, ReplyBudget* budget);
 // header may claim gigabytes): the owner checks it after each read against limits.max_bytes.
 size_t unread_bytes(const redisReader* reader);
 
-}  // namespace epws::chat
+} // namespace epws::chat
