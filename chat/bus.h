@@ -100,6 +100,16 @@ public:
     virtual uint64_t lag(size_t) const { return 0; }
     // More /stats fields, each written as ,"name":value (none by default).
     virtual void append_stats(std::string& out) const { (void)out; }
+    // The link to the store that orders rooms across nodes (Redis), for /metrics; a bus with
+    // none leaves `present` false. Any thread.
+    struct LinkStats {
+        bool present = false;
+        bool up = false;
+        uint64_t latency_us = 0;  // the last command's round trip
+        uint64_t connects = 0, disconnects = 0, publish_errors = 0, gaps = 0, unsent = 0;
+        uint64_t masters = 0, redirects = 0, resubscribes = 0;  // a cluster's (0 otherwise)
+    };
+    virtual LinkStats link_stats() const { return {}; }
 };
 
 }  // namespace epws::chat

@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<chat::MemoryBus> memory_bus;
     std::unique_ptr<chat::RedisBus> redis_bus;
     if (options.redis_enabled) {
-        chat::RedisBusConfig rc{options.redis, options.threads, options.chat.ring_capacity,
+        chat::RedisBusConfig rc{options.redis, options.redis_cluster, options.threads, options.chat.ring_capacity,
                                 options.chat.history, options.chat.max_rooms, options.redis_timeout_ms,
                                 options.redis_presence_ttl_ms};
         redis_bus = chat::RedisBus::create(rc, err);

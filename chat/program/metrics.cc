@@ -176,6 +176,29 @@ void close_metrics(Writer& w, const std::vector<const S*>& loops) {
             [](const S& s) { return s.closed_output_overflow; });
 }
 
+// The Redis link (--redis, --redis-cluster; docs/redis.md): nothing without one.
+void write_link(Writer& w, const Bus::LinkStats& l) {
+    if (!l.present) return;
+    w.family("epws_redis_up", "gauge", "1 while the link to Redis is up (say is refused otherwise).");
+    w.sample("epws_redis_up", {}, uint64_t{l.up ? 1u : 0u});
+    w.family("epws_redis_latency_seconds", "gauge", "The last Redis command's round trip.");
+    w.sample("epws_redis_latency_seconds", {}, static_cast<double>(l.latency_us) / 1e6);
+    auto counter = [&](const char* name, const char* help, uint64_t v) {
+        w.family(name, "counter", help);
+        w.sample(name, {}, v);
+    };
+    counter("epws_redis_connects_total", "Times the link to Redis came up.", l.connects);
+    counter("epws_redis_disconnects_total", "Times the link to Redis went down.", l.disconnects);
+    counter("epws_redis_publish_errors_total", "Publishes Redis refused.", l.publish_errors);
+    counter("epws_redis_gaps_total", "Gap events announced for what Redis no longer held.", l.gaps);
+    counter("epws_redis_unsent_total", "Requests lost because the link went down first.", l.unsent);
+    w.family("epws_redis_cluster_masters", "gauge", "Masters of the Redis Cluster connected (0: one Redis).");
+    w.sample("epws_redis_cluster_masters", {}, l.masters);
+    counter("epws_redis_redirects_total", "MOVED and ASK answers from the Redis Cluster.", l.redirects);
+    counter("epws_redis_resubscribes_total", "Sharded subscriptions moved to a slot's new master.",
+            l.resubscribes);
+}
+
 void chat_metrics(Writer& w, Process& p) {
     auto chat_total = [&](std::string_view name, std::string_view help, net::Counter ChatStats::*field) {
         uint64_t n = 0;
@@ -208,6 +231,7 @@ void chat_metrics(Writer& w, Process& p) {
     w.family("epws_bus_lag_entries", "gauge", "Entries published that the loop has not drained yet.");
     for (size_t i = 0; i < p.bus.loops(); ++i)
         w.sample("epws_bus_lag_entries", label("loop", std::to_string(i)), p.bus.lag(i));
+    write_link(w, p.bus.link_stats());
 }
 
 void loop_metrics(Writer& w, Process& p) {

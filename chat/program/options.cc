@@ -371,7 +371,19 @@ const std::vector<Flag>& flags() {
          "redis://[user:password@]host[:port][/db] (docs/redis.md; default: none, in memory)",
          [](std::string_view v, C& c) {
              std::string e;
+             if (!c.redis_cluster.empty()) return std::string("excludes --redis-cluster");
              if (!parse_redis_url(v, c.redis, e)) return e;
+             c.redis_enabled = true;
+             return std::string();
+         }},
+        {"--redis-cluster", "SEEDS", "the same through a Redis Cluster (Redis 7, sharded pub/sub): "
+         "seed nodes [redis://][user:password@]host:port[,host:port...] that answer CLUSTER SLOTS "
+         "(docs/redis.md, Redis Cluster; default: none)",
+         [](std::string_view v, C& c) {
+             std::string e;
+             if (c.redis_enabled && c.redis_cluster.empty()) return std::string("excludes --redis");
+             if (!parse_cluster_seeds(v, c.redis_cluster, e)) return e;
+             c.redis = c.redis_cluster.front();
              c.redis_enabled = true;
              return std::string();
          }},

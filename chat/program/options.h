@@ -9,6 +9,7 @@
 
 #include "chat/config.h"
 #include "net/log.h"
+#include "chat/redis/redis_cluster.h"
 #include "chat/redis/redis_url.h"
 #include "ws/server_config.h"
 
@@ -40,6 +41,7 @@ struct Options : ws::ServerConfig {
     bool tls_port_set = false;
     bool redis_enabled = false;            // --redis: the bus is Redis (chat/redis/redis_bus.h)
     RedisUrl redis;
+    std::vector<RedisUrl> redis_cluster;   // --redis-cluster: its seed nodes (redis is the first)
     uint32_t redis_timeout_ms = 2000;
     uint32_t redis_presence_ttl_ms = 10000;
     // Tracing on stderr (ws/server_trace.h): the connection with this id (0: none), and every

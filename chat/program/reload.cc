@@ -33,6 +33,11 @@ struct Field {
 std::string to_text(const std::string& s) { return s; }
 // The address only: a password never reaches the log.
 std::string to_text(const RedisUrl& u) { return u.host.empty() ? "(none)" : u.host + ":" + std::to_string(u.port); }
+std::string to_text(const std::vector<RedisUrl>& v) {
+    std::string out;
+    for (const RedisUrl& u : v) out += (out.empty() ? "" : ",") + to_text(u);
+    return out.empty() ? "(none)" : out;
+}
 std::string to_text(const std::vector<std::string>& v) {
     std::string out;
     for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
@@ -105,6 +110,7 @@ const std::vector<Field>& fields() {
         EPWS_FIELD("room-create-burst", false, chat.room_create_burst),
         EPWS_FIELD("redis-enabled", false, redis_enabled),
         EPWS_FIELD("redis", false, redis),
+        EPWS_FIELD("redis-cluster", false, redis_cluster),
         EPWS_FIELD("redis-timeout", false, redis_timeout_ms),
         EPWS_FIELD("redis-presence-ttl", false, redis_presence_ttl_ms),
         EPWS_FIELD("trace-connection", false, trace_connection),  // the writer starts with them

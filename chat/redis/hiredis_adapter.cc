@@ -5,12 +5,15 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
+#include <cstdio>
+
+#include "chat/redis/reply_limits.h"
 #include "net/loop.h"
 
 namespace epws::chat {
 
-HiredisAdapter::HiredisAdapter(net::Loop& loop, redisAsyncContext* ctx)
-    : loop_(loop), ctx_(ctx), fd_(ctx->c.fd) {}
+HiredisAdapter::HiredisAdapter(net::Loop& loop, redisAsyncContext* ctx, size_t max_unread)
+    : loop_(loop), ctx_(ctx), fd_(ctx->c.fd), max_unread_(max_unread) {}
 
 HiredisAdapter::~HiredisAdapter() {
     if (ctx_ != nullptr) {
@@ -54,6 +57,11 @@ void HiredisAdapter::on_events(uint32_t events) {
         for (;;) {
             redisAsyncHandleRead(ctx_);
             if (ctx_ == nullptr) return;
+            if (unread_bytes(ctx_->c.reader) > max_unread_) {
+                std::fprintf(stderr, "epws: redis: a reply past %zu bytes: closing the connection\n", max_unread_);
+                redisAsyncFree(ctx_);  // not inside a hiredis callback: safe; detaches us
+                return;
+            }
             int waiting = 0;
             if (ioctl(fd_, FIONREAD, &waiting) != 0 || waiting <= 0) break;
         }

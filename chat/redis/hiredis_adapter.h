@@ -3,6 +3,7 @@
 // delWrite, cleanup). Layer: chat/ (the only file that joins hiredis' I/O to net/).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "net/watcher.h"
@@ -27,7 +28,9 @@ namespace epws::chat {
 // detached() says so. Bus thread only.
 class HiredisAdapter final : public net::Watcher {
 public:
-    HiredisAdapter(net::Loop& loop, redisAsyncContext* ctx);
+    // max_unread: bytes the reader may hold unconsumed (a bulk string still arriving, whose
+    // header can claim gigabytes): past it the context is freed, as on a read error.
+    HiredisAdapter(net::Loop& loop, redisAsyncContext* ctx, size_t max_unread);
     ~HiredisAdapter() override;
     HiredisAdapter(const HiredisAdapter&) = delete;
     HiredisAdapter& operator=(const HiredisAdapter&) = delete;
@@ -51,6 +54,7 @@ private:
     net::Loop& loop_;
     redisAsyncContext* ctx_;
     int fd_;
+    size_t max_unread_;
     bool registered_ = false;
     bool want_read_ = false;
     bool want_write_ = false;

@@ -16,20 +16,35 @@
 
 namespace epws::chat {
 
-std::unique_ptr<RedisBus> RedisBus::create(const RedisBusConfig& config, std::string& err) {
-    std::unique_ptr<RedisBus> bus(new RedisBus(config));
-    // The one blocking lookup, before any loop runs: the bus thread then connects to a numeric
-    // address, which hiredis' own getaddrinfo() answers without asking anyone.
+namespace {
+
+// The one blocking lookup, before any loop runs: the bus thread then connects to a numeric
+// address, which hiredis' own getaddrinfo() answers without asking anyone.
+bool resolve(const std::string& name, const char* flag, std::string& out, std::string& err) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    if (int rc = getaddrinfo(config.url.host.c_str(), nullptr, &hints, &res); rc != 0)
-        return err = "--redis: cannot resolve " + config.url.host + ": " + gai_strerror(rc), nullptr;
+    if (int rc = getaddrinfo(name.c_str(), nullptr, &hints, &res); rc != 0)
+        return err = std::string(flag) + ": cannot resolve " + name + ": " + gai_strerror(rc), false;
     char host[NI_MAXHOST];
     int rc = getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST);
     freeaddrinfo(res);
-    if (rc != 0) return err = std::string("--redis: getnameinfo: ") + gai_strerror(rc), nullptr;
-    bus->address_ = host;
+    if (rc != 0) return err = std::string(flag) + ": getnameinfo: " + gai_strerror(rc), false;
+    out = host;
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<RedisBus> RedisBus::create(const RedisBusConfig& config, std::string& err) {
+    std::unique_ptr<RedisBus> bus(new RedisBus(config));
+    if (!resolve(config.url.host, config.seeds.empty() ? "--redis" : "--redis-cluster", bus->address_, err))
+        return nullptr;
+    for (const RedisUrl& seed : config.seeds) {
+        std::string a;
+        if (!resolve(seed.host, "--redis-cluster", a, err)) return nullptr;
+        bus->seed_addresses_.push_back(std::move(a));
+    }
     bus->loop_ = net::Loop::create(err);
     if (!bus->loop_) return nullptr;
     bus->notifier_ = net::Notifier::create(*bus->loop_, err);
@@ -39,7 +54,10 @@ std::unique_ptr<RedisBus> RedisBus::create(const RedisBusConfig& config, std::st
 }
 
 RedisBus::RedisBus(const RedisBusConfig& config)
-    : config_(config), ring_(config.loops, config.ring_capacity), random_(std::random_device{}()) {
+    : config_(config),
+      reply_limits_{(64u << 20) + config.history * 8192, (1u << 20) + config.history * 8},
+      ring_(config.loops, config.ring_capacity),
+      random_(std::random_device{}()) {
     node_id_ = fresh_epoch();  // 64 random bits in hex
     rooms_state_.reserve(config.max_rooms);
     for (size_t i = 0; i < config.max_rooms; ++i)
@@ -196,6 +214,28 @@ void RedisBus::append_stats(std::string& out) const {
     out += ",\"redis_publish_errors\":" + std::to_string(publish_errors_.load(std::memory_order_relaxed));
     out += ",\"redis_gaps\":" + std::to_string(gaps_.load(std::memory_order_relaxed));
     out += ",\"redis_unsent\":" + std::to_string(unsent_.load(std::memory_order_relaxed));
+    if (!cluster()) return;
+    out += ",\"redis_shards\":" + std::to_string(shards_up_.load(std::memory_order_relaxed));
+    out += ",\"redis_redirects\":" + std::to_string(redirects_.load(std::memory_order_relaxed));
+    out += ",\"redis_resubscribes\":" + std::to_string(resubscribes_.load(std::memory_order_relaxed));
+}
+
+Bus::LinkStats RedisBus::link_stats() const {
+    // relaxed: statistics.
+    auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    LinkStats s;
+    s.present = true;
+    s.up = available();
+    s.latency_us = get(latency_us_);
+    s.connects = get(connects_);
+    s.disconnects = get(disconnects_);
+    s.publish_errors = get(publish_errors_);
+    s.gaps = get(gaps_);
+    s.unsent = get(unsent_);
+    s.masters = get(shards_up_);
+    s.redirects = get(redirects_);
+    s.resubscribes = get(resubscribes_);
+    return s;
 }
 
 // ---- A room's messages, on the bus thread ----

@@ -13,11 +13,14 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "chat/bus.h"
+#include "chat/redis/redis_cluster.h"
 #include "chat/redis/redis_codec.h"
 #include "chat/redis/redis_url.h"
+#include "chat/redis/reply_limits.h"
 #include "chat/room_history.h"
 #include "chat/waking_ring.h"
 #include "net/loop.h"
@@ -34,6 +37,9 @@ class UserRegistry;
 
 struct RedisBusConfig {
     RedisUrl url;
+    // Not empty: Redis Cluster (--redis-cluster), these seed nodes answer CLUSTER SLOTS and url
+    // is the first of them. docs/redis.md, Redis Cluster.
+    std::vector<RedisUrl> seeds;
     size_t loops = 1;
     size_t ring_capacity = 1u << 16;
     size_t history = 1000;      // messages a room keeps (the stream's MAXLEN ~, and ours)
@@ -44,7 +50,8 @@ struct RedisBusConfig {
 
 // Thread-safe as chat/bus.h says. Owns one thread (the bus thread) with its own net::Loop and
 // two Redis connections, one for commands and one subscribed (docs/redis.md says why one pair
-// per node rather than per loop). No loop thread ever waits on Redis: loops only take locks
+// per node rather than per loop); on a Redis Cluster, one such pair per master, and the first
+// connection to a seed node for CLUSTER SLOTS and direct messages. No loop thread ever waits on Redis: loops only take locks
 // held for a queue push or a history copy.
 class RedisBus final : public Bus {
 public:
@@ -83,6 +90,8 @@ public:
     uint64_t published() const override { return ring_.published(); }
     uint64_t wakeups() const override { return ring_.wakeups(); }
     void append_stats(std::string& out) const override;
+    uint64_t lag(size_t loop) const override { return ring_.lag(loop); }
+    LinkStats link_stats() const override;
 
 private:
     explicit RedisBus(const RedisBusConfig& config);
@@ -112,6 +121,7 @@ private:
         bool syncing = false;      // a sync script is in flight; messages wait in `buffered`
         std::vector<std::string> buffered;
         bool refill = false;       // subscribed during the first sync: read on after it
+        int shard = -1;            // cluster: the shard whose connection holds our SSUBSCRIBE
     };
     // A read's answer on its way to its loop, with one reference on each entry.
     struct ReadyReply {
@@ -136,6 +146,24 @@ private:
         redisAsyncContext* ctx = nullptr;
         std::unique_ptr<HiredisAdapter> adapter;
         bool connected = false;
+        std::deque<uint64_t> inflight_us;  // send times of the timed commands, in order
+        ReplyBudget budget;                // the reader's (reply_limits.h)
+    };
+    // Cluster: one master, its command connection (scripts loaded) and its subscriber.
+    struct Shard {
+        ClusterNode node;
+        Conn cmd, sub;
+        bool ready = false;  // the hello on cmd is answered
+    };
+    // Cluster: a command routed by its key's slot, kept to be sent again on -MOVED / -ASK /
+    // -TRYAGAIN. Owned by hiredis' callback (on_routed() deletes it) or by deferred_.
+    struct Routed {
+        void (*cb)(redisAsyncContext*, void*, void*);
+        void* priv;
+        std::vector<std::string> args;
+        uint16_t slot;
+        uint64_t first_us = 0;  // first sent: TRYAGAIN is retried until --redis-timeout after it
+        uint32_t tries = 0;     // redirections
     };
     enum class LinkState : uint8_t { kDown, kConnecting, kUp };
 
@@ -152,13 +180,16 @@ private:
     void send_publish(uint32_t id, const std::string& body);
     std::string fresh_epoch();
     void connect();
-    bool open(Conn& c);
     void teardown(const char* why);
     void retire(Conn& c);
     void maybe_up();
     void subscribe(uint32_t id);
     void start_sync(uint32_t id);
     void check_timeouts(uint64_t now_us);
+    Conn* conn_of(const redisAsyncContext* ac);
+    bool open(Conn& c, const std::string& host, uint16_t port);
+    void hello(Conn& c, bool timed, const char* role);
+    void load_scripts(Conn& c);  // then a PING, whose answer says the hello is done
     static void on_connect(const redisAsyncContext* ac, int status);
     static void on_disconnect(const redisAsyncContext* ac, int status);
     static void on_hello(redisAsyncContext* ac, void* reply, void* priv);
@@ -176,7 +207,31 @@ private:
     static void on_push(redisAsyncContext* ac, void* reply, void* priv);
     bool command(Conn& c, void (*cb)(redisAsyncContext*, void*, void*), void* priv,
                  const std::vector<std::string_view>& args, bool timed);
-    void replied();  // one timed command on the command connection answered
+    void replied(const redisAsyncContext* ac);  // one timed command on ac answered
+    // A command on the connection that serves key (cluster: its slot's master), timed.
+    bool send_keyed(std::string_view key, void (*cb)(redisAsyncContext*, void*, void*), void* priv,
+                    const std::vector<std::string_view>& args);
+
+    // Redis Cluster (redis_cluster_link.cc).
+    bool cluster() const { return !config_.seeds.empty(); }
+    void connect_cluster();
+    void open_shards(const SlotMap& map);
+    bool cluster_ready() const;
+    void send_routed(Routed* r, Shard& s, bool asking);
+    void refresh_slots(Shard* via);  // nullptr: ask the seed
+    void apply_slots(const SlotMap& map);
+    void reconcile_subscriptions();
+    void shard_subscribe(uint32_t id);
+    void shard_unsubscribe(uint32_t id);
+    void run_deferred(uint64_t now_us);
+    // Later commands of a slot wait behind its deferred ones, so a node's commands for one room
+    // reach Redis in the order they were made.
+    void defer(Routed* r, uint64_t now_us);
+    void subscribed(uint32_t id);  // the room's subscription took effect
+    int shard_index(const ClusterNode& node) const;  // -1: not one of ours
+    static void on_slots(redisAsyncContext* ac, void* reply, void* priv);
+    static void on_routed(redisAsyncContext* ac, void* reply, void* priv);
+    static void on_shard_push(redisAsyncContext* ac, void* reply, void* priv);
 
     // The room's side (redis_bus.cc).
     void apply_sync(uint32_t id, const SyncReply& s);
@@ -191,7 +246,11 @@ private:
     void flush_backlog();
 
     const RedisBusConfig config_;
+    // What one reply may hold: the largest legitimate one is a sync of `history` messages of at
+    // most ~5.2 KiB each (4 KiB of text, a 1 KiB name, the stream entry around them).
+    const ReplyLimits reply_limits_;
     std::string address_;  // the host, resolved to a numeric address
+    std::vector<std::string> seed_addresses_;  // cluster: each seed's, resolved likewise
     WakingRing ring_;
     std::vector<std::unique_ptr<RoomState>> rooms_state_;  // by room id - 1
     std::vector<std::unique_ptr<Inbox>> inboxes_;          // by loop
@@ -208,6 +267,7 @@ private:
     std::atomic<uint8_t> link_state_{0};
     std::atomic<uint64_t> latency_us_{0};
     std::atomic<uint64_t> connects_{0}, disconnects_{0}, publish_errors_{0}, gaps_{0}, unsent_{0};
+    std::atomic<uint64_t> redirects_{0}, resubscribes_{0}, shards_up_{0};
 
     // The bus thread.
     std::unique_ptr<net::Loop> loop_;
@@ -223,7 +283,16 @@ private:
     std::string publish_sha_, sync_sha_, presence_sha_;
     std::string node_id_;  // random, for this process's presence entries
     uint64_t last_presence_us_ = 0;
-    std::deque<uint64_t> inflight_us_;  // send times of the timed commands, in order
+    // Cluster: the masters (slots_.masters[i] is shards_[i]->node), which serves each slot,
+    // the room of each subscribed channel, and commands waiting to be sent again (TRYAGAIN).
+    std::vector<std::unique_ptr<Shard>> shards_;
+    SlotMap slots_;
+    bool slots_pending_ = false;  // a CLUSTER SLOTS is in flight
+    bool slots_again_ = false;    // and another is wanted after it
+    std::unordered_map<std::string, uint32_t> channel_rooms_;
+    std::vector<std::pair<uint64_t, Routed*>> deferred_;
+    uint32_t seed_turn_ = 0;
+    std::string seed_address_;  // the seed cmd_ is connected to
     uint64_t connect_started_us_ = 0, last_ping_us_ = 0, retry_at_us_ = 0;
     uint32_t attempts_ = 0;
     std::mt19937_64 random_;

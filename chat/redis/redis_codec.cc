@@ -39,6 +39,15 @@ const std::string_view kPublishScript =
     "redis.call('PUBLISH', KEYS[3], m)\n"
     "return seq\n";
 
+const std::string_view kShardedPublishScript =
+    EPWS_EPOCH_RULE
+    "seq = seq + 1\n"
+    "redis.call('HSET', KEYS[1], 'seq', string.format('%d', seq))\n"
+    "local m = string.format('%d', seq) .. ':' .. epoch .. ':' .. ARGV[2]\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '0-' .. string.format('%d', seq), 'm', m)\n"
+    "redis.call('SPUBLISH', KEYS[3], m)\n"
+    "return seq\n";
+
 const std::string_view kSyncScript =
     EPWS_EPOCH_RULE
     "redis.call('HSET', KEYS[1], 'seq', string.format('%d', seq))\n"
@@ -202,6 +211,10 @@ bool decode_push(const redisReply* r, PushMessage& out) {
     if (!is_string(r->element[0]) || !is_string(r->element[1])) return false;
     std::string_view kind = str_of(r->element[0]);
     out.channel = str_of(r->element[1]);
+    if (kind == "smessage" || kind == "ssubscribe" || kind == "sunsubscribe") {
+        out.sharded = true;
+        kind.remove_prefix(1);
+    }
     if (kind == "message") {
         if (!is_string(r->element[2])) return false;
         out.kind = PushMessage::Kind::kMessage;

@@ -26,14 +26,17 @@ RoomKeys room_keys(std::string_view room);
 // Direct messages between nodes, and each node's list of its users (for the presence script,
 // with the set of node ids as its KEYS[1]).
 inline constexpr std::string_view kDmChannel = "epws:dm";
-inline constexpr std::string_view kUserNodes = "epws:users:nodes";
-inline constexpr std::string_view kUserListPrefix = "epws:users:node:";
+inline constexpr std::string_view kUserNodes = "epws:{users}:nodes";
+inline constexpr std::string_view kUserListPrefix = "epws:{users}:node:";
 
 // KEYS meta log channel; ARGV maxlen body floor epoch. Numbers the message (seq + 1, never below
 // floor: what the publishing node already knows), keeps it in the stream (MAXLEN ~ maxlen) and
 // publishes it, all in one atomic step. A room without an epoch (new, or lost by Redis) gets
 // `epoch` and an empty stream. Returns the seq.
 extern const std::string_view kPublishScript;
+// The same for a Redis Cluster: SPUBLISH, the sharded pub/sub of Redis 7, so a room's messages
+// go through its own shard only (its channel shares the room's hash tag, so its slot).
+extern const std::string_view kShardedPublishScript;
 // KEYS meta log; ARGV from count floor epoch. The room's epoch and seq (after the same epoch and
 // floor rule), and its messages: the newest `count` when from is 0, else up to `count` from seq
 // `from` on. Returns {epoch, seq, entries}.
@@ -82,6 +85,7 @@ bool decode_presence_reply(const redisReply* reply, std::vector<std::string>& na
 // A pub/sub push on the subscriber connection.
 struct PushMessage {
     enum class Kind { kSubscribe, kUnsubscribe, kMessage, kOther } kind = Kind::kOther;
+    bool sharded = false;  // ssubscribe, sunsubscribe, smessage (Redis Cluster, Redis 7)
     std::string_view channel;
     std::string_view payload;  // kMessage only
 };

@@ -46,14 +46,22 @@ int RedisBus::before_wait() {
         last_presence_us_ = now;
         presence_tick();
     }
-    if (link_ == LinkState::kUp && inflight_us_.empty() && now - last_ping_us_ >= kKeepaliveUs) {
+    if (link_ == LinkState::kUp && now - last_ping_us_ >= kKeepaliveUs) {
         last_ping_us_ = now;
-        command(cmd_, on_hello, as_priv(kKeepalive), {"PING"}, true);
+        if (cmd_.inflight_us.empty()) command(cmd_, on_hello, as_priv(kKeepalive), {"PING"}, true);
+        for (auto& s : shards_)
+            if (s->cmd.inflight_us.empty()) command(s->cmd, on_hello, as_priv(kKeepalive), {"PING"}, true);
     }
+    if (!deferred_.empty()) run_deferred(now);
     if (cmd_.adapter) cmd_.adapter->flush();
     if (sub_.adapter) sub_.adapter->flush();
+    for (auto& s : shards_) {
+        if (s->cmd.adapter) s->cmd.adapter->flush();
+        if (s->sub.adapter) s->sub.adapter->flush();
+    }
     flush_backlog();
     if (!backlog_.empty()) return 1;  // the loops are behind: try the ring again soon
+    if (!deferred_.empty()) return 10;  // a TRYAGAIN: send it again soon
     if (link_ == LinkState::kDown) return static_cast<int>((retry_at_us_ - std::min(now, retry_at_us_)) / 1000 + 1);
     return -1;  // the loop's 250 ms tick runs this again for the timeouts
 }
@@ -103,8 +111,13 @@ void RedisBus::handle(Request& req) {
         if (link_ == LinkState::kUp && r.synced && !r.syncing) start_sync(req.room);
         return;
     case Request::Kind::kForget:
-        if (r.wanted && link_ == LinkState::kUp)
-            command(sub_, on_push, as_priv(req.room), {"UNSUBSCRIBE", r.keys.channel}, false);
+        if (r.wanted && link_ == LinkState::kUp) {
+            if (cluster()) {
+                shard_unsubscribe(req.room);
+            } else {
+                command(sub_, on_push, as_priv(req.room), {"UNSUBSCRIBE", r.keys.channel}, false);
+            }
+        }
         r.wanted = r.syncing = false;
         r.buffered.clear();
         r.refill = false;
@@ -127,15 +140,45 @@ bool RedisBus::command(Conn& c, void (*cb)(redisAsyncContext*, void*, void*), vo
     }
     if (redisAsyncCommandArgv(c.ctx, cb, priv, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK)
         return false;
-    if (timed) inflight_us_.push_back(net::monotonic_us());
+    if (timed) c.inflight_us.push_back(net::monotonic_us());
     return true;
 }
 
-void RedisBus::replied() {
-    if (inflight_us_.empty()) return;
+bool RedisBus::send_keyed(std::string_view key, void (*cb)(redisAsyncContext*, void*, void*), void* priv,
+                          const std::vector<std::string_view>& args) {
+    if (!cluster()) return command(cmd_, cb, priv, args, true);
+    uint16_t slot = key_slot(key);
+    uint16_t owner = slots_.owner.empty() ? SlotMap::kNoOwner : slots_.owner[slot];
+    if (owner >= shards_.size()) {
+        down_reason_ = "no master for slot " + std::to_string(slot);  // read again after reconnecting
+        return false;
+    }
+    auto* r = new Routed{cb, priv, std::vector<std::string>(args.begin(), args.end()), slot, net::monotonic_us()};
+    if (std::any_of(deferred_.begin(), deferred_.end(), [&](auto& d) { return d.second->slot == slot; })) {
+        defer(r, r->first_us);
+    } else {
+        send_routed(r, *shards_[owner], false);
+    }
+    return true;
+}
+
+RedisBus::Conn* RedisBus::conn_of(const redisAsyncContext* ac) {
+    if (ac == nullptr) return nullptr;
+    if (ac == cmd_.ctx) return &cmd_;
+    if (ac == sub_.ctx) return &sub_;
+    for (auto& s : shards_) {
+        if (ac == s->cmd.ctx) return &s->cmd;
+        if (ac == s->sub.ctx) return &s->sub;
+    }
+    return nullptr;
+}
+
+void RedisBus::replied(const redisAsyncContext* ac) {
+    Conn* c = conn_of(ac);
+    if (c == nullptr || c->inflight_us.empty()) return;
     // relaxed: a statistic.
-    latency_us_.store(net::monotonic_us() - inflight_us_.front(), std::memory_order_relaxed);
-    inflight_us_.pop_front();
+    latency_us_.store(net::monotonic_us() - c->inflight_us.front(), std::memory_order_relaxed);
+    c->inflight_us.pop_front();
 }
 
 std::string RedisBus::fresh_epoch() {
@@ -150,10 +193,9 @@ void RedisBus::send_publish(uint32_t id, const std::string& body) {
     RoomState& r = room(id);
     std::string maxlen = std::to_string(std::max<size_t>(config_.history, 1));
     std::string floor = std::to_string(r.history.last());  // only this thread writes it
-    command(cmd_, on_publish_reply, nullptr,
-            {"EVALSHA", publish_sha_, "3", r.keys.meta, r.keys.log, r.keys.channel, maxlen, body,
-             floor, fresh_epoch()},
-            true);
+    send_keyed(r.keys.meta, on_publish_reply, nullptr,
+               {"EVALSHA", publish_sha_, "3", r.keys.meta, r.keys.log, r.keys.channel, maxlen, body,
+                floor, fresh_epoch()});
 }
 
 void RedisBus::subscribe(uint32_t id) {
@@ -162,6 +204,7 @@ void RedisBus::subscribe(uint32_t id) {
     // their request, and what is published between that read and the subscription taking
     // effect is read on afterwards (on_push, apply_sync). docs/redis.md, Reads.
     if (!room(id).synced) start_sync(id);
+    if (cluster()) return shard_subscribe(id);
     command(sub_, on_push, as_priv(id), {"SUBSCRIBE", room(id).keys.channel}, false);
 }
 
@@ -172,14 +215,14 @@ void RedisBus::start_sync(uint32_t id) {
     std::string from = r.synced ? std::to_string(r.history.last() + 1) : "0";
     std::string count = std::to_string(std::max<size_t>(config_.history, 1));
     std::string floor = std::to_string(r.history.last());
-    command(cmd_, on_sync_reply, as_priv(id),
-            {"EVALSHA", sync_sha_, "2", r.keys.meta, r.keys.log, from, count, floor, fresh_epoch()},
-            true);
+    send_keyed(r.keys.meta, on_sync_reply, as_priv(id),
+               {"EVALSHA", sync_sha_, "2", r.keys.meta, r.keys.log, from, count, floor, fresh_epoch()});
 }
 
-bool RedisBus::open(Conn& c) {
+bool RedisBus::open(Conn& c, const std::string& host, uint16_t port) {
     c.connected = false;
-    c.ctx = redisAsyncConnect(address_.c_str(), config_.url.port);
+    c.inflight_us.clear();
+    c.ctx = redisAsyncConnect(host.c_str(), port);
     if (c.ctx == nullptr) return false;
     if (c.ctx->err) {
         std::fprintf(stderr, "epws: redis: %s\n", c.ctx->errstr);
@@ -188,9 +231,11 @@ bool RedisBus::open(Conn& c) {
         return false;
     }
     c.ctx->data = this;
+    c.budget = ReplyBudget{reply_limits_};
+    bound_replies(c.ctx->c.reader, &c.budget);
     redisAsyncSetConnectCallback(c.ctx, on_connect);
     redisAsyncSetDisconnectCallback(c.ctx, on_disconnect);
-    c.adapter = std::make_unique<HiredisAdapter>(*loop_, c.ctx);
+    c.adapter = std::make_unique<HiredisAdapter>(*loop_, c.ctx, reply_limits_.max_bytes);
     return c.adapter->attach();
 }
 
@@ -199,31 +244,39 @@ void RedisBus::connect() {
     link_state_.store(static_cast<uint8_t>(link_), std::memory_order_relaxed);  // a flag
     hello_done_ = false;
     connect_started_us_ = net::monotonic_us();
-    if (!open(cmd_) || !open(sub_)) {
+    if (cluster()) return connect_cluster();
+    if (!open(cmd_, address_, config_.url.port) || !open(sub_, address_, config_.url.port)) {
         down_reason_ = "cannot create a connection";
         return;
     }
+    hello(cmd_, true, "cmd");
+    hello(sub_, false, "sub");
+    load_scripts(cmd_);
+}
+
+void RedisBus::load_scripts(Conn& c) {
+    // On a cluster each master runs the scripts, so each loads them; the SHA1s are the same.
+    command(c, on_hello, as_priv(kLoadPublish),
+            {"SCRIPT", "LOAD", cluster() ? kShardedPublishScript : kPublishScript}, true);
+    command(c, on_hello, as_priv(kLoadSync), {"SCRIPT", "LOAD", kSyncScript}, true);
+    command(c, on_hello, as_priv(kLoadPresence), {"SCRIPT", "LOAD", kPresenceScript}, true);
+    command(c, on_hello, as_priv(kPing), {"PING"}, true);
+}
+
+void RedisBus::hello(Conn& c, bool timed, const char* role) {
     const RedisUrl& u = config_.url;
-    std::string db = std::to_string(u.db);
-    for (Conn* c : {&cmd_, &sub_}) {
-        bool timed = c == &cmd_;
-        void* step = as_priv(timed ? kAuth : kSubAuth);
-        if (!u.password.empty()) {
-            if (u.user.empty()) {
-                command(*c, on_hello, step, {"AUTH", u.password}, timed);
-            } else {
-                command(*c, on_hello, step, {"AUTH", u.user, u.password}, timed);
-            }
+    void* step = as_priv(timed ? kAuth : kSubAuth);
+    if (!u.password.empty()) {
+        if (u.user.empty()) {
+            command(c, on_hello, step, {"AUTH", u.password}, timed);
+        } else {
+            command(c, on_hello, step, {"AUTH", u.user, u.password}, timed);
         }
-        if (u.db != 0) command(*c, on_hello, step, {"SELECT", db}, timed);
-        // Named, so an operator's CLIENT LIST tells the nodes and their two connections apart.
-        std::string name = "epws:" + std::to_string(getpid()) + (timed ? ":cmd" : ":sub");
-        command(*c, on_hello, step, {"CLIENT", "SETNAME", name}, timed);
     }
-    command(cmd_, on_hello, as_priv(kLoadPublish), {"SCRIPT", "LOAD", kPublishScript}, true);
-    command(cmd_, on_hello, as_priv(kLoadSync), {"SCRIPT", "LOAD", kSyncScript}, true);
-    command(cmd_, on_hello, as_priv(kLoadPresence), {"SCRIPT", "LOAD", kPresenceScript}, true);
-    command(cmd_, on_hello, as_priv(kPing), {"PING"}, true);
+    if (u.db != 0) command(c, on_hello, step, {"SELECT", std::to_string(u.db)}, timed);
+    // Named, so an operator's CLIENT LIST tells the nodes and their connections apart.
+    std::string name = "epws:" + std::to_string(getpid()) + ":" + role;
+    command(c, on_hello, step, {"CLIENT", "SETNAME", name}, timed);
 }
 
 void RedisBus::retire(Conn& c) {
@@ -234,16 +287,26 @@ void RedisBus::retire(Conn& c) {
 void RedisBus::teardown(const char* why) {
     down_reason_.clear();
     bool was_up = link_ == LinkState::kUp;
-    for (Conn* c : {&cmd_, &sub_}) {
+    std::vector<Conn*> conns{&cmd_, &sub_};
+    for (auto& s : shards_) conns.insert(conns.end(), {&s->cmd, &s->sub});
+    for (Conn* c : conns) {
         redisAsyncContext* ctx = c->ctx;
         c->ctx = nullptr;  // its callbacks, run by the free below, find no connection of ours
+        c->inflight_us.clear();
         if (ctx != nullptr) redisAsyncFree(ctx);
         retire(*c);
     }
-    inflight_us_.clear();
+    shards_.clear();  // their adapters wait in retired_
+    slots_ = SlotMap{};
+    slots_pending_ = slots_again_ = false;
+    channel_rooms_.clear();
+    for (auto& d : deferred_) delete d.second;
+    deferred_.clear();
+    shards_up_.store(0, std::memory_order_relaxed);  // a statistic
     for (auto& r : rooms_state_) {
         // Whatever was under way is read again from the stream after the next connect.
         r->syncing = r->refill = false;
+        r->shard = -1;
         r->buffered.clear();
     }
     if (link_ == LinkState::kDown && why == nullptr) return;
@@ -263,34 +326,42 @@ void RedisBus::teardown(const char* why) {
 }
 
 void RedisBus::maybe_up() {
-    if (link_ != LinkState::kConnecting || !cmd_.connected || !sub_.connected || !hello_done_) return;
+    if (link_ != LinkState::kConnecting) return;
+    if (cluster() ? !cluster_ready() : !cmd_.connected || !sub_.connected || !hello_done_) return;
     link_ = LinkState::kUp;
     link_state_.store(static_cast<uint8_t>(link_), std::memory_order_relaxed);  // a flag
     connects_.fetch_add(1, std::memory_order_relaxed);                           // a statistic
     attempts_ = 0;
     last_ping_us_ = net::monotonic_us();
-    std::fprintf(stderr, "epws: redis: connected to %s:%u\n", address_.c_str(), config_.url.port);
+    if (cluster()) {
+        std::fprintf(stderr, "epws: redis: connected to a cluster of %zu masters\n", shards_.size());
+    } else {
+        std::fprintf(stderr, "epws: redis: connected to %s:%u\n", address_.c_str(), config_.url.port);
+    }
     // Every room this node serves: subscribe again, and each subscription's confirmation reads
     // what the room's stream holds past our copy (the gap fill).
     for (size_t i = 0; i < rooms_state_.size(); ++i)
         if (rooms_state_[i]->wanted) subscribe(static_cast<uint32_t>(i + 1));
     last_presence_us_ = 0;  // report our members at once
-    command(sub_, on_dm, nullptr, {"SUBSCRIBE", kDmChannel}, false);
+    // Cluster: the first shard's subscriber took the DM channel in its hello (open_shards()).
+    if (!cluster()) command(sub_, on_dm, nullptr, {"SUBSCRIBE", kDmChannel}, false);
 }
 
 void RedisBus::check_timeouts(uint64_t now) {
     uint64_t limit = uint64_t{config_.timeout_ms} * 1000;
     if (link_ == LinkState::kConnecting && now - connect_started_us_ > limit)
         down_reason_ = "no connection within the timeout";
-    if (!inflight_us_.empty() && now - inflight_us_.front() > limit)
-        down_reason_ = "no answer within the timeout";
+    auto late = [&](const Conn& c) { return !c.inflight_us.empty() && now - c.inflight_us.front() > limit; };
+    bool any = late(cmd_);
+    for (auto& s : shards_) any = any || late(s->cmd);
+    if (any) down_reason_ = "no answer within the timeout";
 }
 
 // ---- hiredis callbacks (on the bus thread, inside redisAsyncHandleRead / Write / Free) ----
 
 void RedisBus::on_connect(const redisAsyncContext* ac, int status) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    Conn* c = ac == self->cmd_.ctx ? &self->cmd_ : ac == self->sub_.ctx ? &self->sub_ : nullptr;
+    Conn* c = self->conn_of(ac);
     if (c == nullptr) return;
     if (status != REDIS_OK) {
         // hiredis frees the context after this callback.
@@ -305,7 +376,7 @@ void RedisBus::on_connect(const redisAsyncContext* ac, int status) {
 
 void RedisBus::on_disconnect(const redisAsyncContext* ac, int) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    Conn* c = ac == self->cmd_.ctx ? &self->cmd_ : ac == self->sub_.ctx ? &self->sub_ : nullptr;
+    Conn* c = self->conn_of(ac);
     if (c == nullptr) return;  // one we freed ourselves
     c->ctx = nullptr;          // hiredis frees it after this callback
     self->retire(*c);
@@ -315,7 +386,7 @@ void RedisBus::on_disconnect(const redisAsyncContext* ac, int) {
 void RedisBus::on_hello(redisAsyncContext* ac, void* reply, void* priv) {
     auto* self = static_cast<RedisBus*>(ac->data);
     auto step = static_cast<Step>(of_priv(priv));
-    if (step != kSubAuth) self->replied();
+    if (step != kSubAuth) self->replied(ac);
     auto* r = static_cast<redisReply*>(reply);
     if (r == nullptr) return;  // the connection is going
     if (r->type == REDIS_REPLY_ERROR) {
@@ -334,13 +405,15 @@ void RedisBus::on_hello(redisAsyncContext* ac, void* reply, void* priv) {
     }
     if (step == kPing) {
         self->hello_done_ = true;
+        for (auto& s : self->shards_)
+            if (s->cmd.ctx == ac) s->ready = true;
         self->maybe_up();
     }
 }
 
 void RedisBus::on_publish_reply(redisAsyncContext* ac, void* reply, void*) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    self->replied();
+    self->replied(ac);
     auto* r = static_cast<redisReply*>(reply);
     if (r == nullptr || r->type != REDIS_REPLY_ERROR) return;
     // relaxed: a statistic. The first few are said; a flood would bury the log.
@@ -350,7 +423,7 @@ void RedisBus::on_publish_reply(redisAsyncContext* ac, void* reply, void*) {
 
 void RedisBus::on_sync_reply(redisAsyncContext* ac, void* reply, void* priv) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    self->replied();
+    self->replied(ac);
     auto id = static_cast<uint32_t>(of_priv(priv));
     if (reply == nullptr) return;
     SyncReply s;
@@ -370,16 +443,18 @@ void RedisBus::on_push(redisAsyncContext* ac, void* reply, void* priv) {
     if (reply == nullptr || !decode_push(static_cast<redisReply*>(reply), m)) return;
     auto id = static_cast<uint32_t>(of_priv(priv));
     if (id == 0 || id > self->rooms_state_.size()) return;
-    if (m.kind == PushMessage::Kind::kSubscribe) {
-        // From now on every message comes this way; read what came before it from the stream.
-        RoomState& r = self->room(id);
-        if (!r.synced) {
-            r.refill = true;  // after the first sync, which is under way
-            return;
-        }
-        return self->start_sync(id);
-    }
+    if (m.kind == PushMessage::Kind::kSubscribe) return self->subscribed(id);
     if (m.kind == PushMessage::Kind::kMessage) self->on_room_message(id, m.payload);
+}
+
+void RedisBus::subscribed(uint32_t id) {
+    // From now on every message comes this way; read what came before it from the stream.
+    RoomState& r = room(id);
+    if (!r.synced) {
+        r.refill = true;  // after the first sync, which is under way
+        return;
+    }
+    start_sync(id);
 }
 
 }  // namespace epws::chat

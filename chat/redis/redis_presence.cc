@@ -27,10 +27,9 @@ void RedisBus::presence_tick() {
     if (users_ != nullptr) {
         // The node's users, for direct messages from other nodes (the same script, keyed by
         // the set of nodes that report users).
-        command(cmd_, on_users_reply, nullptr,
-                {"EVALSHA", presence_sha_, "1", kUserNodes, node_id_, encode_member_list(users_->names()),
-                 ttl, kUserListPrefix},
-                true);
+        send_keyed(kUserNodes, on_users_reply, nullptr,
+                   {"EVALSHA", presence_sha_, "1", kUserNodes, node_id_, encode_member_list(users_->names()),
+                    ttl, kUserListPrefix});
     }
     if (rooms_ == nullptr) return;
     for (size_t i = 0; i < rooms_state_.size(); ++i) {
@@ -40,14 +39,14 @@ void RedisBus::presence_tick() {
         Room* room = rooms_->by_id(id);
         if (room == nullptr) continue;
         std::string members = encode_member_list(room->local_members());
-        command(cmd_, on_presence_reply, reinterpret_cast<void*>(uintptr_t{id}),
-                {"EVALSHA", presence_sha_, "1", r.keys.nodes, node_id_, members, ttl, r.keys.node}, true);
+        send_keyed(r.keys.nodes, on_presence_reply, reinterpret_cast<void*>(uintptr_t{id}),
+                   {"EVALSHA", presence_sha_, "1", r.keys.nodes, node_id_, members, ttl, r.keys.node});
     }
 }
 
 void RedisBus::on_users_reply(redisAsyncContext* ac, void* reply, void*) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    self->replied();
+    self->replied(ac);
     if (reply == nullptr) return;
     std::vector<std::string> names;
     std::string err;
@@ -100,7 +99,7 @@ void RedisBus::clear_remote_presence() {
 
 void RedisBus::on_presence_reply(redisAsyncContext* ac, void* reply, void* priv) {
     auto* self = static_cast<RedisBus*>(ac->data);
-    self->replied();
+    self->replied(ac);
     if (reply == nullptr || self->rooms_ == nullptr) return;
     auto id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(priv));
     std::vector<std::string> names;

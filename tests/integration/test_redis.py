@@ -22,6 +22,18 @@ def redis_state(server):
     return server.stats()["redis_state"]
 
 
+def metrics(server):
+    """GET /metrics as a dict of sample line -> value (Prometheus text)."""
+    status, _, body = server.http_get("/metrics")
+    assert status == 200, status
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
 class NodesTestCase(unittest.TestCase):
     """A Redis and NODES epws processes pointing at it, fresh for every test."""
 
@@ -159,6 +171,7 @@ class RedisPaused(NodesTestCase):
                 self.assertEqual(data, b"still here")
                 self.assertLess(time.monotonic() - t, 0.25, "an echo waited on Redis")
             poll_until(lambda: redis_state(a) != "up", IO_DEADLINE, "node a to see Redis down")
+            self.assertEqual(metrics(a)["epws_redis_up"], 0)
             await alice.send(type="say", room="dev", text="refused", id=5)
             err = await alice.until(lambda e: e["type"] == "error", "the refusal")
             self.assertEqual((err[-1]["code"], err[-1].get("id")), ("unavailable", 5))
@@ -166,6 +179,11 @@ class RedisPaused(NodesTestCase):
             self.redis.signal(signal.SIGCONT)
         for n in self.nodes:
             poll_until(lambda n=n: redis_state(n) == "up", 10, "every node reconnected")
+        m = metrics(a)
+        self.assertEqual(m["epws_redis_up"], 1)
+        self.assertGreaterEqual(m["epws_redis_disconnects_total"], 1)
+        self.assertEqual(m["epws_redis_cluster_masters"], 0)
+        self.assertIn('epws_bus_lag_entries{loop="1"}', m)
         await alice.send(type="say", room="dev", text="back")
         got = await bob.until(lambda e: e["type"] == "message" and e["text"] == "back", "back")
         seqs = [e["seq"] for e in got if e["type"] == "message"]

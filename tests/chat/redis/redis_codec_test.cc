@@ -147,6 +147,7 @@ TEST_SUITE("chat/redis/redis_codec") {
         REQUIRE(decode_push(sub.get(), m));
         CHECK(m.kind == PushMessage::Kind::kSubscribe);
         CHECK(m.channel == "epws:{dev}");
+        CHECK_FALSE(m.sharded);
         Reply msg = parse("*3\r\n" + bulk("message") + bulk("epws:{dev}") + bulk("1:e:2:1:ax"));
         REQUIRE(decode_push(msg.get(), m));
         CHECK(m.kind == PushMessage::Kind::kMessage);
@@ -156,6 +157,27 @@ TEST_SUITE("chat/redis/redis_codec") {
         Reply flat = parse(bulk("message"));
         CHECK_FALSE(decode_push(flat.get(), m));
         CHECK_FALSE(decode_push(nullptr, m));
+    }
+
+    TEST_CASE("sharded pushes (Redis 7) are told apart from their classic twins") {
+        PushMessage m;
+        Reply sub = parse("*3\r\n" + bulk("ssubscribe") + bulk("epws:{dev}") + ":1\r\n");
+        REQUIRE(decode_push(sub.get(), m));
+        CHECK(m.kind == PushMessage::Kind::kSubscribe);
+        CHECK(m.sharded);
+        Reply msg = parse("*3\r\n" + bulk("smessage") + bulk("epws:{dev}") + bulk("1:e:2:1:ax"));
+        REQUIRE(decode_push(msg.get(), m));
+        CHECK(m.kind == PushMessage::Kind::kMessage);
+        CHECK(m.sharded);
+        CHECK(m.payload == "1:e:2:1:ax");
+        Reply gone = parse("*3\r\n" + bulk("sunsubscribe") + bulk("epws:{dev}") + ":0\r\n");
+        REQUIRE(decode_push(gone.get(), m));
+        CHECK(m.kind == PushMessage::Kind::kUnsubscribe);
+        CHECK(m.sharded);
+        Reply classic = parse("*3\r\n" + bulk("unsubscribe") + bulk("epws:{dev}") + ":0\r\n");
+        REQUIRE(decode_push(classic.get(), m));
+        CHECK(m.kind == PushMessage::Kind::kUnsubscribe);
+        CHECK_FALSE(m.sharded);
     }
 
     TEST_CASE("presence replies: every node's names, each a valid user name") {
