@@ -33,9 +33,9 @@ endif
 endif
 O ?= build/$(BUILD)
 
-PKGS := openssl zlib simdjson hiredis
+PKGS := openssl zlib libdeflate simdjson hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -lsimdjson -lhiredis)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ldeflate -lsimdjson -lhiredis)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
 # CI (and anyone who sets WERROR=1) treats warnings as errors.

@@ -20,8 +20,9 @@ namespace epws::ws {
 inline constexpr std::byte kDeflateTail[4] = {std::byte{0x00}, std::byte{0x00}, std::byte{0xff},
                                               std::byte{0xff}};
 
-// Counts the heap zlib holds for the streams that share one counter (zalloc/zfree hooks), so
-// memory per connection can be reported and tests can assert it stays small.
+// Counts the heap zlib (zalloc/zfree hooks) and libdeflate (ws/one_shot_deflate.cc) hold for the
+// streams and one-shot codecs that share one counter, so memory per connection can be reported
+// and tests can assert it stays small.
 struct ZlibMemory {
     net::Counter bytes;  // read by /stats from any loop
 };

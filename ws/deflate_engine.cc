@@ -54,10 +54,6 @@ Deflater* DeflateEngine::deflater_for(const DeflateParams& p,
 
 Inflater* DeflateEngine::inflater_for(const DeflateParams& p,
                                       std::unique_ptr<DeflateStreams>& own) {
-    // RFC 7692 §7.1.1.2: a client without context takeover sends messages that inflate from an
-    // empty window, so the loop's inflater (reset after each) serves every such connection.
-    if (p.client_no_context_takeover)
-        return shared_inflater_.init(15, &stats_.zlib) ? &shared_inflater_ : nullptr;
     // RFC 7692 §7.1.2.2: the client's window is at most client_window_bits; ours must be as big.
     Inflater& in = streams(own).inflater;
     const int bits = std::max<int>(kMinZlibWindowBits, p.client_window_bits);
@@ -66,8 +62,16 @@ Inflater* DeflateEngine::inflater_for(const DeflateParams& p,
 
 bool DeflateEngine::compress(const DeflateParams& p, std::unique_ptr<DeflateStreams>& own,
                              std::span<const std::byte> in, std::vector<std::byte>& out) {
-    Deflater* d = deflater_for(p, own);
-    if (d == nullptr || !d->compress(in, out, output_is_shareable(p))) return false;
+    const bool shareable = output_is_shareable(p);
+    const int bits = std::max<int>(kMinZlibWindowBits, p.server_window_bits);
+    if (shareable && OneShotDeflater::fits_window(in.size(), bits)) {
+        // RFC 7692 §7.1.1.1: from an empty window every time, so one call does the message.
+        if (!one_shot_deflater_.init(config_.level, &stats_.zlib) || !one_shot_deflater_.compress(in, out))
+            return false;
+    } else {
+        Deflater* d = deflater_for(p, own);
+        if (d == nullptr || !d->compress(in, out, shareable)) return false;
+    }
     ++stats_.messages_deflated;
     stats_.deflate_in_bytes += in.size();
     stats_.deflate_out_bytes += out.size();
@@ -77,9 +81,17 @@ bool DeflateEngine::compress(const DeflateParams& p, std::unique_ptr<DeflateStre
 ProtocolError DeflateEngine::inflate(const DeflateParams& p, std::unique_ptr<DeflateStreams>& own,
                                      std::span<const std::byte> in, size_t limit,
                                      std::vector<std::byte>& out) {
-    Inflater* inf = inflater_for(p, own);
-    if (inf == nullptr) return ProtocolError::kDeflateFailed;
-    ProtocolError e = inf->inflate(in, limit, out, p.client_no_context_takeover);
+    ProtocolError e;
+    if (p.client_no_context_takeover) {
+        // RFC 7692 §7.1.1.2: a client without context takeover sends messages that inflate from
+        // an empty window: one call each, whoever sent them.
+        if (!one_shot_inflater_.init(&stats_.zlib)) return ProtocolError::kDeflateFailed;
+        e = one_shot_inflater_.inflate(in, limit, out);
+    } else {
+        Inflater* inf = inflater_for(p, own);
+        if (inf == nullptr) return ProtocolError::kDeflateFailed;
+        e = inf->inflate(in, limit, out, false);
+    }
     if (e != ProtocolError::kNone) return e;
     ++stats_.messages_inflated;
     stats_.inflate_in_bytes += in.size();

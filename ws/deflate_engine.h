@@ -13,6 +13,7 @@
 
 #include "ws/deflate.h"
 #include "ws/deflate_params.h"
+#include "ws/one_shot_deflate.h"
 
 namespace epws::ws {
 
@@ -36,8 +37,10 @@ struct DeflateStreams {
     Inflater inflater;
 };
 
-// One per loop (in ws::Server). Loop thread only. zlib streams are created on first use, so a
-// server with compression off, or one that never sees a compressed message, holds none.
+// One per loop (in ws::Server). Loop thread only. Messages without context takeover (the shared
+// mode) go through libdeflate in one call each; zlib streams serve context takeover. Both are
+// created on first use, so a server with compression off, or one that never sees a compressed
+// message, holds none.
 class DeflateEngine {
 public:
     // config and stats are not owned and must outlive the engine.
@@ -82,8 +85,10 @@ private:
 
     const DeflateConfig& config_;
     DeflateStats& stats_;
-    Deflater shared_deflaters_[7]; // by window bits 9..15, reset after every message
-    Inflater shared_inflater_;     // 32 KiB window inflates any peer's; reset per message
+    OneShotDeflater one_shot_deflater_; // shareable output whose window libdeflate honours
+    OneShotInflater one_shot_inflater_; // every peer without context takeover
+    Deflater shared_deflaters_[7];      // by window bits 9..15, reset after every message: a
+                                        // shareable message longer than a small window
     std::vector<std::byte> inflated_;
     std::vector<std::byte> deflated_;
 };

@@ -15,7 +15,7 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 # Only the codecs: no sockets, no loop, no application (LIB_SRCS minus everything that does I/O).
 FUZZ_LIB_SRCS := $(filter ws/base64.cc ws/error.cc ws/frame.cc ws/utf8.cc ws/message_reader.cc \
     ws/http/request.cc ws/http/response.cc ws/handshake.cc ws/client_handshake.cc ws/deflate.cc \
-    ws/deflate_params.cc ws/trace.cc \
+    ws/deflate_params.cc ws/one_shot_deflate.cc ws/trace.cc \
     chat/protocol.cc chat/protocol_events.cc chat/names.cc chat/jwt.cc chat/redis/redis_codec.cc chat/redis/redis_url.cc chat/redis/redis_cluster.cc chat/redis/reply_limits.cc,$(LIB_SRCS))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.cc=$(FUZZ_O)/%.o)
 FUZZ_BINS := $(FUZZ_ALL:%=$(FUZZ_O)/%_fuzz)

@@ -1,18 +1,24 @@
 // tests/fuzz/inflate_fuzz.cc: libFuzzer target for permessage-deflate's bounded inflate
 // (ws/deflate Inflater, and Deflater for the round trip). Layer: tests/.
 //
-// Input: [seed lo][seed hi][flags][limit] then bytes. Two runs per input:
+// Input: [seed lo][seed hi][flags][limit] then bytes. Three runs per input:
 //  1. the bytes as a peer's compressed data, split into random messages inflated one after the
 //     other on one stream (context takeover) or on a reset stream, as the glue does with every
 //     message the frame reader delivers: output never exceeds the limit, errors are the inflate
 //     errors, and the bound is exact (a message that fits in L bytes also fits in exactly its
 //     size, and not in one byte less);
-//  2. the bytes as plain text, compressed in random messages and inflated back: same bytes.
+//  2. the bytes as plain text, compressed in random messages and inflated back: same bytes;
+//  3. the bytes as messages of a peer without context takeover, through the one-shot
+//     inflater (ws/one_shot_deflate, libdeflate) beside zlib's: never past the limit, the same
+//     bytes where both inflate them; and plain text compressed by the one-shot deflater
+//     inflates back through both.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "tests/fuzz/fuzz_common.h"
 #include "ws/deflate.h"
+#include "ws/one_shot_deflate.h"
 
 using namespace epws::ws;
 
@@ -82,6 +88,38 @@ void run_round_trip(std::span<const std::byte> data, int window, int level, bool
     }
 }
 
+void run_one_shot(std::span<const std::byte> data, int level, size_t limit, uint64_t seed) {
+    OneShotInflater one;
+    FUZZ_CHECK(one.init(nullptr));
+    OneShotDeflater def;
+    FUZZ_CHECK(def.init(level, nullptr));
+    std::vector<std::byte> a, b, packed;
+    size_t off = 0;
+    for (size_t chunk : epws::fuzz::random_chunks(data.size(), seed)) {
+        const auto msg = data.subspan(off, chunk);
+        off += chunk;
+        const ProtocolError ea = one.inflate(msg, limit, a);
+        const ProtocolError eb = inflate_alone(15, msg, limit, b);
+        FUZZ_CHECK(ea == ProtocolError::kNone || ea == ProtocolError::kBadDeflateData ||
+                   ea == ProtocolError::kInflateTooBig);
+        if (ea == ProtocolError::kNone) FUZZ_CHECK(a.size() <= limit);
+        // Where both accept a message they agree on its bytes as far as both go: a block the
+        // sender never ended (no sync flush, which RFC 7692 §7.2.1 always makes) runs on into the
+        // bytes appended after the message, which zlib stops reading mid-symbol and libdeflate
+        // decodes on. Their verdicts on corrupt data may differ (libdeflate accepts some
+        // incomplete Huffman codes zlib refuses), never their bound.
+        if (ea == ProtocolError::kNone && eb == ProtocolError::kNone) {
+            const auto& shorter = a.size() <= b.size() ? a : b;
+            const auto& longer = a.size() <= b.size() ? b : a;
+            FUZZ_CHECK(std::equal(shorter.begin(), shorter.end(), longer.begin()));
+        }
+        FUZZ_CHECK(def.compress(msg, packed));
+        FUZZ_CHECK(one.inflate(packed, msg.size(), a) == ProtocolError::kNone);
+        FUZZ_CHECK(a.size() == msg.size() && std::equal(a.begin(), a.end(), msg.begin()));
+        FUZZ_CHECK(inflate_alone(15, packed, msg.size(), b) == ProtocolError::kNone && b == a);
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -99,5 +137,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     run_hostile(bytes, 15, limit, takeover, seed);
     run_hostile(bytes, window, limit, takeover, seed);
     run_round_trip(bytes, window, level, takeover, seed);
+    run_one_shot(bytes, level, limit, seed);
     return 0;
 }

@@ -118,7 +118,7 @@ TEST_SUITE("chat/program/options") {
         chat::Options c;
         std::string err;
         CHECK(c.deflate.mode == ws::DeflateMode::kShared);  // browsers get compression by default
-        CHECK(c.deflate.level == 6);
+        CHECK(c.deflate.level == 1);
         CHECK(c.deflate.window_bits == 15);
         CHECK(c.deflate.mem_level == 8);
         CHECK(c.deflate.threshold == 64);
