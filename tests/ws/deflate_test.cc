@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/ws/deflate_samples.h"
 #include "ws/deflate_engine.h"
 #include "ws/frame.h"
 #include "ws/message_reader.h"
@@ -27,33 +28,12 @@ using epws::ws::Inflater;
 using epws::ws::Opcode;
 using epws::ws::ProtocolError;
 using epws::ws::ZlibMemory;
-using Bytes = std::vector<std::byte>;
+using epws::test::Bytes;
+using epws::test::bytes;
+using epws::test::sample;
+using epws::test::text;
 
 namespace {
-
-Bytes bytes(std::initializer_list<int> v) {
-    Bytes out;
-    for (int x : v)
-        out.push_back(static_cast<std::byte>(x));
-    return out;
-}
-
-Bytes text(std::string_view s) {
-    Bytes out(s.size());
-    if (!s.empty()) std::memcpy(out.data(), s.data(), s.size());
-    return out;
-}
-
-// Compressible but not trivial: words from a small vocabulary, seeded.
-Bytes sample(size_t n, unsigned seed) {
-    static const char* words[] = {"alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta "};
-    std::mt19937 rng(seed);
-    std::string s;
-    while (s.size() < n)
-        s += words[rng() % 6];
-    s.resize(n);
-    return text(s);
-}
 
 Bytes inflate_all(Inflater& inf, const Bytes& in, bool reset = false) {
     Bytes out;

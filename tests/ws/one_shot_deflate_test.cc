@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/ws/deflate_samples.h"
 #include "ws/deflate.h"
 
 using epws::ws::Deflater;
@@ -21,33 +22,12 @@ using epws::ws::OneShotDeflater;
 using epws::ws::OneShotInflater;
 using epws::ws::ProtocolError;
 using epws::ws::ZlibMemory;
-using Bytes = std::vector<std::byte>;
+using epws::test::Bytes;
+using epws::test::bytes;
+using epws::test::sample;
+using epws::test::text;
 
 namespace {
-
-Bytes bytes(std::initializer_list<int> v) {
-    Bytes out;
-    for (int x : v)
-        out.push_back(static_cast<std::byte>(x));
-    return out;
-}
-
-Bytes text(std::string_view s) {
-    Bytes out(s.size());
-    if (!s.empty()) std::memcpy(out.data(), s.data(), s.size());
-    return out;
-}
-
-// Compressible but not trivial: words from a small vocabulary, seeded.
-Bytes words(size_t n, unsigned seed) {
-    static const char* vocabulary[] = {"alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta "};
-    std::mt19937 rng(seed);
-    std::string s;
-    while (s.size() < n)
-        s += vocabulary[rng() % 6];
-    s.resize(n);
-    return text(s);
-}
 
 // What the zlib inflater (reset after each message: no context takeover) makes of in.
 ProtocolError zlib_inflate(const Bytes& in, size_t limit, Bytes& out) {
@@ -109,7 +89,7 @@ TEST_SUITE("ws/one_shot_deflate") {
         REQUIRE(zdef.init(6, 15, 8, nullptr));
         for (size_t n : {0u, 1u, 5u, 125u, 4096u, 70000u, 1u << 20}) {
             CAPTURE(n);
-            const Bytes in = words(n, static_cast<unsigned>(n));
+            const Bytes in = sample(n, static_cast<unsigned>(n));
             Bytes packed, back;
             REQUIRE(def.compress(in, packed));
             CHECK(packed.back() == std::byte{0}); // §7.2.3.4's empty stored block header
@@ -169,7 +149,7 @@ TEST_SUITE("ws/one_shot_deflate") {
             CHECK(inf.inflate(bomb, limit, out) == ProtocolError::kInflateTooBig);
             CHECK(out.capacity() <= limit + 1);
         }
-        const Bytes in = words(10000, 3);
+        const Bytes in = sample(10000, 3);
         Bytes packed;
         REQUIRE(def.compress(in, packed));
         CHECK(inf.inflate(packed, in.size(), out) == ProtocolError::kNone);
@@ -215,7 +195,7 @@ TEST_SUITE("ws/one_shot_deflate") {
         int both = 0;
         for (int i = 0; i < 2000; ++i) {
             Bytes packed;
-            REQUIRE(def.compress(words(50 + rng() % 500, static_cast<unsigned>(i)), packed));
+            REQUIRE(def.compress(sample(50 + rng() % 500, static_cast<unsigned>(i)), packed));
             packed[rng() % packed.size()] ^= static_cast<std::byte>(1u << (rng() % 8));
             Bytes a, b;
             const ProtocolError ea = inf.inflate(packed, 1000, a);
