@@ -66,6 +66,30 @@ class NodesTestCase(unittest.TestCase):
             self.fail(f"an epws node did not exit cleanly on SIGTERM: {unclean!r}")
 
 
+async def resume_on_another_node(test, a, b, back_on):
+    """Alice on a, Bob on b and Carol on a share "dev"; Carol leaves after three messages, both
+    nodes send five more, and Carol joins again on back_on with since: her history there is
+    exactly those five, from the room's stream. Returns the three clients and her last seq."""
+    alice, _ = await connect(a, "alice")
+    bob, _ = await connect(b, "bob")
+    carol, _ = await connect(a, "carol")
+    for x in (alice, bob, carol):
+        await join(x, "dev")
+    await say_all(alice, "dev", ["m1", "m2", "m3"])
+    last = (await carol.messages("dev", 3))[-1]["seq"]
+    await bob.messages("dev", 3)
+    await carol.close()
+    await asyncio.gather(say_all(alice, "dev", ["x0", "x2", "x4"]), say_all(bob, "dev", ["x1", "x3"]))
+    expected = await bob.messages("dev", 5)
+    carol, _ = await connect(back_on, "carol")
+    await carol.send(type="join", room="dev", since=last, id=7)
+    await carol.reply("presence", room="dev", id=7)
+    h = await carol.reply("history", room="dev", id=7)
+    test.assertEqual(h["messages"], expected, "the history on another node is the stream's")
+    test.assertEqual((h["from"], h["to"]), (last + 1, last + 5))
+    return alice, bob, carol, last
+
+
 def check_one_order(test, clients_events, total):
     """Every client saw seqs 1..total once each, in order, and the same message under each seq."""
     reference = None
@@ -106,23 +130,8 @@ class CrossNode(NodesTestCase):
     @async_test
     async def test_resume_on_another_node_with_since_gets_exactly_what_was_missed(self):
         a, b, c = self.nodes
-        alice, _ = await connect(a, "alice")
-        bob, _ = await connect(b, "bob")
-        carol, _ = await connect(a, "carol")
-        for x in (alice, bob, carol):
-            await join(x, "dev")
-        await say_all(alice, "dev", ["m1", "m2", "m3"])
-        last = (await carol.messages("dev", 3))[-1]["seq"]
-        await bob.messages("dev", 3)
-        await carol.close()
-        await asyncio.gather(say_all(alice, "dev", ["x0", "x2", "x4"]), say_all(bob, "dev", ["x1", "x3"]))
-        expected = await bob.messages("dev", 5)
-        carol, _ = await connect(c, "carol")  # a third node, which never served the room
-        await carol.send(type="join", room="dev", since=last, id=7)
-        await carol.reply("presence", room="dev", id=7)
-        h = await carol.reply("history", room="dev", id=7)
-        self.assertEqual(h["messages"], expected, "the history on another node is the stream's")
-        self.assertEqual((h["from"], h["to"]), (last + 1, last + 5))
+        # Carol comes back on a third node, which never served the room.
+        alice, bob, carol, last = await resume_on_another_node(self, a, b, c)
         await alice.send(type="say", room="dev", text="live")
         got = await carol.messages("dev", 1)
         self.assertEqual(got[0]["seq"], last + 6)

@@ -19,7 +19,7 @@ import unittest
 
 from harness import IO_DEADLINE, REDIS_SERVER, Server, _die_with_parent, free_loopback_port, poll_until
 from test_chat import async_test, close_all, connect, join, say_all
-from test_redis import check_one_order, metrics, redis_state
+from test_redis import check_one_order, metrics, redis_state, resume_on_another_node
 
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 FAST = ("--rate", "100000", "--burst", "100000")
@@ -203,23 +203,7 @@ class ClusterChat(ClusterTestCase):
     @async_test
     async def test_resume_on_the_other_node_with_since_gets_exactly_what_was_missed(self):
         a, b = self.nodes
-        alice, _ = await connect(a, "alice")
-        bob, _ = await connect(b, "bob")
-        carol, _ = await connect(a, "carol")
-        for x in (alice, bob, carol):
-            await join(x, "dev")
-        await say_all(alice, "dev", ["m1", "m2", "m3"])
-        last = (await carol.messages("dev", 3))[-1]["seq"]
-        await bob.messages("dev", 3)
-        await carol.close()
-        await asyncio.gather(say_all(alice, "dev", ["x0", "x2", "x4"]), say_all(bob, "dev", ["x1", "x3"]))
-        expected = await bob.messages("dev", 5)
-        carol, _ = await connect(b, "carol")
-        await carol.send(type="join", room="dev", since=last, id=7)
-        await carol.reply("presence", room="dev", id=7)
-        h = await carol.reply("history", room="dev", id=7)
-        self.assertEqual(h["messages"], expected, "the history on the other node is the stream's")
-        self.assertEqual((h["from"], h["to"]), (last + 1, last + 5))
+        alice, bob, carol, _ = await resume_on_another_node(self, a, b, b)
         await close_all([alice, bob, carol])
 
 
