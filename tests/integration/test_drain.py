@@ -66,8 +66,8 @@ class PacedDrain(unittest.TestCase):
             await ws.send(json.dumps({"type": "join", "room": "drain", "id": 1}))
             while True:  # until our join is answered
                 m = json.loads(await asyncio.wait_for(ws.recv(), IO_DEADLINE))
-                if m.get("type") == "presence":
-                    break
+                if m.get("type") == "presence" and m.get("room") == "drain":
+                    break  # (the welcome's lobby presence comes first)
             socks.append(ws)
         # Members still joining announce themselves; start counting from a message event.
         stop_sending = asyncio.Event()
