@@ -303,17 +303,26 @@ class ClusterRedirects(ClusterTestCase):
         for n, before in zip(self.nodes, asked):
             poll_until(lambda n=n, before=before: n.stats()["redis_redirects"] > before, IO_DEADLINE,
                        "a MOVED on each node")
-        settled = [n.stats()["redis_redirects"] for n in self.nodes]
         carol, _ = await connect(b, "carol")  # known to node a only through the new master
         await dm_until_delivered(self, alice, "carol", "hello carol")
         got = await carol.until(lambda e: e["type"] == "dm", "alice's dm")
         self.assertEqual(got[-1]["text"], "hello carol")
         self.assertEqual(self.cluster.cli(target, "EXISTS", key), "1")
+        # Counted only now: a command already on its way to the old master when the first
+        # MOVED came back is redirected too (once), and it has been answered by the time a DM
+        # has gone through the new master and back.
+        settled = [n.stats()["redis_redirects"] for n in self.nodes]
+        # Dave too is known to node a only once both heartbeats used the slot again: b's wrote
+        # him into its user list, a's read it.
+        dave, _ = await connect(b, "dave")
+        await dm_until_delivered(self, alice, "dave", "hello dave")
+        got = await dave.until(lambda e: e["type"] == "dm", "alice's dm to dave")
+        self.assertEqual(got[-1]["text"], "hello dave")
         self.assertEqual([n.stats()["redis_redirects"] for n in self.nodes], settled,
                          "redirected again after the map was corrected")
         for n in self.nodes:
             self.assertEqual(n.stats()["redis_connects"], 1, "the link never went down")
-        await close_all([alice, bob, carol])
+        await close_all([alice, bob, carol, dave])
 
 
 if __name__ == "__main__":
