@@ -6,27 +6,16 @@
 #include <memory>
 #include <string>
 
+#include "tests/chat/redis/resp_reply.h"
+
 #include "chat/redis/redis_cluster.h"
 #include "chat/redis/redis_codec.h"
 
 using namespace epws::chat;
+using epws::test::parse;
+using epws::test::Reply;
 
 namespace {
-
-struct ReplyFree {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-Reply parse(const std::string& resp) {
-    redisReader* reader = redisReaderCreate();
-    REQUIRE(redisReaderFeed(reader, resp.data(), resp.size()) == REDIS_OK);
-    void* out = nullptr;
-    REQUIRE(redisReaderGetReply(reader, &out) == REDIS_OK);
-    redisReaderFree(reader);
-    REQUIRE(out != nullptr);
-    return Reply(static_cast<redisReply*>(out));
-}
 
 std::string bulk(const std::string& s) {
     return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
