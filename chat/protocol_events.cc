@@ -127,20 +127,22 @@ void encode_dm(std::string& out, std::string_view from, std::string_view to, std
     out += '}';
 }
 
-void encode_join(std::string& out, std::string_view room, std::string_view user, uint64_t ts) {
-    begin(out, "join");
+// join and leave carry the same fields.
+static void encode_membership(std::string& out, std::string_view type, std::string_view room,
+                              std::string_view user, uint64_t ts) {
+    begin(out, type);
     str_field(out, "room", room);
     str_field(out, "user", user);
     uint_field(out, "ts", ts);
     out += '}';
 }
 
+void encode_join(std::string& out, std::string_view room, std::string_view user, uint64_t ts) {
+    encode_membership(out, "join", room, user, ts);
+}
+
 void encode_leave(std::string& out, std::string_view room, std::string_view user, uint64_t ts) {
-    begin(out, "leave");
-    str_field(out, "room", room);
-    str_field(out, "user", user);
-    uint_field(out, "ts", ts);
-    out += '}';
+    encode_membership(out, "leave", room, user, ts);
 }
 
 void encode_presence(std::string& out, std::string_view room,
